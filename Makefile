@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` and `make test`.
+# Both create .venv on first use and reinstall when the packaging changes.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml setup.cfg
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# compat mode: twistd finds plugins by scanning sys.path, which a
+	# default (import-hook) editable install hides from it.
+	$(BIN)/python -m pip install -q --config-settings editable_mode=compat -e '.[embedded,test]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/twistd -n presque --config etc/presque.ini
+
+test: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/http.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info twisted/plugins/dropin.cache

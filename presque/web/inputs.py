@@ -1,0 +1,102 @@
+"""
+Reading what a request carries: queue names, headers, query arguments and
+bodies, each checked, each refusal an L{ApiError} with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from twisted.web.iweb import IRequest
+
+from presque.web.responses import ApiError
+
+WORKER_HEADER = b"X-presque-workerid"
+
+
+class Limits:
+    """What a request may carry, from the [server] settings."""
+
+    def __init__(self, max_batch_size: int, max_queue_name_length: int) -> None:
+        self.max_batch_size = max_batch_size
+        self.max_queue_name_length = max_queue_name_length
+
+    def queue_name(self, name: str) -> str:
+        """C{name} if it is a usable queue name."""
+        if not name:
+            raise ApiError(404, "queue name is missing")
+        if len(name) > self.max_queue_name_length:
+            raise ApiError(
+                400, f"queue name is longer than {self.max_queue_name_length} characters"
+            )
+        if any(ord(char) < 32 or ord(char) == 127 for char in name) or "\ufffd" in name:
+            raise ApiError(400, "queue name has control characters or invalid UTF-8")
+        return name
+
+    def batch_size(self, request: IRequest, default: int = 10) -> int:
+        """The C{batch_size} query argument, 1 to the configured maximum."""
+        raw = query_arg(request, b"batch_size")
+        if raw is None:
+            return min(default, self.max_batch_size)
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_batch_size:
+            raise ApiError(400, f"batch_size must be an integer from 1 to {self.max_batch_size}")
+        return int(raw)
+
+
+def query_arg(request: IRequest, name: bytes) -> str | None:
+    """The first value of query argument C{name}, decoded, or None."""
+    values = request.args.get(name)
+    if not values:
+        return None
+    return values[0].decode("utf-8", errors="replace")
+
+
+def worker_id(request: IRequest) -> str | None:
+    """The worker named by the C{X-presque-workerid} header, if any."""
+    value = request.getHeader(WORKER_HEADER)
+    return value.decode("utf-8", errors="replace") if value else None
+
+
+def required_worker_id(request: IRequest) -> str:
+    """The worker id header, which this route cannot do without."""
+    worker = worker_id(request)
+    if not worker:
+        raise ApiError(400, "worker_id is missing")
+    return worker
+
+
+def require_json_content_type(request: IRequest) -> None:
+    """Refuse a body that is not declared as JSON (as presque 1 did)."""
+    content_type = request.getHeader(b"Content-Type") or b""
+    if b"application/json" not in content_type.lower():
+        raise ApiError(400, "content-type must be set to application/json")
+
+
+def read_body(request: IRequest) -> bytes:
+    """The whole request body."""
+    request.content.seek(0)
+    return request.content.read()
+
+
+def parse_json(body: bytes, what: str) -> Any:
+    """Decode C{body}, which must be UTF-8; C{what} names it in the error message."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, f"{what} is not valid JSON") from None
+
+
+def delayed_until(request: IRequest) -> float | None:
+    """The C{delayed} query argument: a unix time in seconds, or None."""
+    raw = query_arg(request, b"delayed")
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ApiError(400, "delayed must be a unix time in seconds")
+    return value

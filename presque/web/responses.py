@@ -1,0 +1,52 @@
+"""
+JSON answers and the errors routes raise.
+
+Every answer of the API is JSON with C{Content-Type: application/json};
+every error is C{{"error": "..."}}.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from twisted.web.iweb import IRequest
+
+JSON_TYPE = b"application/json"
+
+
+class ApiError(Exception):
+    """An error answered to the client as C{{"error": message}}."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact JSON, UTF-8, non-ASCII left as is (like Perl's encode_json)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def json_body(request: IRequest, body: bytes, status: int = 200) -> bytes:
+    """Answer C{body}, already JSON text, with C{status}."""
+    request.setResponseCode(status)
+    request.setHeader(b"Content-Type", JSON_TYPE)
+    return body
+
+
+def json_response(request: IRequest, value: Any, status: int = 200) -> bytes:
+    """Answer C{value} encoded as JSON with C{status}."""
+    return json_body(request, encode_json(value), status)
+
+
+def error_response(request: IRequest, status: int, message: str) -> bytes:
+    """Answer C{{"error": message}} with C{status}."""
+    return json_response(request, {"error": message}, status)
+
+
+def empty_response(request: IRequest, status: int) -> bytes:
+    """Answer C{status} with no body (201 and 204 of the old contract)."""
+    request.setResponseCode(status)
+    return b""

@@ -1,0 +1,87 @@
+"""
+Fixtures: one redis-server for the whole session (flushed before each test)
+and a presque site served in-process on a free loopback port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_twisted
+
+from tests.support import Http, RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clean_redis(redis_server: RedisServer) -> RedisServer:
+    redis_server.command("FLUSHALL")
+    return redis_server
+
+
+class Presque:
+    """A presque site under test: its HTTP client, broker and Redis."""
+
+    def __init__(self, http: Http, broker, redis_server: RedisServer, site) -> None:
+        self.http = http
+        self.broker = broker
+        self.redis_server = redis_server
+        self.site = site
+
+
+async def start_presque(redis_server: RedisServer, **server_settings):
+    """Serve presque over C{redis_server}; return (Presque, stop)."""
+    from twisted.internet import reactor
+    from twisted.internet.endpoints import TCP4ServerEndpoint
+
+    from presque.broker import Broker
+    from presque.config import ServerSettings
+    from presque.redis import Redis
+    from presque.redis_url import parse_redis_url
+    from presque.web import build_site
+
+    redis = Redis(parse_redis_url(redis_server.url), reactor, command_timeout=2.0)
+    redis.connect()
+    await _until_connected(redis)
+    broker = Broker(redis)
+    site = build_site(broker, ServerSettings(access_log=False, **server_settings))
+    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(site)
+    http = Http(f"http://127.0.0.1:{port.getHost().port}")
+
+    async def stop() -> None:
+        await port.stopListening()
+        await redis.close()
+
+    return Presque(http, broker, redis_server, site), stop
+
+
+async def _until_connected(redis, timeout: float = 10.0) -> None:
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+
+    waited = 0.0
+    while not redis.connected:
+        if waited > timeout:
+            raise TimeoutError("could not connect to the test redis-server")
+        await deferLater(reactor, 0.01)
+        waited += 0.01
+
+
+@pytest_twisted.async_yield_fixture
+async def presque(clean_redis: RedisServer) -> AsyncIterator[Presque]:
+    """presque over the session's (flushed) Redis."""
+    server, stop = await start_presque(clean_redis)
+    yield server
+    await stop()
+
+
+@pytest.fixture
+def http(presque: Presque) -> Http:
+    return presque.http

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from twisted.internet import defer
 
@@ -107,6 +108,17 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
+async def _gather(calls: Sequence[Awaitable[Any]]) -> list[Any]:
+    """Await C{calls} concurrently; the first failure is raised as itself."""
+    try:
+        return await defer.gatherResults(
+            [defer.ensureDeferred(call) for call in calls], consumeErrors=True
+        )
+    except defer.FirstError as error:
+        error.subFailure.raiseException()
+        raise  # unreachable: raiseException always raises
+
+
 def _int(value: bytes | None) -> int:
     return int(value) if value else 0
 
@@ -184,9 +196,7 @@ class Broker:
     async def promote_due(self) -> int:
         """Move due delayed jobs of every queue to the head of their queue."""
         queues = await self.queues()
-        moved = await defer.gatherResults(
-            [self._promote_queue(queue) for queue in queues], consumeErrors=True
-        )
+        moved = await _gather([self._promote_queue(queue) for queue in queues])
         return sum(moved)
 
     def _promote_queue(self, queue: str) -> defer.Deferred[int]:
@@ -200,14 +210,19 @@ class Broker:
     async def counts(self, queue: str) -> QueueCounts:
         """Ready jobs and the processed/failed counters of C{queue}."""
         keys = _QueueKeys(queue)
-        ready, (processed, failed) = await defer.gatherResults(
+        ready, (processed, failed) = await _gather(
             [
                 self.redis.execute("LLEN", keys.ready),
                 self.redis.execute("HMGET", keys.stats, "processed", "failed"),
             ],
-            consumeErrors=True,
         )
         return QueueCounts(int(ready), _int(processed), _int(failed))
+
+    async def overview(self) -> list[tuple[str, QueueCounts]]:
+        """Every queue with its counts, sorted by name."""
+        queues = await self.queues()
+        counts = await _gather([self.counts(queue) for queue in queues])
+        return list(zip(queues, counts, strict=True))
 
     async def ready_count(self, queue: str) -> int:
         """How many jobs of C{queue} are ready to be handed out."""
@@ -230,7 +245,7 @@ class Broker:
 
     async def register_worker(self, queue: str, worker: str) -> None:
         """Record C{worker} as working on C{queue}, with fresh counters."""
-        await defer.gatherResults(
+        await _gather(
             [
                 self.redis.execute("SADD", WORKERS_KEY, worker),
                 self.redis.execute("SADD", _QueueKeys(queue).workers, worker),
@@ -245,18 +260,16 @@ class Broker:
                     int(time.time()),
                 ),
             ],
-            consumeErrors=True,
         )
 
     async def unregister_worker(self, queue: str, worker: str) -> None:
         """Forget C{worker} and its counters."""
-        await defer.gatherResults(
+        await _gather(
             [
                 self.redis.execute("SREM", WORKERS_KEY, worker),
                 self.redis.execute("SREM", _QueueKeys(queue).workers, worker),
                 self.redis.execute("DEL", _worker_key(worker)),
             ],
-            consumeErrors=True,
         )
 
     async def queue_workers(self, queue: str) -> list[str]:

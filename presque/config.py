@@ -9,6 +9,7 @@ message that says what to fix.
 from __future__ import annotations
 
 import configparser
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -102,24 +103,31 @@ def _parse(where: str, convert: Callable[[], T]) -> T:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
         raise ValueError(f"must be a positive integer, got {text!r}")
     return value
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError(f"must be a positive number, got {text!r}")
+def _number(text: str, smallest: float, description: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= smallest):
+        raise ValueError(f"must be {description}, got {text!r}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return _number(text, math.ulp(0), "a positive number")
 
 
 def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise ValueError(f"must be zero or a positive number, got {text!r}")
-    return value
+    return _number(text, 0.0, "zero or a positive number")
 
 
 def _boolean(text: str) -> bool:
@@ -196,10 +204,7 @@ class _Reader:
         try:
             return convert(raw)
         except ValueError as error:
-            message = str(error)
-            if "must" not in message and "needs" not in message:
-                message = f"invalid value {raw!r}"
-            raise ConfigError(f"{self.path}: [{section}] {key}: {message}") from None
+            raise ConfigError(f"{self.path}: [{section}] {key}: {error}") from None
 
     def check_known(self) -> None:
         for section in self.parser.sections():

@@ -20,6 +20,10 @@ from presque.redis_url import RedisAddress
 
 RedisArg = str | bytes | int | float
 
+# Errors of a Redis that is up but cannot serve yet (loading its data, busy
+# with a script, a replica during a failover): a 503, not a bug.
+_TRANSIENT_ERRORS = ("LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN")
+
 
 class RedisUnavailable(Exception):
     """Redis could not be reached, or did not answer in time."""
@@ -70,6 +74,10 @@ class Redis:
             self._pool = txredisapi.lazyConnectionPool(
                 self.address.host, self.address.port, **options
             )
+        # txredisapi backs off up to 10s between reconnections; a queue should
+        # be back within a couple of seconds of Redis.
+        self._pool._factory.initialDelay = 0.1
+        self._pool._factory.maxDelay = 2.0
 
     @property
     def connected(self) -> bool:
@@ -125,10 +133,18 @@ def _with_deadline(
         timer.cancel()
         if not isinstance(outcome, Failure):
             result.callback(outcome)
-        elif outcome.check(txredisapi.ConnectionError, ConnectionError):
+        elif outcome.check(txredisapi.ConnectionError, ConnectionError) or _is_transient(outcome):
             result.errback(RedisUnavailable(outcome.getErrorMessage()))
         else:
             result.errback(outcome)
 
     call.addBoth(settle)
     return result
+
+
+def _is_transient(failure: Failure) -> bool:
+    import txredisapi
+
+    return bool(failure.check(txredisapi.ResponseError)) and str(failure.value).startswith(
+        _TRANSIENT_ERRORS
+    )

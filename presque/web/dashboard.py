@@ -7,7 +7,6 @@ from __future__ import annotations
 from html import escape
 
 from klein import Klein
-from twisted.internet import defer
 from twisted.web.iweb import IRequest
 
 from presque.broker import Broker
@@ -45,11 +44,7 @@ def add_routes(app: Klein, broker: Broker) -> None:
 
     @app.route("/", methods=["GET"])
     async def dashboard(request: IRequest) -> bytes:
-        queues = await broker.queues()
-        counts = await defer.gatherResults(
-            [defer.Deferred.fromCoroutine(broker.counts(queue)) for queue in queues],
-            consumeErrors=True,
-        )
+        overview = await broker.overview()
         rows = "\n".join(
             _ROW.format(
                 name=escape(queue),
@@ -57,8 +52,8 @@ def add_routes(app: Klein, broker: Broker) -> None:
                 processed=count.processed,
                 failed=count.failed,
             )
-            for queue, count in zip(queues, counts, strict=True)
+            for queue, count in overview
         )
-        summary = f"{len(queues)} queue{'s' if len(queues) != 1 else ''}"
+        summary = f"{len(overview)} queue{'s' if len(overview) != 1 else ''}"
         request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
         return _PAGE.format(summary=summary, rows=rows).encode("utf-8")

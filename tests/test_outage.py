@@ -1,0 +1,91 @@
+"""Redis going away: 503 JSON within the command timeout, then recovery."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+
+import pytest_twisted
+from pytest_twisted import ensureDeferred as async_test
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+from tests.conftest import Presque, start_presque
+from tests.support import RedisServer, Reply
+
+COMMAND_TIMEOUT = 2.0
+
+
+@pytest_twisted.async_yield_fixture
+async def own_redis() -> AsyncIterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    if server.process is not None:
+        os.kill(server.process.pid, signal.SIGCONT)
+    server.stop()
+
+
+@pytest_twisted.async_yield_fixture
+async def presque_alone(own_redis: RedisServer) -> AsyncIterator[Presque]:
+    server, stop = await start_presque(own_redis)
+    yield server
+    await stop()
+
+
+async def until_served(presque: Presque, timeout: float = 15.0) -> Reply:
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = await presque.http.get("/q/work")
+        if reply.status != 503 or time.monotonic() > deadline:
+            return reply
+        await deferLater(reactor, 0.1)
+
+
+@async_test
+async def test_requests_get_503_json_while_redis_is_down(presque_alone: Presque) -> None:
+    presque_alone.redis_server.stop()
+    await deferLater(reactor, 0.2)
+    started = time.monotonic()
+    fetched = await presque_alone.http.get("/q/work")
+    posted = await presque_alone.http.post_job("work", {"n": 1})
+    assert (fetched.status, fetched.json()) == (503, {"error": "redis is unavailable"})
+    assert (posted.status, posted.json()) == (503, {"error": "redis is unavailable"})
+    assert time.monotonic() - started < COMMAND_TIMEOUT
+
+
+@async_test
+async def test_a_hung_redis_gets_503_within_the_command_timeout(
+    presque_alone: Presque,
+) -> None:
+    os.kill(presque_alone.redis_server.process.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    reply = await presque_alone.http.get("/q/work")
+    elapsed = time.monotonic() - started
+    os.kill(presque_alone.redis_server.process.pid, signal.SIGCONT)
+    assert (reply.status, reply.json()) == (503, {"error": "redis is unavailable"})
+    assert elapsed < COMMAND_TIMEOUT + 1.0
+
+
+@async_test
+async def test_the_same_server_serves_again_when_redis_returns(
+    presque_alone: Presque,
+) -> None:
+    await presque_alone.http.post_job("work", {"kept": True})
+    presque_alone.redis_server.stop()
+    assert (await presque_alone.http.get("/q/work")).status == 503
+    presque_alone.redis_server.start()
+    reply = await until_served(presque_alone)
+    assert (reply.status, reply.json()) == (200, {"kept": True})
+
+
+@async_test
+async def test_a_hung_redis_that_wakes_up_is_used_again(presque_alone: Presque) -> None:
+    os.kill(presque_alone.redis_server.process.pid, signal.SIGSTOP)
+    assert (await presque_alone.http.get("/q/stalled")).status == 503
+    os.kill(presque_alone.redis_server.process.pid, signal.SIGCONT)
+    await until_served(presque_alone)
+    await presque_alone.http.post_job("work", {"after": "wake-up"})
+    reply = await presque_alone.http.get("/q/work")
+    assert (reply.status, reply.json()) == (200, {"after": "wake-up"})

@@ -14,9 +14,12 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from presque.redis_url import RedisAddress
+
+log = Logger()
 
 RedisArg = str | bytes | int | float
 
@@ -56,6 +59,7 @@ class Redis:
         """Start connecting; calls fail with L{RedisUnavailable} until it is done."""
         import txredisapi
 
+        log.info("connecting to redis at {where}", where=self.address.describe())
         options = dict(
             dbid=self.address.db,
             poolsize=self.pool_size,

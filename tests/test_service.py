@@ -1,0 +1,88 @@
+"""The service tree: start and graceful stop, in process."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import AsyncIterator
+
+import pytest_twisted
+from pytest_twisted import ensureDeferred as async_test
+from twisted.internet import defer, reactor
+from twisted.internet.error import ConnectionRefusedError
+from twisted.internet.task import deferLater
+
+from presque.config import Config, RedisSettings, SchedulerSettings, ServerSettings
+from presque.redis_url import parse_redis_url
+from presque.service import make_service
+from tests.support import Http, RedisServer, free_port
+
+
+@pytest_twisted.async_yield_fixture
+async def own_redis() -> AsyncIterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    os.kill(server.process.pid, signal.SIGCONT)
+    server.stop()
+
+
+def config_for(redis: RedisServer, port: int) -> Config:
+    return Config(
+        server=ServerSettings(
+            listen=(f"tcp:{port}:interface=127.0.0.1",), access_log=False, shutdown_grace=10
+        ),
+        redis=RedisSettings(address=parse_redis_url(redis.url), command_timeout=1.5),
+        scheduler=SchedulerSettings(interval=0.1),
+    )
+
+
+async def until_answers(http: Http) -> None:
+    for _ in range(200):
+        if (await http.get("/j/probe")).status == 200:
+            return
+        await deferLater(reactor, 0.02)
+    raise TimeoutError("the service never answered")
+
+
+@async_test
+async def test_the_scheduler_promotes_due_delayed_jobs(own_redis: RedisServer) -> None:
+    port = free_port()
+    service = make_service(config_for(own_redis, port), reactor)
+    service.startService()
+    http = Http(f"http://127.0.0.1:{port}")
+    try:
+        await until_answers(http)
+        await http.post_job("later", {"n": 1}, delayed="0")
+        await deferLater(reactor, 0.5)
+        assert own_redis.command("LLEN", "presque:{later}:ready").strip() == "1"
+        assert own_redis.command("ZCARD", "presque:{later}:delayed").strip() == "0"
+    finally:
+        await service.stopService()
+
+
+@async_test
+async def test_a_stop_lets_requests_in_flight_finish_and_refuses_new_ones(
+    own_redis: RedisServer,
+) -> None:
+    port = free_port()
+    service = make_service(config_for(own_redis, port), reactor)
+    service.startService()
+    http = Http(f"http://127.0.0.1:{port}")
+    await until_answers(http)
+
+    os.kill(own_redis.process.pid, signal.SIGSTOP)
+    in_flight = defer.Deferred.fromCoroutine(http.get("/q/slow"))
+    await deferLater(reactor, 0.2)
+    stopped = service.stopService()
+    await deferLater(reactor, 0.1)
+
+    assert not stopped.called
+    try:
+        await http.get("/q/slow")
+    except ConnectionRefusedError:
+        pass
+    else:
+        raise AssertionError("a stopping server accepted a new request")
+    reply = await in_flight
+    assert (reply.status, reply.json()) == (503, {"error": "redis is unavailable"})
+    await stopped

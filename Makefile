@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml setup.cfg
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/twistd -n presque --config etc/presque.ini
+	$(BIN)/twistd --nodaemon --pidfile= presque --config etc/presque.ini
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -28,6 +28,7 @@ class Daemon:
         self.port = free_port()
         self.log = workdir / "daemon.log"
         self.args = args
+        self.twistd_args: tuple[str, ...] = ()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Daemon:
@@ -35,7 +36,14 @@ class Daemon:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 twistd_command(
-                    "-n", "presque", "--config", str(CONFIG), "--listen", listen, *self.args
+                    *self.twistd_args,
+                    "-n",
+                    "presque",
+                    "--config",
+                    str(CONFIG),
+                    "--listen",
+                    listen,
+                    *self.args,
                 ),
                 cwd=self.workdir,
                 stdout=log,
@@ -156,6 +164,21 @@ def test_redis_url_option_uses_an_existing_server(
     assert daemon.request("POST", "/q/external", {"n": 1})[0] == 201
     assert clean_redis.command("LLEN", "presque:{external}:ready").strip() == "1"
     assert not (workdir / "var").exists()
+
+
+def test_json_logs_are_one_object_per_line_with_the_request_fields(
+    workdir: Path, daemons: list[Daemon], clean_redis: RedisServer
+) -> None:
+    daemon = Daemon(workdir, "--redis", clean_redis.url)
+    daemon.twistd_args = ("--logger", "presque.logs.json_observer")
+    daemons.append(daemon.start())
+    daemon.until_redis_answers()
+    daemon.request("POST", "/q/logged", {"n": 1})
+    daemon.stop()
+    events = [json.loads(line) for line in daemon.log.read_text().splitlines()]
+    [access] = [e for e in events if e.get("uri") == "/q/logged"]
+    assert (access["method"], access["code"]) == ("POST", 201)
+    assert access["duration_ms"] >= 0
 
 
 def run_twistd(workdir: Path, *args: str, env: dict[str, str] | None = None):

@@ -10,8 +10,8 @@ queues, the workers) is updated outside those scripts, idempotently.
 
 from __future__ import annotations
 
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -103,9 +103,28 @@ def _worker_key(worker: str) -> str:
     return f"presque:worker:{{{worker}}}"
 
 
+class _IdClock:
+    """Milliseconds that never go back, and a sequence within each one."""
+
+    millis = 0
+    sequence = 0
+
+
 def new_job_id() -> str:
-    """A fresh job id, unique across queues and servers."""
-    return uuid.uuid4().hex
+    """
+    A fresh job id, unique across queues and servers, that sorts in creation
+    order within a server: milliseconds, a sequence, then randomness.
+
+    Delayed jobs with the same due time tie in their sorted set, where Redis
+    orders them by id: this keeps them in the order they were posted.
+    """
+    millis = max(time.time_ns() // 1_000_000, _IdClock.millis)
+    if millis == _IdClock.millis:
+        _IdClock.sequence += 1
+    else:
+        _IdClock.millis, _IdClock.sequence = millis, 0
+    sequence = _IdClock.sequence
+    return f"{millis:012x}{sequence:06x}{secrets.token_hex(4)}"
 
 
 async def _gather(calls: Sequence[Awaitable[Any]]) -> list[Any]:

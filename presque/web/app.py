@@ -10,6 +10,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from presque.broker import Broker
 from presque.redis import RedisUnavailable
@@ -46,6 +47,12 @@ def build_app(broker: Broker, limits: Limits) -> Klein:
         allowed = failure.value.valid_methods or []
         request.setHeader(b"Allow", ", ".join(allowed))
         return error_response(request, 405, "method not allowed")
+
+    @app.handle_errors(RequestRedirect)
+    def moved(request: IRequest, failure: Failure) -> bytes:
+        # werkzeug redirects /status to /status/; 308 keeps the method and body.
+        request.setHeader(b"Location", failure.value.new_url)
+        return error_response(request, 308, f"moved to {failure.value.new_url}")
 
     @app.handle_errors(RedisUnavailable)
     def redis_unavailable(request: IRequest, failure: Failure) -> bytes:

@@ -1,6 +1,10 @@
 """
 C{/qb/Q}: jobs in batches. GET takes up to C{batch_size} jobs, POST adds
 C{{"jobs": [...]}}; PUT and DELETE are refused, as in presque 1.
+
+The job ids of a batch come in C{X-Presque-Job-Ids} only when the client
+asks with C{ids=1}: for a large batch that header outgrows the 8 KiB header
+lines that presque 1's Perl client (Net::HTTP) accepts.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from presque.broker import Broker, QueueClosed
 from presque.web.inputs import (
     Limits,
     delayed_until,
+    flag,
     parse_json,
     read_body,
     require_json_content_type,
@@ -46,7 +51,8 @@ def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
             return closed_or_empty(request, closed=True)
         if not jobs:
             return closed_or_empty(request, closed=False)
-        request.setHeader(JOB_IDS_HEADER, ",".join(job.id for job in jobs))
+        if flag(request, b"ids"):
+            request.setHeader(JOB_IDS_HEADER, ",".join(job.id for job in jobs))
         # Each element is the job's JSON text, which clients decode again.
         return json_body(request, encode_json([job.payload.decode("utf-8") for job in jobs]))
 
@@ -64,7 +70,8 @@ def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
             ids = await broker.enqueue(
                 queue, [encode_json(job) for job in jobs], run_at=delayed_until(request)
             )
-            request.setHeader(JOB_IDS_HEADER, ",".join(ids))
+            if flag(request, b"ids"):
+                request.setHeader(JOB_IDS_HEADER, ",".join(ids))
         return empty_response(request, 201)
 
     @app.route("/qb/<queue>", methods=["PUT"])

@@ -36,13 +36,17 @@ class Limits:
         return name
 
     def batch_size(self, request: IRequest, default: int = 10) -> int:
-        """The C{batch_size} query argument, 1 to the configured maximum."""
+        """
+        The C{batch_size} query argument, a positive integer. Sizes above the
+        configured maximum are cut down to it: presque 1 had no maximum, and
+        "up to N jobs" still holds.
+        """
         raw = query_arg(request, b"batch_size")
-        if raw is None:
+        if not raw:
             return min(default, self.max_batch_size)
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_batch_size:
-            raise ApiError(400, f"batch_size must be an integer from 1 to {self.max_batch_size}")
-        return int(raw)
+        if not raw.isdigit() or int(raw) < 1:
+            raise ApiError(400, "batch_size must be a positive integer")
+        return min(int(raw), self.max_batch_size)
 
 
 def query_arg(request: IRequest, name: bytes) -> str | None:
@@ -51,6 +55,11 @@ def query_arg(request: IRequest, name: bytes) -> str | None:
     if not values:
         return None
     return values[0].decode("utf-8", errors="replace")
+
+
+def flag(request: IRequest, name: bytes) -> bool:
+    """Whether query argument C{name} is set to something other than 0."""
+    return query_arg(request, name) not in (None, "", "0")
 
 
 def worker_id(request: IRequest) -> str | None:

@@ -6,6 +6,7 @@ and the count of requests in flight that a graceful stop waits for.
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote_to_bytes
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -45,16 +46,28 @@ class PresqueRequest(Request):
     def process(self) -> None:
         site = self.channel.site
         site.request_started(self)
-        if self.too_large:
-            self.site = site
-            self.setResponseCode(413)
-            self.setHeader(b"Content-Type", JSON_TYPE)
-            self.setHeader(b"Connection", b"close")
-            limit = site.max_body_size
-            self.write(encode_json({"error": f"body is larger than {limit} bytes"}))
-            self.finish()
+        refusal = self._refusal(site.max_body_size)
+        if refusal is None:
+            super().process()
             return
-        super().process()
+        # Answered here because no route should see such a request at all.
+        self.site = site
+        status, message = refusal
+        self.setResponseCode(status)
+        self.setHeader(b"Content-Type", JSON_TYPE)
+        if self.too_large:
+            self.setHeader(b"Connection", b"close")
+        self.write(encode_json({"error": message}))
+        self.finish()
+
+    def _refusal(self, max_body_size: int) -> tuple[int, str] | None:
+        if self.too_large:
+            return 413, f"body is larger than {max_body_size} bytes"
+        try:
+            unquote_to_bytes(self.path).decode("utf-8")
+        except UnicodeDecodeError:
+            return 400, "the URL path is not valid UTF-8"
+        return None
 
 
 class PresqueSite(Site):

@@ -8,7 +8,7 @@ from klein import Klein
 from twisted.web.iweb import IRequest
 
 from presque.broker import Broker
-from presque.web.inputs import Limits, query_arg
+from presque.web.inputs import Limits, flag
 from presque.web.responses import json_response
 
 
@@ -23,7 +23,7 @@ def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
     @app.route("/status/<queue>", methods=["GET"])
     async def queue_status(request: IRequest, queue: str) -> bytes:
         queue = limits.queue_name(queue)
-        if query_arg(request, b"with_desc") in (None, "", "0"):
+        if not flag(request, b"with_desc"):
             size = await broker.ready_count(queue)
             return json_response(request, {"queue": queue, "size": size})
         payloads = await broker.ready_payloads(queue)

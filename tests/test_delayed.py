@@ -9,12 +9,7 @@ from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
-from tests.support import Http
-
-
-def epoch(offset: float) -> str:
-    """A unix time C{offset} seconds from now, to the millisecond."""
-    return f"{time.time() + offset:.3f}"
+from tests.support import NO_JOB, NO_QUEUES, Http, assert_error, epoch, epoch_seconds
 
 
 async def sleep_until(when: str, margin: float = 0.05) -> None:
@@ -23,22 +18,18 @@ async def sleep_until(when: str, margin: float = 0.05) -> None:
         await deferLater(reactor, delay)
 
 
-async def job_count(http: Http, queue: str) -> int:
-    return (await http.get(f"/j/{queue}")).json()["job_count"]
-
-
 @async_test
 async def test_delayed_job_is_not_handed_out_before_its_time(http: Http) -> None:
-    reply = await http.post_job("q1", {"n": 1}, delayed=str(int(time.time()) + 60))
+    reply = await http.post_job("q1", {"n": 1}, delayed=epoch_seconds(60))
     assert reply.status == 201
     taken = await http.get("/q/q1")
-    assert (taken.status, taken.json()) == (404, {"error": "no job"})
-    assert await job_count(http, "q1") == 0
+    assert (taken.status, taken.json()) == NO_JOB
+    assert await http.job_count("q1") == 0
 
 
 @async_test
 async def test_delayed_job_is_not_in_status_with_desc_before_its_time(http: Http) -> None:
-    await http.post_job("q1", {"n": 1}, delayed=str(int(time.time()) + 60))
+    await http.post_job("q1", {"n": 1}, delayed=epoch_seconds(60))
     reply = await http.get("/status/q1", params={"with_desc": "1"})
     assert reply.json() == {"queue": "q1", "size": 0, "jobs": []}
 
@@ -48,7 +39,7 @@ async def test_delayed_job_is_handed_out_by_get_right_after_its_time(http: Http)
     due = epoch(1.0)
     await http.post_job("q1", {"n": 1}, delayed=due)
     early = await http.get("/q/q1")
-    assert (early.status, early.json()) == (404, {"error": "no job"})
+    assert (early.status, early.json()) == NO_JOB
     await sleep_until(due)
     # No scheduler runs in these tests: the GET itself must find the due job.
     taken = await http.get("/q/q1")
@@ -60,15 +51,14 @@ async def test_due_delayed_job_is_handed_out_once(http: Http) -> None:
     await http.post_job("q1", {"n": 1}, delayed=epoch(-1))
     assert (await http.get("/q/q1")).status == 200
     again = await http.get("/q/q1")
-    assert (again.status, again.json()) == (404, {"error": "no job"})
+    assert (again.status, again.json()) == NO_JOB
 
 
 @async_test
 async def test_due_delayed_job_jumps_ahead_of_waiting_jobs(http: Http) -> None:
     due = epoch(0.5)
     await http.post_job("q1", {"n": "delayed"}, delayed=due)
-    for n in range(3):
-        await http.post_job("q1", {"n": n})
+    await http.post_jobs("q1", 3)
     assert (await http.get("/q/q1")).json() == {"n": 0}
     await sleep_until(due)
     taken = [(await http.get("/q/q1")).json()["n"] for _ in range(3)]
@@ -89,9 +79,8 @@ async def test_due_delayed_jobs_come_out_earliest_due_first(http: Http) -> None:
 @async_test
 async def test_delayed_jobs_due_at_the_same_time_come_out_in_posting_order(http: Http) -> None:
     # Old clients send whole seconds: many jobs share one due time.
-    due = str(int(time.time()) - 1)
-    for n in range(6):
-        await http.post_job("q1", {"n": n}, delayed=due)
+    due = epoch_seconds(-1)
+    await http.post_jobs("q1", 6, delayed=due)
     taken = [(await http.get("/q/q1")).json()["n"] for _ in range(6)]
     assert taken == [0, 1, 2, 3, 4, 5]
 
@@ -108,11 +97,10 @@ async def test_due_delayed_jobs_come_out_earliest_due_first_in_a_batch(http: Htt
 
 @async_test
 async def test_promote_due_makes_due_jobs_ready(http: Http, presque) -> None:
-    for n in range(3):
-        await http.post_job("q1", {"n": n}, delayed=epoch(-1))
-    assert await job_count(http, "q1") == 0
+    await http.post_jobs("q1", 3, delayed=epoch(-1))
+    assert await http.job_count("q1") == 0
     assert await presque.broker.promote_due() == 3
-    assert await job_count(http, "q1") == 3
+    assert await http.job_count("q1") == 3
 
 
 @async_test
@@ -120,7 +108,7 @@ async def test_promote_due_leaves_jobs_not_yet_due(http: Http, presque) -> None:
     await http.post_job("q1", {"n": "due"}, delayed=epoch(-1))
     await http.post_job("q1", {"n": "later"}, delayed=epoch(60))
     assert await presque.broker.promote_due() == 1
-    assert await job_count(http, "q1") == 1
+    assert await http.job_count("q1") == 1
     assert (await http.get("/q/q1")).json() == {"n": "due"}
     assert (await http.get("/q/q1")).status == 404
 
@@ -144,14 +132,13 @@ async def test_promote_due_moves_jobs_of_every_queue(http: Http, presque) -> Non
     await http.post_job("q1", {"n": 1}, delayed=epoch(-1))
     await http.post_job("q2", {"n": 2}, delayed=epoch(-1))
     assert await presque.broker.promote_due() == 2
-    assert await job_count(http, "q1") == 1
-    assert await job_count(http, "q2") == 1
+    assert await http.job_count("q1") == 1
+    assert await http.job_count("q2") == 1
 
 
 @async_test
 async def test_concurrent_promote_due_moves_each_job_exactly_once(http: Http, presque) -> None:
-    for n in range(5):
-        await http.post_job("q1", {"n": n}, delayed=epoch(-1))
+    await http.post_jobs("q1", 5, delayed=epoch(-1))
     moved = await defer.gatherResults(
         [
             defer.Deferred.fromCoroutine(presque.broker.promote_due()),
@@ -160,11 +147,11 @@ async def test_concurrent_promote_due_moves_each_job_exactly_once(http: Http, pr
         consumeErrors=True,
     )
     assert sum(moved) == 5
-    assert await job_count(http, "q1") == 5
+    assert await http.job_count("q1") == 5
     taken = [(await http.get("/q/q1")).json()["n"] for _ in range(5)]
     assert sorted(taken) == [0, 1, 2, 3, 4]
     empty = await http.get("/q/q1")
-    assert (empty.status, empty.json()) == (404, {"error": "no job"})
+    assert (empty.status, empty.json()) == NO_JOB
 
 
 @async_test
@@ -172,24 +159,19 @@ async def test_promote_due_twice_moves_nothing_the_second_time(http: Http, presq
     await http.post_job("q1", {"n": 1}, delayed=epoch(-1))
     assert await presque.broker.promote_due() == 1
     assert await presque.broker.promote_due() == 0
-    assert await job_count(http, "q1") == 1
+    assert await http.job_count("q1") == 1
 
 
 @async_test
 async def test_invalid_delayed_is_refused(http: Http, presque) -> None:
-    reply = await http.post_job("q1", {"n": 1}, delayed="soon")
-    assert reply.status == 400
-    body = reply.json()
-    assert list(body) == ["error"]
-    assert isinstance(body["error"], str)
-    assert body["error"]
+    assert_error(await http.post_job("q1", {"n": 1}, delayed="soon"), 400)
 
 
 @async_test
 async def test_invalid_delayed_stores_nothing(http: Http, presque) -> None:
     await http.post_job("q1", {"n": 1}, delayed="soon")
     assert await presque.broker.promote_due() == 0
-    assert await job_count(http, "q1") == 0
+    assert await http.job_count("q1") == 0
     taken = await http.get("/q/q1")
-    assert (taken.status, taken.json()) == (404, {"error": "no job"})
-    assert (await http.get("/status/")).json() == {"queues": [], "size": 0}
+    assert (taken.status, taken.json()) == NO_JOB
+    assert (await http.get("/status/")).json() == NO_QUEUES

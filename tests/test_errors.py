@@ -12,9 +12,8 @@ from twisted.web.iweb import UNKNOWN_LENGTH, IBodyProducer
 from zope.interface import implementer
 
 from tests.conftest import Presque, start_presque
-from tests.support import Http, RedisServer
+from tests.support import JSON, NO_QUEUES, Http, RedisServer, assert_error
 
-JSON = {"Content-Type": "application/json"}
 SMALL_LIMIT = 1000
 
 
@@ -50,19 +49,6 @@ class UnknownLengthBody:
         pass
 
 
-def assert_error(reply, status: int) -> str:
-    assert reply.status == status
-    body = reply.json()
-    assert list(body) == ["error"]
-    assert isinstance(body["error"], str)
-    assert body["error"]
-    return body["error"]
-
-
-async def job_count(http: Http, queue: str) -> int:
-    return (await http.get(f"/j/{queue}")).json()["job_count"]
-
-
 # routing
 
 
@@ -90,7 +76,7 @@ async def test_route_without_its_trailing_slash_is_not_an_internal_error(http: H
 async def test_wrong_method_is_405_json(http: Http) -> None:
     reply = await http.request("PATCH", "/q/q1", json_body={"n": 1})
     assert_error(reply, 405)
-    assert await job_count(http, "q1") == 0
+    assert await http.job_count("q1") == 0
 
 
 @async_test
@@ -121,8 +107,8 @@ async def test_body_over_max_body_size_stores_nothing(small_presque: Presque) ->
     http = small_presque.http
     await http.post_job("q1", {"pad": "x" * SMALL_LIMIT})
     await http.post("/qb/q1", json_body={"jobs": [{"pad": "x" * SMALL_LIMIT}]})
-    assert await job_count(http, "q1") == 0
-    assert (await http.get("/status/")).json() == {"queues": [], "size": 0}
+    assert await http.job_count("q1") == 0
+    assert (await http.get("/status/")).json() == NO_QUEUES
 
 
 @async_test
@@ -130,7 +116,7 @@ async def test_body_within_max_body_size_is_accepted(small_presque: Presque) -> 
     http = small_presque.http
     reply = await http.post_job("q1", {"pad": "x" * (SMALL_LIMIT - 100)})
     assert reply.status == 201
-    assert await job_count(http, "q1") == 1
+    assert await http.job_count("q1") == 1
 
 
 @async_test
@@ -156,7 +142,7 @@ async def test_chunked_body_over_max_body_size_is_413_and_stores_nothing(
     assert response.code == 413
     assert response.headers.getRawHeaders("Content-Type") == ["application/json"]
     assert list(json.loads(content)) == ["error"]
-    assert await job_count(http, "q1") == 0
+    assert await http.job_count("q1") == 0
 
 
 # queue names
@@ -167,7 +153,7 @@ async def test_queue_name_over_128_characters_is_refused(http: Http) -> None:
     name = "a" * 129
     assert_error(await http.post_job(name, {"n": 1}), 400)
     assert_error(await http.get(f"/q/{name}"), 400)
-    assert (await http.get("/status/")).json() == {"queues": [], "size": 0}
+    assert (await http.get("/status/")).json() == NO_QUEUES
 
 
 @async_test
@@ -182,13 +168,13 @@ async def test_queue_name_with_a_control_character_is_refused(http: Http) -> Non
     assert_error(await http.post("/q/a%01b", body='{"n": 1}', headers=JSON), 400)
     assert_error(await http.get("/q/a%01b"), 400)
     assert_error(await http.get("/j/a%7Fb"), 400)
-    assert (await http.get("/status/")).json() == {"queues": [], "size": 0}
+    assert (await http.get("/status/")).json() == NO_QUEUES
 
 
 @async_test
 async def test_queue_name_with_invalid_utf8_is_refused(http: Http) -> None:
     assert_error(await http.post("/q/a%FFb", body='{"n": 1}', headers=JSON), 400)
-    assert (await http.get("/status/")).json() == {"queues": [], "size": 0}
+    assert (await http.get("/status/")).json() == NO_QUEUES
 
 
 @async_test
@@ -211,8 +197,7 @@ async def test_dashboard_is_html(http: Http) -> None:
 
 @async_test
 async def test_dashboard_lists_queue_names_with_their_sizes(http: Http) -> None:
-    for n in range(3):
-        await http.post_job("alpha", {"n": n})
+    await http.post_jobs("alpha", 3)
     await http.post_job("beta", {"n": 0})
     page = (await http.get("/")).body.decode("utf-8")
     rows = {line for line in page.splitlines() if ">alpha<" in line or ">beta<" in line}

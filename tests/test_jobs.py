@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pytest_twisted import ensureDeferred as async_test
 
-from tests.support import Http
-
-JSON = {"Content-Type": "application/json"}
+from tests.support import (
+    JSON,
+    NO_JOB,
+    QUEUE_NAME_MISSING,
+    Http,
+    assert_empty_body_is_job_is_missing,
+    assert_needs_a_json_content_type,
+)
 
 
 @async_test
@@ -37,8 +42,7 @@ async def test_get_hands_out_the_id_given_at_post(http: Http) -> None:
 
 @async_test
 async def test_jobs_come_out_in_the_order_they_were_posted(http: Http) -> None:
-    for n in range(5):
-        await http.post_job("q1", {"n": n})
+    await http.post_jobs("q1", 5)
     taken = [(await http.get("/q/q1")).json()["n"] for _ in range(5)]
     assert taken == [0, 1, 2, 3, 4]
 
@@ -48,29 +52,23 @@ async def test_a_job_is_handed_out_once(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     assert (await http.get("/q/q1")).status == 200
     reply = await http.get("/q/q1")
-    assert (reply.status, reply.json()) == (404, {"error": "no job"})
+    assert (reply.status, reply.json()) == NO_JOB
 
 
 @async_test
 async def test_get_on_an_empty_queue_is_404_no_job(http: Http) -> None:
     reply = await http.get("/q/never-seen")
-    assert (reply.status, reply.json()) == (404, {"error": "no job"})
+    assert (reply.status, reply.json()) == NO_JOB
 
 
 @async_test
 async def test_post_without_json_content_type_is_refused(http: Http) -> None:
-    reply = await http.post("/q/q1", body='{"n": 1}', headers={"Content-Type": "text/plain"})
-    assert (reply.status, reply.json()) == (
-        400,
-        {"error": "content-type must be set to application/json"},
-    )
-    assert (await http.get("/q/q1")).status == 404
+    await assert_needs_a_json_content_type(http, "POST")
 
 
 @async_test
 async def test_post_with_an_empty_body_is_job_is_missing(http: Http) -> None:
-    reply = await http.post("/q/q1", body=b"", headers=JSON)
-    assert (reply.status, reply.json()) == (400, {"error": "job is missing"})
+    await assert_empty_body_is_job_is_missing(http, "POST")
 
 
 @async_test
@@ -84,4 +82,4 @@ async def test_post_with_invalid_json_is_refused(http: Http) -> None:
 async def test_queue_name_missing(http: Http) -> None:
     for method in ("GET", "POST", "PUT", "DELETE"):
         reply = await http.request(method, "/q/", headers=JSON)
-        assert (reply.status, reply.json()) == (404, {"error": "queue name is missing"})
+        assert (reply.status, reply.json()) == QUEUE_NAME_MISSING

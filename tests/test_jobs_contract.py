@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import time
-
 from pytest_twisted import ensureDeferred as async_test
 
-from tests.support import Http
-
-JSON = {"Content-Type": "application/json"}
-WORKER = "X-presque-workerid"
-
-
-def later(seconds: float = 60) -> str:
-    return str(int(time.time() + seconds))
-
-
-def earlier(seconds: float = 5) -> str:
-    return str(int(time.time() - seconds))
-
-
-async def queue_counts(http: Http, queue: str) -> dict:
-    reply = await http.get(f"/j/{queue}")
-    assert reply.status == 200
-    return reply.json()
-
-
-async def worker_counts(http: Http, worker: str) -> tuple[int, int]:
-    reply = await http.get("/w/", params={"worker_id": worker})
-    assert reply.status == 200
-    body = reply.json()
-    return body["processed"], body["failed"]
-
+from tests.support import (
+    JOB_EXISTS,
+    JSON,
+    NO_JOB,
+    NO_QUEUES,
+    WORKER,
+    Http,
+    assert_empty_body_is_job_is_missing,
+    assert_gets_count_as_processed,
+    assert_needs_a_json_content_type,
+    assert_puts_count_as_failed,
+    epoch_seconds,
+    queue_counts_body,
+    take_and_fail_a_job,
+)
 
 # PUT /q/Q
 
@@ -45,28 +32,25 @@ async def test_put_answers_201(http: Http) -> None:
 @async_test
 async def test_put_counts_one_failure_for_the_queue(http: Http) -> None:
     await http.put("/q/q1", json_body={"n": 1})
-    counts = await queue_counts(http, "q1")
+    counts = await http.queue_counts("q1")
     assert counts["job_failed"] == 1
     await http.put("/q/q1", json_body={"n": 2})
-    counts = await queue_counts(http, "q1")
+    counts = await http.queue_counts("q1")
     assert counts["job_failed"] == 2
     assert counts["job_processed"] == 0
 
 
 @async_test
 async def test_put_counts_one_failure_for_the_worker_header(http: Http) -> None:
-    await http.put("/q/q1", json_body={"n": 1}, headers={WORKER: "w1"})
-    assert await worker_counts(http, "w1") == (0, 1)
-    await http.put("/q/q1", json_body={"n": 2}, headers={WORKER: "w1"})
-    assert await worker_counts(http, "w1") == (0, 2)
+    await assert_puts_count_as_failed(http, "w1")
 
 
 @async_test
 async def test_put_without_worker_header_counts_no_worker_failure(http: Http) -> None:
     await http.post("/w/q1", headers={WORKER: "w1"})
     await http.put("/q/q1", json_body={"n": 1})
-    assert await worker_counts(http, "w1") == (0, 0)
-    assert (await queue_counts(http, "q1"))["job_failed"] == 1
+    assert await http.worker_counts("w1") == (0, 0)
+    assert (await http.queue_counts("q1"))["job_failed"] == 1
 
 
 @async_test
@@ -90,17 +74,17 @@ async def test_put_job_goes_behind_the_waiting_jobs(http: Http) -> None:
 
 @async_test
 async def test_put_honours_delayed(http: Http) -> None:
-    reply = await http.put("/q/q1", json_body={"n": 1}, params={"delayed": later()})
+    reply = await http.put("/q/q1", json_body={"n": 1}, params={"delayed": epoch_seconds(60)})
     assert reply.status == 201
     taken = await http.get("/q/q1")
-    assert (taken.status, taken.json()) == (404, {"error": "no job"})
-    counts = await queue_counts(http, "q1")
+    assert (taken.status, taken.json()) == NO_JOB
+    counts = await http.queue_counts("q1")
     assert (counts["job_count"], counts["job_failed"]) == (0, 1)
 
 
 @async_test
 async def test_put_with_due_delayed_is_handed_out(http: Http) -> None:
-    await http.put("/q/q1", json_body={"n": 1}, params={"delayed": earlier()})
+    await http.put("/q/q1", json_body={"n": 1}, params={"delayed": epoch_seconds(-5)})
     taken = await http.get("/q/q1")
     assert (taken.status, taken.json()) == (200, {"n": 1})
 
@@ -109,31 +93,25 @@ async def test_put_with_due_delayed_is_handed_out(http: Http) -> None:
 async def test_put_honours_uniq_already_held_by_a_posted_job(http: Http) -> None:
     assert (await http.post_job("q1", {"n": 1}, uniq="k")).status == 201
     reply = await http.put("/q/q1", json_body={"n": 2}, params={"uniq": "k"})
-    assert (reply.status, reply.json()) == (400, {"error": "job already exists"})
-    assert (await queue_counts(http, "q1"))["job_count"] == 1
+    assert (reply.status, reply.json()) == JOB_EXISTS
+    assert await http.job_count("q1") == 1
 
 
 @async_test
 async def test_put_with_uniq_holds_the_key(http: Http) -> None:
     assert (await http.put("/q/q1", json_body={"n": 1}, params={"uniq": "k"})).status == 201
     reply = await http.post_job("q1", {"n": 2}, uniq="k")
-    assert (reply.status, reply.json()) == (400, {"error": "job already exists"})
+    assert (reply.status, reply.json()) == JOB_EXISTS
 
 
 @async_test
 async def test_put_without_json_content_type_is_refused(http: Http) -> None:
-    reply = await http.put("/q/q1", body='{"n": 1}', headers={"Content-Type": "text/plain"})
-    assert (reply.status, reply.json()) == (
-        400,
-        {"error": "content-type must be set to application/json"},
-    )
-    assert (await http.get("/q/q1")).status == 404
+    await assert_needs_a_json_content_type(http, "PUT")
 
 
 @async_test
 async def test_put_with_an_empty_body_is_job_is_missing(http: Http) -> None:
-    reply = await http.put("/q/q1", body=b"", headers=JSON)
-    assert (reply.status, reply.json()) == (400, {"error": "job is missing"})
+    await assert_empty_body_is_job_is_missing(http, "PUT")
 
 
 # DELETE /q/Q
@@ -155,23 +133,22 @@ async def test_delete_of_an_unknown_queue_answers_204(http: Http) -> None:
 
 @async_test
 async def test_delete_removes_ready_jobs(http: Http) -> None:
-    for n in range(3):
-        await http.post_job("q1", {"n": n})
+    await http.post_jobs("q1", 3)
     await http.delete("/q/q1")
-    assert (await queue_counts(http, "q1"))["job_count"] == 0
+    assert await http.job_count("q1") == 0
     taken = await http.get("/q/q1")
-    assert (taken.status, taken.json()) == (404, {"error": "no job"})
+    assert (taken.status, taken.json()) == NO_JOB
 
 
 @async_test
 async def test_delete_removes_delayed_jobs(http: Http, presque) -> None:
     # Already due: if purge left them behind, the next GET would promote them.
-    await http.post_job("q1", {"n": 1}, delayed=earlier())
-    await http.post_job("q1", {"n": 2}, delayed=later())
+    await http.post_job("q1", {"n": 1}, delayed=epoch_seconds(-5))
+    await http.post_job("q1", {"n": 2}, delayed=epoch_seconds(60))
     await http.delete("/q/q1")
     assert await presque.broker.promote_due() == 0
     taken = await http.get("/q/q1")
-    assert (taken.status, taken.json()) == (404, {"error": "no job"})
+    assert (taken.status, taken.json()) == NO_JOB
 
 
 @async_test
@@ -183,18 +160,11 @@ async def test_delete_frees_the_uniq_keys(http: Http) -> None:
 
 @async_test
 async def test_delete_resets_processed_and_failed_to_zero(http: Http) -> None:
-    await http.post_job("q1", {"n": 1})
-    await http.get("/q/q1")
-    await http.put("/q/q1", json_body={"n": 1})
-    counts = await queue_counts(http, "q1")
+    await take_and_fail_a_job(http)
+    counts = await http.queue_counts("q1")
     assert (counts["job_processed"], counts["job_failed"]) == (1, 1)
     await http.delete("/q/q1")
-    assert await queue_counts(http, "q1") == {
-        "queue_name": "q1",
-        "job_count": 0,
-        "job_processed": 0,
-        "job_failed": 0,
-    }
+    assert await http.queue_counts("q1") == queue_counts_body("q1")
 
 
 @async_test
@@ -202,7 +172,7 @@ async def test_delete_leaves_other_queues_alone(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     await http.post_job("q2", {"n": 2}, uniq="k")
     await http.delete("/q/q1")
-    assert (await queue_counts(http, "q2"))["job_count"] == 1
+    assert await http.job_count("q2") == 1
     assert (await http.post_job("q2", {"n": 3}, uniq="k")).status == 400
 
 
@@ -214,9 +184,9 @@ async def test_get_counts_one_processed_job_for_the_queue(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     await http.post_job("q1", {"n": 2})
     await http.get("/q/q1")
-    assert (await queue_counts(http, "q1"))["job_processed"] == 1
+    assert (await http.queue_counts("q1"))["job_processed"] == 1
     await http.get("/q/q1")
-    assert (await queue_counts(http, "q1"))["job_processed"] == 2
+    assert (await http.queue_counts("q1"))["job_processed"] == 2
 
 
 @async_test
@@ -224,18 +194,13 @@ async def test_get_on_an_empty_queue_counts_nothing(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     await http.get("/q/q1", headers={WORKER: "w1"})
     await http.get("/q/q1", headers={WORKER: "w1"})
-    assert (await queue_counts(http, "q1"))["job_processed"] == 1
-    assert await worker_counts(http, "w1") == (1, 0)
+    assert (await http.queue_counts("q1"))["job_processed"] == 1
+    assert await http.worker_counts("w1") == (1, 0)
 
 
 @async_test
 async def test_get_counts_one_processed_job_for_the_worker_header(http: Http) -> None:
-    await http.post_job("q1", {"n": 1})
-    await http.post_job("q1", {"n": 2})
-    await http.get("/q/q1", headers={WORKER: "w1"})
-    assert await worker_counts(http, "w1") == (1, 0)
-    await http.get("/q/q1", headers={"x-PRESQUE-WorkerId": "w1"})
-    assert await worker_counts(http, "w1") == (2, 0)
+    await assert_gets_count_as_processed(http, "w1", (WORKER, "x-PRESQUE-WorkerId"))
 
 
 # the set of known queues
@@ -244,7 +209,7 @@ async def test_get_counts_one_processed_job_for_the_worker_header(http: Http) ->
 @async_test
 async def test_first_post_adds_the_queue_to_status_list(http: Http) -> None:
     before = await http.get("/status/")
-    assert before.json() == {"queues": [], "size": 0}
+    assert before.json() == NO_QUEUES
     await http.post_job("q1", {"n": 1})
     after = await http.get("/status/")
     assert (after.status, after.json()) == (200, {"queues": ["q1"], "size": 1})

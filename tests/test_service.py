@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-from collections.abc import AsyncIterator
-
-import pytest_twisted
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.error import ConnectionRefusedError
@@ -15,15 +10,7 @@ from twisted.internet.task import deferLater
 from presque.config import Config, RedisSettings, SchedulerSettings, ServerSettings
 from presque.redis_url import parse_redis_url
 from presque.service import make_service
-from tests.support import Http, RedisServer, free_port
-
-
-@pytest_twisted.async_yield_fixture
-async def own_redis() -> AsyncIterator[RedisServer]:
-    server = RedisServer().start()
-    yield server
-    os.kill(server.process.pid, signal.SIGCONT)
-    server.stop()
+from tests.support import REDIS_UNAVAILABLE, Http, RedisServer, free_port
 
 
 def config_for(redis: RedisServer, port: int) -> Config:
@@ -70,7 +57,7 @@ async def test_a_stop_lets_requests_in_flight_finish_and_refuses_new_ones(
     http = Http(f"http://127.0.0.1:{port}")
     await until_answers(http)
 
-    os.kill(own_redis.process.pid, signal.SIGSTOP)
+    own_redis.pause()
     in_flight = defer.Deferred.fromCoroutine(http.get("/q/slow"))
     await deferLater(reactor, 0.2)
     stopped = service.stopService()
@@ -84,5 +71,5 @@ async def test_a_stop_lets_requests_in_flight_finish_and_refuses_new_ones(
     else:
         raise AssertionError("a stopping server accepted a new request")
     reply = await in_flight
-    assert (reply.status, reply.json()) == (503, {"error": "redis is unavailable"})
+    assert (reply.status, reply.json()) == REDIS_UNAVAILABLE
     await stopped

@@ -6,9 +6,7 @@ import json
 
 from pytest_twisted import ensureDeferred as async_test
 
-from tests.support import Http
-
-JSON = {"Content-Type": "application/json"}
+from tests.support import JSON, NO_QUEUES, Http, queue_counts_body
 
 
 def assert_integers(body: dict, *keys: str) -> None:
@@ -24,26 +22,20 @@ async def test_job_counts_of_an_unknown_queue_are_zero(http: Http) -> None:
     reply = await http.get("/j/never-seen")
     assert reply.status == 200
     body = reply.json()
-    assert body == {
-        "queue_name": "never-seen",
-        "job_count": 0,
-        "job_processed": 0,
-        "job_failed": 0,
-    }
+    assert body == queue_counts_body("never-seen")
     assert_integers(body, "job_count", "job_processed", "job_failed")
 
 
 @async_test
 async def test_job_counts_report_ready_processed_and_failed(http: Http) -> None:
-    for n in range(4):
-        await http.post_job("q1", {"n": n})
+    await http.post_jobs("q1", 4)
     await http.get("/q/q1")
     await http.put("/q/q1", json_body={"n": 9})
     await http.put("/q/q1", json_body={"n": 10})
     reply = await http.get("/j/q1")
     assert reply.status == 200
     body = reply.json()
-    assert body == {"queue_name": "q1", "job_count": 5, "job_processed": 1, "job_failed": 2}
+    assert body == queue_counts_body("q1", job_count=5, job_processed=1, job_failed=2)
     assert_integers(body, "job_count", "job_processed", "job_failed")
 
 
@@ -51,7 +43,7 @@ async def test_job_counts_report_ready_processed_and_failed(http: Http) -> None:
 async def test_job_count_does_not_count_jobs_not_yet_due(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     await http.post_job("q1", {"n": 2}, delayed="4102444800")
-    assert (await http.get("/j/q1")).json()["job_count"] == 1
+    assert await http.job_count("q1") == 1
 
 
 # /status/
@@ -60,7 +52,7 @@ async def test_job_count_does_not_count_jobs_not_yet_due(http: Http) -> None:
 @async_test
 async def test_status_with_no_queue(http: Http) -> None:
     reply = await http.get("/status/")
-    assert (reply.status, reply.json()) == (200, {"queues": [], "size": 0})
+    assert (reply.status, reply.json()) == (200, NO_QUEUES)
 
 
 @async_test
@@ -94,8 +86,7 @@ async def test_queue_status_of_an_unknown_queue(http: Http) -> None:
 
 @async_test
 async def test_queue_status_has_the_number_of_ready_jobs(http: Http) -> None:
-    for n in range(3):
-        await http.post_job("q1", {"n": n})
+    await http.post_jobs("q1", 3)
     await http.get("/q/q1")
     reply = await http.get("/status/q1")
     assert reply.status == 200
@@ -120,7 +111,7 @@ async def test_queue_status_with_desc_lists_the_job_texts_in_order(http: Http) -
 async def test_queue_status_with_desc_does_not_take_the_jobs(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     await http.get("/status/q1", params={"with_desc": "1"})
-    assert (await http.get("/j/q1")).json()["job_processed"] == 0
+    assert (await http.queue_counts("q1"))["job_processed"] == 0
     assert (await http.get("/q/q1")).json() == {"n": 1}
 
 

@@ -7,26 +7,20 @@ import time
 
 from pytest_twisted import ensureDeferred as async_test
 
-from tests.support import Http
+from tests.support import (
+    WORKER,
+    Http,
+    assert_gets_count_as_processed,
+    assert_puts_count_as_failed,
+    take_and_fail_a_job,
+)
 
-WORKER = "X-presque-workerid"
 MISSING = (400, {"error": "worker_id is missing"})
 
 
 async def register(http: Http, queue: str, worker: str) -> None:
     reply = await http.post(f"/w/{queue}", headers={WORKER: worker})
     assert reply.status == 201
-
-
-async def worker_stats(http: Http, worker: str) -> dict:
-    reply = await http.get("/w/", params={"worker_id": worker})
-    assert reply.status == 200
-    return reply.json()
-
-
-async def counters(http: Http, worker: str) -> tuple[int, int]:
-    stats = await worker_stats(http, worker)
-    return stats["processed"], stats["failed"]
 
 
 @async_test
@@ -92,8 +86,7 @@ async def test_queue_workers_of_an_unknown_queue(http: Http) -> None:
 @async_test
 async def test_queue_workers_has_the_queue_counters(http: Http) -> None:
     await register(http, "q1", "w1")
-    for n in range(3):
-        await http.post_job("q1", {"n": n})
+    await http.post_jobs("q1", 3)
     await http.get("/q/q1")
     await http.get("/q/q1")
     await http.put("/q/q1", json_body={"n": 0})
@@ -106,7 +99,7 @@ async def test_queue_workers_has_the_queue_counters(http: Http) -> None:
 @async_test
 async def test_worker_stats_exact_keys(http: Http) -> None:
     await register(http, "q1", "w1")
-    stats = await worker_stats(http, "w1")
+    stats = await http.worker_stats("w1")
     assert set(stats) == {"worker_id", "processed", "failed", "started_at"}
     assert {key: stats[key] for key in ("worker_id", "processed", "failed")} == {
         "worker_id": "w1",
@@ -120,7 +113,7 @@ async def test_worker_started_at_is_an_integer_epoch_near_now(http: Http) -> Non
     before = int(time.time())
     await register(http, "q1", "w1")
     after = time.time()
-    started_at = (await worker_stats(http, "w1"))["started_at"]
+    started_at = (await http.worker_stats("w1"))["started_at"]
     assert type(started_at) is int
     assert before - 2 <= started_at <= after + 2
 
@@ -162,12 +155,10 @@ async def test_unregistered_worker_leaves_the_lists(http: Http) -> None:
 @async_test
 async def test_unregistered_worker_counters_are_dropped(http: Http) -> None:
     await register(http, "q1", "w1")
-    await http.post_job("q1", {"n": 1})
-    await http.get("/q/q1", headers={WORKER: "w1"})
-    await http.put("/q/q1", json_body={"n": 1}, headers={WORKER: "w1"})
-    assert await counters(http, "w1") == (1, 1)
+    await take_and_fail_a_job(http, "w1")
+    assert await http.worker_counts("w1") == (1, 1)
     await http.delete("/w/q1", headers={WORKER: "w1"})
-    assert await counters(http, "w1") == (0, 0)
+    assert await http.worker_counts("w1") == (0, 0)
 
 
 @async_test
@@ -176,19 +167,14 @@ async def test_registering_again_resets_the_counters(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     await http.get("/q/q1", headers={WORKER: "w1"})
     await register(http, "q1", "w1")
-    assert await counters(http, "w1") == (0, 0)
+    assert await http.worker_counts("w1") == (0, 0)
     assert (await http.get("/w/")).json() == ["w1"]
 
 
 @async_test
 async def test_worker_processed_follows_get(http: Http) -> None:
     await register(http, "q1", "w1")
-    for n in range(2):
-        await http.post_job("q1", {"n": n})
-    await http.get("/q/q1", headers={WORKER: "w1"})
-    assert await counters(http, "w1") == (1, 0)
-    await http.get("/q/q1", headers={WORKER: "w1"})
-    assert await counters(http, "w1") == (2, 0)
+    await assert_gets_count_as_processed(http, "w1")
 
 
 @async_test
@@ -197,29 +183,24 @@ async def test_worker_processed_follows_get_batch_by_number_of_jobs(http: Http) 
     await http.post("/qb/q1", json_body={"jobs": [{"n": n} for n in range(5)]})
     reply = await http.get("/qb/q1", params={"batch_size": "3"}, headers={WORKER: "w1"})
     assert len(reply.json()) == 3
-    assert await counters(http, "w1") == (3, 0)
+    assert await http.worker_counts("w1") == (3, 0)
     reply = await http.get("/qb/q1", params={"batch_size": "3"}, headers={WORKER: "w1"})
     assert [json.loads(job) for job in reply.json()] == [{"n": 3}, {"n": 4}]
-    assert await counters(http, "w1") == (5, 0)
+    assert await http.worker_counts("w1") == (5, 0)
 
 
 @async_test
 async def test_worker_failed_follows_put(http: Http) -> None:
     await register(http, "q1", "w1")
-    await http.put("/q/q1", json_body={"n": 1}, headers={WORKER: "w1"})
-    assert await counters(http, "w1") == (0, 1)
-    await http.put("/q/q1", json_body={"n": 1}, headers={WORKER: "w1"})
-    assert await counters(http, "w1") == (0, 2)
+    await assert_puts_count_as_failed(http, "w1")
 
 
 @async_test
 async def test_other_workers_counters_do_not_move(http: Http) -> None:
     await register(http, "q1", "w1")
     await register(http, "q1", "w2")
-    await http.post_job("q1", {"n": 1})
-    await http.get("/q/q1", headers={WORKER: "w1"})
-    await http.put("/q/q1", json_body={"n": 1}, headers={WORKER: "w1"})
-    assert await counters(http, "w2") == (0, 0)
+    await take_and_fail_a_job(http, "w1")
+    assert await http.worker_counts("w2") == (0, 0)
 
 
 @async_test
@@ -227,4 +208,4 @@ async def test_get_on_an_empty_queue_counts_nothing_for_the_worker(http: Http) -
     await register(http, "q1", "w1")
     await http.get("/q/q1", headers={WORKER: "w1"})
     await http.get("/qb/q1", headers={WORKER: "w1"})
-    assert await counters(http, "w1") == (0, 0)
+    assert await http.worker_counts("w1") == (0, 0)

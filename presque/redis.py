@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -43,17 +42,16 @@ class Redis:
     def __init__(
         self,
         address: RedisAddress,
-        reactor: IReactorTime,
         pool_size: int = 4,
         command_timeout: float = 5.0,
         connect_timeout: float = 2.0,
     ) -> None:
         self.address = address
-        self.reactor = reactor
         self.pool_size = pool_size
         self.command_timeout = command_timeout
         self.connect_timeout = connect_timeout
         self._pool: Any = None
+        self._turn = 0
 
     def connect(self) -> None:
         """Start connecting; calls fail with L{RedisUnavailable} until it is done."""
@@ -86,24 +84,35 @@ class Redis:
     @property
     def connected(self) -> bool:
         """Whether at least one connection of the pool is up."""
-        return self._pool is not None and self._pool._factory.size > 0
+        return bool(self._live_connections())
+
+    def _live_connections(self) -> list[Any]:
+        return self._pool._factory.pool if self._pool is not None else []
 
     def eval(
         self, script: bytes, keys: Sequence[RedisArg], args: Sequence[RedisArg]
     ) -> defer.Deferred[Any]:
         """Run a Lua script (by EVALSHA once the connection knows it)."""
-        return self._call("eval", script, list(keys), list(args))
+        return self._call("eval", script, keys, args)
 
     def execute(self, *command: RedisArg) -> defer.Deferred[Any]:
         """Run one Redis command, e.g. C{execute("SMEMBERS", key)}."""
         return self._call("execute_command", *command)
 
     def _call(self, method: str, *args: Any) -> defer.Deferred[Any]:
-        if not self.connected:
+        # The pool's own dispatch would queue the call while Redis is down
+        # and wait forever. Picking a live connection here fails fast
+        # instead; a connection that dies or hangs fails its calls (the
+        # protocol's reply timeout is the command timeout).
+        connections = self._live_connections()
+        if not connections:
             return defer.fail(RedisUnavailable("redis is not connected"))
-        return _with_deadline(
-            getattr(self._pool, method)(*args), self.command_timeout, self.reactor
-        )
+        self._turn = (self._turn + 1) % len(connections)
+        try:
+            call = getattr(connections[self._turn], method)(*args)
+        except Exception:
+            return defer.fail().addErrback(_unavailable_if_transient)
+        return call.addErrback(_unavailable_if_transient)
 
     def close(self) -> defer.Deferred[None]:
         """Close every connection and stop reconnecting."""
@@ -113,37 +122,12 @@ class Redis:
         return pool.disconnect()
 
 
-def _with_deadline(
-    call: defer.Deferred[Any], timeout: float, reactor: IReactorTime
-) -> defer.Deferred[Any]:
-    """
-    Fire with C{call}'s result, or with L{RedisUnavailable} after C{timeout}.
-
-    C{call} is raced, not cancelled: txredisapi's connection queue breaks
-    when a Deferred it handed out is cancelled.
-    """
+def _unavailable_if_transient(failure: Failure) -> Failure:
     import txredisapi
 
-    result: defer.Deferred[Any] = defer.Deferred()
-
-    def expire() -> None:
-        result.errback(RedisUnavailable(f"redis did not answer within {timeout}s"))
-
-    timer = reactor.callLater(timeout, expire)
-
-    def settle(outcome: Any) -> None:
-        if result.called:
-            return
-        timer.cancel()
-        if not isinstance(outcome, Failure):
-            result.callback(outcome)
-        elif outcome.check(txredisapi.ConnectionError, ConnectionError) or _is_transient(outcome):
-            result.errback(RedisUnavailable(outcome.getErrorMessage()))
-        else:
-            result.errback(outcome)
-
-    call.addBoth(settle)
-    return result
+    if failure.check(txredisapi.ConnectionError, ConnectionError) or _is_transient(failure):
+        return Failure(RedisUnavailable(failure.getErrorMessage()))
+    return failure
 
 
 def _is_transient(failure: Failure) -> bool:

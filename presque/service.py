@@ -106,7 +106,6 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
 
     redis = Redis(
         address,
-        reactor,
         pool_size=settings.pool_size,
         command_timeout=settings.command_timeout,
         connect_timeout=settings.connect_timeout,

@@ -56,7 +56,7 @@ async def start_presque(redis_server: RedisServer, **server_settings):
     from presque.redis_url import parse_redis_url
     from presque.web import build_site
 
-    redis = Redis(parse_redis_url(redis_server.url), reactor, command_timeout=2.0)
+    redis = Redis(parse_redis_url(redis_server.url), command_timeout=2.0)
     redis.connect()
     await _until_connected(redis)
     broker = Broker(redis)

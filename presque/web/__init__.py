@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from presque.broker import Broker
 from presque.config import ServerSettings
-from presque.web.app import build_app
 from presque.web.inputs import Limits
+from presque.web.root import build_root
 from presque.web.site import PresqueSite
 
 
 def build_site(broker: Broker, settings: ServerSettings) -> PresqueSite:
     """The site serving the API over C{broker} with C{settings}' limits."""
     limits = Limits(settings.max_batch_size, settings.max_queue_name_length)
-    app = build_app(broker, limits)
-    return PresqueSite(app.resource(), settings.max_body_size, settings.access_log)
+    root = build_root(broker, limits)
+    return PresqueSite(root, settings.max_body_size, settings.access_log)

@@ -1,42 +1,34 @@
 """
-The Klein application: every route module mounted on one app, and the
-errors that no route answers itself turned into JSON.
+The Klein application: the route modules of the colder routes mounted on
+one app, and the errors that no route answers itself turned into JSON.
 """
 
 from __future__ import annotations
 
 from klein import Klein
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from presque.broker import Broker
-from presque.redis import RedisUnavailable
-from presque.web import batches, control, dashboard, jobs, status, workers
+from presque.web import control, dashboard, status, workers
 from presque.web.inputs import Limits
-from presque.web.responses import ApiError, error_response
-
-log = Logger()
+from presque.web.responses import error_response, failure_response
 
 
 def build_app(broker: Broker, limits: Limits) -> Klein:
     """
-    The whole HTTP API over C{broker}.
+    Every route but C{/q/} and C{/qb/} (see L{presque.web.root}).
 
     Klein names each route after its handler function, so every handler
     name must be unique across the route modules.
     """
     app = Klein()
-    for module in (jobs, batches, status, control, workers):
+    for module in (status, control, workers):
         module.add_routes(app, broker, limits)
     dashboard.add_routes(app, broker)
     _check_unique_handlers(app)
-
-    @app.handle_errors(ApiError)
-    def api_error(request: IRequest, failure: Failure) -> bytes:
-        return error_response(request, failure.value.status, failure.value.message)
 
     @app.handle_errors(NotFound)
     def not_found(request: IRequest, failure: Failure) -> bytes:
@@ -54,15 +46,9 @@ def build_app(broker: Broker, limits: Limits) -> Klein:
         request.setHeader(b"Location", failure.value.new_url)
         return error_response(request, 308, f"moved to {failure.value.new_url}")
 
-    @app.handle_errors(RedisUnavailable)
-    def redis_unavailable(request: IRequest, failure: Failure) -> bytes:
-        log.warn("redis is unavailable: {reason}", reason=failure.getErrorMessage())
-        return error_response(request, 503, "redis is unavailable")
-
     @app.handle_errors(Exception)
-    def bug(request: IRequest, failure: Failure) -> bytes:
-        log.failure("unexpected error on {uri}", failure, uri=request.uri)
-        return error_response(request, 500, "internal error")
+    def route_error(request: IRequest, failure: Failure) -> bytes:
+        return failure_response(request, failure)
 
     return app
 

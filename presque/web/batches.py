@@ -9,10 +9,9 @@ lines that presque 1's Perl client (Net::HTTP) accepts.
 
 from __future__ import annotations
 
-from klein import Klein
 from twisted.web.iweb import IRequest
 
-from presque.broker import Broker, QueueClosed
+from presque.broker import Broker
 from presque.web.inputs import (
     Limits,
     delayed_until,
@@ -20,64 +19,52 @@ from presque.web.inputs import (
     parse_json,
     read_body,
     require_json_content_type,
-    worker_id,
 )
-from presque.web.jobs import closed_or_empty
-from presque.web.responses import (
-    ApiError,
-    empty_response,
-    encode_json,
-    error_response,
-    json_body,
-)
+from presque.web.jobs import take_jobs
+from presque.web.resource import Handler, QueueResource
+from presque.web.responses import ApiError, empty_response, encode_json, json_body
 
 JOB_IDS_HEADER = b"X-Presque-Job-Ids"
 
 
-def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
-    """Register the C{/qb/} routes on C{app}."""
+class BatchesResource(QueueResource):
+    """The C{/qb/} routes."""
 
-    @app.route("/qb/", methods=["GET", "POST", "PUT", "DELETE"])
-    def batch_queue_name_missing(request: IRequest) -> bytes:
-        return error_response(request, 404, "queue name is missing")
+    def __init__(self, broker: Broker, limits: Limits) -> None:
+        self.broker = broker
+        super().__init__(limits)
 
-    @app.route("/qb/<queue>", methods=["GET"])
-    async def take_batch(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        count = limits.batch_size(request)
-        try:
-            jobs = await broker.fetch(queue, count, worker_id(request))
-        except QueueClosed:
-            return closed_or_empty(request, closed=True)
-        if not jobs:
-            return closed_or_empty(request, closed=False)
+    def handlers(self) -> dict[bytes, Handler]:
+        return {
+            b"GET": self.take,
+            b"POST": self.add,
+            b"PUT": self.refuse,
+            b"DELETE": self.refuse,
+        }
+
+    async def take(self, request: IRequest, queue: str) -> bytes:
+        jobs = await take_jobs(self.broker, request, queue, self.limits.batch_size(request))
         if flag(request, b"ids"):
             request.setHeader(JOB_IDS_HEADER, ",".join(job.id for job in jobs))
         # Each element is the job's JSON text, which clients decode again.
         return json_body(request, encode_json([job.payload.decode("utf-8") for job in jobs]))
 
-    @app.route("/qb/<queue>", methods=["POST"])
-    async def add_batch(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
+    async def add(self, request: IRequest, queue: str) -> bytes:
         require_json_content_type(request)
         document = parse_json(read_body(request), "batch")
         jobs = document.get("jobs") if isinstance(document, dict) else None
         if not isinstance(jobs, list):
             raise ApiError(400, "jobs should be an array of job")
-        if len(jobs) > limits.max_batch_size:
-            raise ApiError(400, f"a batch holds at most {limits.max_batch_size} jobs")
+        if len(jobs) > self.limits.max_batch_size:
+            raise ApiError(400, f"a batch holds at most {self.limits.max_batch_size} jobs")
         if jobs:
-            ids = await broker.enqueue(
+            ids = await self.broker.enqueue(
                 queue, [encode_json(job) for job in jobs], run_at=delayed_until(request)
             )
             if flag(request, b"ids"):
                 request.setHeader(JOB_IDS_HEADER, ",".join(ids))
         return empty_response(request, 201)
 
-    @app.route("/qb/<queue>", methods=["PUT"])
-    def refuse_batch_put(request: IRequest, queue: str) -> bytes:
-        return error_response(request, 400, "PUT is not supported in batch mode")
-
-    @app.route("/qb/<queue>", methods=["DELETE"])
-    def refuse_batch_delete(request: IRequest, queue: str) -> bytes:
-        return error_response(request, 400, "DELETE is not supported in batch mode")
+    async def refuse(self, request: IRequest, queue: str) -> bytes:
+        method = request.method.decode("ascii")
+        raise ApiError(400, f"{method} is not supported in batch mode")

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from klein import Klein
 from twisted.web.iweb import IRequest
 
-from presque.broker import Broker, DuplicateJob, QueueClosed
+from presque.broker import Broker, DuplicateJob, Job, QueueClosed
 from presque.web.inputs import (
     Limits,
     delayed_until,
@@ -20,44 +19,57 @@ from presque.web.inputs import (
     require_json_content_type,
     worker_id,
 )
-from presque.web.responses import ApiError, empty_response, error_response, json_body
+from presque.web.resource import Handler, QueueResource
+from presque.web.responses import ApiError, empty_response, json_body
 
 JOB_ID_HEADER = b"X-Presque-Job-Id"
 
 
-def closed_or_empty(request: IRequest, closed: bool) -> bytes:
-    """The 404 of a fetch that hands out nothing."""
-    return error_response(request, 404, "queue is closed" if closed else "no job")
+async def take_jobs(broker: Broker, request: IRequest, queue: str, count: int) -> list[Job]:
+    """Up to C{count} jobs of C{queue}, or the 404 of a fetch that hands out none."""
+    try:
+        jobs = await broker.fetch(queue, count, worker_id(request))
+    except QueueClosed:
+        raise ApiError(404, "queue is closed") from None
+    if not jobs:
+        raise ApiError(404, "no job")
+    return jobs
 
 
-def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
-    """Register the C{/q/} routes on C{app}."""
+class JobsResource(QueueResource):
+    """The C{/q/} routes."""
 
-    @app.route("/q/", methods=["GET", "POST", "PUT", "DELETE"])
-    def job_queue_name_missing(request: IRequest) -> bytes:
-        return error_response(request, 404, "queue name is missing")
+    def __init__(self, broker: Broker, limits: Limits) -> None:
+        self.broker = broker
+        super().__init__(limits)
 
-    @app.route("/q/<queue>", methods=["GET"])
-    async def take_job(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        try:
-            jobs = await broker.fetch(queue, 1, worker_id(request))
-        except QueueClosed:
-            return closed_or_empty(request, closed=True)
-        if not jobs:
-            return closed_or_empty(request, closed=False)
-        request.setHeader(JOB_ID_HEADER, jobs[0].id)
-        return json_body(request, jobs[0].payload)
+    def handlers(self) -> dict[bytes, Handler]:
+        return {
+            b"GET": self.take,
+            b"POST": self.add,
+            b"PUT": self.give_back,
+            b"DELETE": self.purge,
+        }
 
-    async def insert(request: IRequest, queue: str, as_failure: bool) -> bytes:
-        queue = limits.queue_name(queue)
+    async def take(self, request: IRequest, queue: str) -> bytes:
+        [job] = await take_jobs(self.broker, request, queue, 1)
+        request.setHeader(JOB_ID_HEADER, job.id)
+        return json_body(request, job.payload)
+
+    async def add(self, request: IRequest, queue: str) -> bytes:
+        return await self._insert(request, queue, as_failure=False)
+
+    async def give_back(self, request: IRequest, queue: str) -> bytes:
+        return await self._insert(request, queue, as_failure=True)
+
+    async def _insert(self, request: IRequest, queue: str, as_failure: bool) -> bytes:
         require_json_content_type(request)
         payload = read_body(request)
         if not payload.strip():
             raise ApiError(400, "job is missing")
         parse_json(payload, "job")
         try:
-            [job_id] = await broker.enqueue(
+            [job_id] = await self.broker.enqueue(
                 queue,
                 [payload],
                 run_at=delayed_until(request),
@@ -71,15 +83,6 @@ def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
         request.setHeader(JOB_ID_HEADER, job_id)
         return empty_response(request, 201)
 
-    @app.route("/q/<queue>", methods=["POST"])
-    def add_job(request: IRequest, queue: str) -> bytes:
-        return insert(request, queue, as_failure=False)
-
-    @app.route("/q/<queue>", methods=["PUT"])
-    def give_back_job(request: IRequest, queue: str) -> bytes:
-        return insert(request, queue, as_failure=True)
-
-    @app.route("/q/<queue>", methods=["DELETE"])
-    async def purge_queue(request: IRequest, queue: str) -> bytes:
-        await broker.purge(limits.queue_name(queue))
+    async def purge(self, request: IRequest, queue: str) -> bytes:
+        await self.broker.purge(queue)
         return empty_response(request, 204)

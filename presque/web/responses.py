@@ -10,7 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
+
+from presque.redis import RedisUnavailable
+
+log = Logger()
 
 JSON_TYPE = b"application/json"
 
@@ -50,3 +56,17 @@ def empty_response(request: IRequest, status: int) -> bytes:
     """Answer C{status} with no body (201 and 204 of the old contract)."""
     request.setResponseCode(status)
     return b""
+
+
+def failure_response(request: IRequest, failure: Failure) -> bytes:
+    """
+    Answer an error raised by a route: its own status for an L{ApiError},
+    503 while Redis is unavailable, and 500 (a bug, logged) for anything else.
+    """
+    if failure.check(ApiError):
+        return error_response(request, failure.value.status, failure.value.message)
+    if failure.check(RedisUnavailable):
+        log.warn("redis is unavailable: {reason}", reason=failure.getErrorMessage())
+        return error_response(request, 503, "redis is unavailable")
+    log.failure("unexpected error on {uri}", failure, uri=request.uri)
+    return error_response(request, 500, "internal error")

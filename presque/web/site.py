@@ -108,12 +108,21 @@ class PresqueSite(Site):
         """One line per request, through twisted.logger."""
         if not self.log_requests:
             return
+        method = request.method.decode("ascii", "replace")
+        uri = request.uri.decode("utf-8", "replace")
+        duration_ms = round((time.monotonic() - request.started) * 1000, 2)
+        client = request.getClientAddress().host
+        line = f"{method} {uri} {request.code} {request.sentLength} {duration_ms}ms {client}"
+        # Formatted here, once: twisted.logger's own formatting of several
+        # fields costs more than the request. The fields stay in the event
+        # for JSON logs.
         access_log.info(
-            "{method} {uri} {code} {length} {duration_ms}ms {client}",
-            method=request.method.decode("ascii", "replace"),
-            uri=request.uri.decode("utf-8", "replace"),
+            "{line}",
+            line=line,
+            method=method,
+            uri=uri,
             code=request.code,
             length=request.sentLength,
-            duration_ms=round((time.monotonic() - request.started) * 1000, 2),
-            client=request.getClientAddress().host,
+            duration_ms=duration_ms,
+            client=client,
         )

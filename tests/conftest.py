@@ -5,11 +5,14 @@ and a presque site served in-process on a free loopback port.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_twisted
 
+from tests.daemon import Daemon
 from tests.support import Http, RedisServer
 
 
@@ -94,3 +97,16 @@ async def presque(clean_redis: RedisServer) -> AsyncIterator[Presque]:
 @pytest.fixture
 def http(presque: Presque) -> Http:
     return presque.http
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    """Daemons a test starts, killed (with their embedded Redis) after it."""
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        if daemon.process is not None:
+            daemon.stop(signal.SIGKILL)
+    for pidfile in {d.redis_pidfile for d in started}:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)

@@ -55,8 +55,6 @@ class PresqueRequest(Request):
         status, message = refusal
         self.setResponseCode(status)
         self.setHeader(b"Content-Type", JSON_TYPE)
-        if self.too_large:
-            self.setHeader(b"Connection", b"close")
         self.write(encode_json({"error": message}))
         self.finish()
 

@@ -9,7 +9,9 @@ the web layer turns into a 503.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.internet import defer
@@ -25,6 +27,18 @@ RedisArg = str | bytes | int | float
 # Errors of a Redis that is up but cannot serve yet (loading its data, busy
 # with a script, a replica during a failover): a 503, not a bug.
 _TRANSIENT_ERRORS = ("LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN")
+
+
+@dataclass(frozen=True)
+class Script:
+    """A Lua script and its SHA1, which is what is sent once Redis knows it."""
+
+    name: str
+    source: bytes
+    sha: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha", hashlib.sha1(self.source).hexdigest())
 
 
 class RedisUnavailable(Exception):
@@ -90,16 +104,16 @@ class Redis:
         return self._pool._factory.pool if self._pool is not None else []
 
     def eval(
-        self, script: bytes, keys: Sequence[RedisArg], args: Sequence[RedisArg]
+        self, script: Script, keys: Sequence[RedisArg], args: Sequence[RedisArg]
     ) -> defer.Deferred[Any]:
-        """Run a Lua script (by EVALSHA once the connection knows it)."""
-        return self._call("eval", script, keys, args)
+        """Run a Lua script: EVALSHA, and EVAL when Redis does not know it yet."""
+        return self._call(_evalsha, script, keys, args)
 
     def execute(self, *command: RedisArg) -> defer.Deferred[Any]:
         """Run one Redis command, e.g. C{execute("SMEMBERS", key)}."""
-        return self._call("execute_command", *command)
+        return self._call(_execute, *command)
 
-    def _call(self, method: str, *args: Any) -> defer.Deferred[Any]:
+    def _call(self, method: Callable[..., defer.Deferred[Any]], *args: Any) -> defer.Deferred[Any]:
         # The pool's own dispatch would queue the call while Redis is down
         # and wait forever. Picking a live connection here fails fast
         # instead; a connection that dies or hangs fails its calls (the
@@ -109,7 +123,7 @@ class Redis:
             return defer.fail(RedisUnavailable("redis is not connected"))
         self._turn = (self._turn + 1) % len(connections)
         try:
-            call = getattr(connections[self._turn], method)(*args)
+            call = method(connections[self._turn], *args)
         except Exception:
             return defer.fail().addErrback(_unavailable_if_transient)
         return call.addErrback(_unavailable_if_transient)
@@ -120,6 +134,23 @@ class Redis:
             return defer.succeed(None)
         pool, self._pool = self._pool, None
         return pool.disconnect()
+
+
+def _execute(connection: Any, *command: RedisArg) -> defer.Deferred[Any]:
+    return connection.execute_command(*command)
+
+
+def _evalsha(
+    connection: Any, script: Script, keys: Sequence[RedisArg], args: Sequence[RedisArg]
+) -> defer.Deferred[Any]:
+    # txredisapi's own eval() hashes the whole source on every call.
+    import txredisapi
+
+    def load(failure: Failure) -> defer.Deferred[Any]:
+        failure.trap(txredisapi.ScriptDoesNotExist)
+        return connection.eval(script.source, keys, args)
+
+    return connection.evalsha(script.sha, keys, args).addErrback(load)
 
 
 def _unavailable_if_transient(failure: Failure) -> Failure:

@@ -11,15 +11,17 @@ from __future__ import annotations
 import re
 from importlib.resources import files
 
+from presque.redis import Script
+
 _INCLUDE = re.compile(r"^--@include (\w+)$", re.MULTILINE)
 
 
-def load_script(name: str) -> bytes:
-    """The source of C{NAME.lua} with its includes expanded."""
+def load_script(name: str) -> Script:
+    """C{NAME.lua}, its includes expanded."""
     folder = files(__name__)
 
     def include(match: re.Match[str]) -> str:
         return (folder / "includes" / f"{match.group(1)}.lua").read_text("utf-8")
 
     source = (folder / f"{name}.lua").read_text("utf-8")
-    return _INCLUDE.sub(include, source).encode("utf-8")
+    return Script(name, _INCLUDE.sub(include, source).encode("utf-8"))

@@ -62,6 +62,23 @@ def require_redis_server() -> str:
     return binary
 
 
+def durable_options(data_dir: Path, appendfsync: str) -> list[str]:
+    """
+    redis-server options for presque's data: every write in the append-only
+    file, fsynced as C{appendfsync} says, and no RDB snapshots besides.
+    """
+    return [
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        appendfsync,
+        "--save",
+        "",
+    ]
+
+
 class _RedisProcess(protocol.ProcessProtocol):
     def __init__(self, owner: EmbeddedRedis) -> None:
         self.owner = owner
@@ -132,18 +149,11 @@ class EmbeddedRedis(Service):
             self.socket_path,
             "--unixsocketperm",
             "700",
-            "--dir",
-            str(self.data_dir),
             "--pidfile",
             str(self.pidfile),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            self.appendfsync,
-            "--save",
-            "",
             "--daemonize",
             "no",
+            *durable_options(self.data_dir, self.appendfsync),
         ]
         log.info("starting {binary} in {dir}", binary=self.binary, dir=self.data_dir)
         self._process = _RedisProcess(self)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from presque.embedded import require_redis_server
+from presque.embedded import durable_options, require_redis_server
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout
 SHIPPED_CONFIG = ROOT / "etc" / "presque.ini"
@@ -102,14 +102,7 @@ class RedisServer:
                 str(self.port),
                 "--bind",
                 "127.0.0.1",
-                "--dir",
-                str(self.dir),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                self.appendfsync,
-                "--save",
-                "",
+                *durable_options(self.dir, self.appendfsync),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from twisted.web.iweb import IRequest
 
-from presque.broker import Broker
 from presque.web.inputs import (
-    Limits,
     delayed_until,
     flag,
     parse_json,
@@ -29,10 +27,6 @@ JOB_IDS_HEADER = b"X-Presque-Job-Ids"
 
 class BatchesResource(QueueResource):
     """The C{/qb/} routes."""
-
-    def __init__(self, broker: Broker, limits: Limits) -> None:
-        self.broker = broker
-        super().__init__(limits)
 
     def handlers(self) -> dict[bytes, Handler]:
         return {

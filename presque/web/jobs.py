@@ -11,7 +11,6 @@ from twisted.web.iweb import IRequest
 
 from presque.broker import Broker, DuplicateJob, Job, QueueClosed
 from presque.web.inputs import (
-    Limits,
     delayed_until,
     parse_json,
     query_arg,
@@ -38,10 +37,6 @@ async def take_jobs(broker: Broker, request: IRequest, queue: str, count: int) -
 
 class JobsResource(QueueResource):
     """The C{/q/} routes."""
-
-    def __init__(self, broker: Broker, limits: Limits) -> None:
-        self.broker = broker
-        super().__init__(limits)
 
     def handlers(self) -> dict[bytes, Handler]:
         return {

@@ -18,6 +18,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
+from presque.broker import Broker
 from presque.web.inputs import Limits
 from presque.web.responses import ApiError, error_response, failure_response
 
@@ -32,8 +33,9 @@ class QueueResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, broker: Broker, limits: Limits) -> None:
         super().__init__()
+        self.broker = broker
         self.limits = limits
         self._handlers = self.handlers()
         self._allow = b", ".join(sorted(self._handlers))

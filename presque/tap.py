@@ -48,9 +48,11 @@ class Options(usage.Options):
 def makeService(options: Options) -> IService:
     """Build the daemon from parsed C{options}."""
     from presque.embedded import RedisServerNotFound
-    from presque.service import make_service
+    from presque.service import make_service, tune_garbage_collector
 
     try:
-        return make_service(options["settings"])
+        service = make_service(options["settings"])
     except RedisServerNotFound as error:
         raise SystemExit(f"presque: {error}") from None
+    tune_garbage_collector()
+    return service

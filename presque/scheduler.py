@@ -1,5 +1,6 @@
 """
-Periodic work every presque server does: promoting due delayed jobs.
+Periodic work every presque server does: promoting due delayed jobs and
+giving back the jobs of expired leases.
 
 Each move is one atomic script call, so any number of servers may run the
 scheduler against the same Redis and every job still moves exactly once.
@@ -20,7 +21,7 @@ log = Logger()
 
 
 class Scheduler(Service):
-    """Runs L{Broker.promote_due} every C{interval} seconds."""
+    """Runs L{Broker.tick} every C{interval} seconds."""
 
     def __init__(self, broker: Broker, interval: float, reactor: IReactorTime) -> None:
         self.broker = broker
@@ -33,18 +34,22 @@ class Scheduler(Service):
     async def tick(self) -> None:
         """One round of periodic work; errors are logged, never fatal."""
         try:
-            moved = await self.broker.promote_due()
+            promoted, expired = await self.broker.tick()
         except RedisUnavailable as error:
             if not self._redis_was_down:
                 log.warn("scheduler: redis is unavailable: {error}", error=error)
             self._redis_was_down = True
             return
         except Exception:
-            log.failure("scheduler: promoting delayed jobs failed")
+            log.failure("scheduler: periodic work failed")
             return
         self._redis_was_down = False
-        if moved:
-            log.debug("scheduler: promoted {moved} delayed jobs", moved=moved)
+        if promoted or expired:
+            log.debug(
+                "scheduler: {promoted} delayed jobs due, {expired} leases expired",
+                promoted=promoted,
+                expired=expired,
+            )
 
     def startService(self) -> None:
         super().startService()

@@ -241,7 +241,7 @@ async def test_post_batch_honours_delayed(http: Http, presque) -> None:
     assert reply.status == 201
     taken = await http.get("/qb/q1")
     assert (taken.status, taken.json()) == NO_JOB
-    assert await presque.broker.promote_due() == 0
+    assert await presque.broker.tick() == (0, 0)
     assert await http.job_count("q1") == 0
 
 

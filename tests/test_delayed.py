@@ -96,29 +96,29 @@ async def test_due_delayed_jobs_come_out_earliest_due_first_in_a_batch(http: Htt
 
 
 @async_test
-async def test_promote_due_makes_due_jobs_ready(http: Http, presque) -> None:
+async def test_tick_promotes_makes_due_jobs_ready(http: Http, presque) -> None:
     await http.post_jobs("q1", 3, delayed=epoch(-1))
     assert await http.job_count("q1") == 0
-    assert await presque.broker.promote_due() == 3
+    assert await presque.broker.tick() == (3, 0)
     assert await http.job_count("q1") == 3
 
 
 @async_test
-async def test_promote_due_leaves_jobs_not_yet_due(http: Http, presque) -> None:
+async def test_tick_promotes_leaves_jobs_not_yet_due(http: Http, presque) -> None:
     await http.post_job("q1", {"n": "due"}, delayed=epoch(-1))
     await http.post_job("q1", {"n": "later"}, delayed=epoch(60))
-    assert await presque.broker.promote_due() == 1
+    assert await presque.broker.tick() == (1, 0)
     assert await http.job_count("q1") == 1
     assert (await http.get("/q/q1")).json() == {"n": "due"}
     assert (await http.get("/q/q1")).status == 404
 
 
 @async_test
-async def test_promote_due_puts_due_jobs_at_the_head(http: Http, presque) -> None:
+async def test_tick_promotes_puts_due_jobs_at_the_head(http: Http, presque) -> None:
     await http.post_job("q1", {"n": "ready"})
     await http.post_job("q1", {"n": "first"}, delayed=epoch(-2))
     await http.post_job("q1", {"n": "second"}, delayed=epoch(-1))
-    await presque.broker.promote_due()
+    await presque.broker.tick()
     reply = await http.get("/status/q1", params={"with_desc": "1"})
     assert reply.json() == {
         "queue": "q1",
@@ -128,25 +128,25 @@ async def test_promote_due_puts_due_jobs_at_the_head(http: Http, presque) -> Non
 
 
 @async_test
-async def test_promote_due_moves_jobs_of_every_queue(http: Http, presque) -> None:
+async def test_tick_promotes_moves_jobs_of_every_queue(http: Http, presque) -> None:
     await http.post_job("q1", {"n": 1}, delayed=epoch(-1))
     await http.post_job("q2", {"n": 2}, delayed=epoch(-1))
-    assert await presque.broker.promote_due() == 2
+    assert await presque.broker.tick() == (2, 0)
     assert await http.job_count("q1") == 1
     assert await http.job_count("q2") == 1
 
 
 @async_test
-async def test_concurrent_promote_due_moves_each_job_exactly_once(http: Http, presque) -> None:
+async def test_concurrent_tick_promotes_moves_each_job_exactly_once(http: Http, presque) -> None:
     await http.post_jobs("q1", 5, delayed=epoch(-1))
     moved = await defer.gatherResults(
         [
-            defer.Deferred.fromCoroutine(presque.broker.promote_due()),
-            defer.Deferred.fromCoroutine(presque.broker.promote_due()),
+            defer.Deferred.fromCoroutine(presque.broker.tick()),
+            defer.Deferred.fromCoroutine(presque.broker.tick()),
         ],
         consumeErrors=True,
     )
-    assert sum(moved) == 5
+    assert sum(promoted for promoted, _ in moved) == 5
     assert await http.job_count("q1") == 5
     taken = [(await http.get("/q/q1")).json()["n"] for _ in range(5)]
     assert sorted(taken) == [0, 1, 2, 3, 4]
@@ -155,10 +155,10 @@ async def test_concurrent_promote_due_moves_each_job_exactly_once(http: Http, pr
 
 
 @async_test
-async def test_promote_due_twice_moves_nothing_the_second_time(http: Http, presque) -> None:
+async def test_tick_promotes_twice_moves_nothing_the_second_time(http: Http, presque) -> None:
     await http.post_job("q1", {"n": 1}, delayed=epoch(-1))
-    assert await presque.broker.promote_due() == 1
-    assert await presque.broker.promote_due() == 0
+    assert await presque.broker.tick() == (1, 0)
+    assert await presque.broker.tick() == (0, 0)
     assert await http.job_count("q1") == 1
 
 
@@ -170,7 +170,7 @@ async def test_invalid_delayed_is_refused(http: Http, presque) -> None:
 @async_test
 async def test_invalid_delayed_stores_nothing(http: Http, presque) -> None:
     await http.post_job("q1", {"n": 1}, delayed="soon")
-    assert await presque.broker.promote_due() == 0
+    assert await presque.broker.tick() == (0, 0)
     assert await http.job_count("q1") == 0
     taken = await http.get("/q/q1")
     assert (taken.status, taken.json()) == NO_JOB

@@ -33,6 +33,16 @@ def test_the_wheel_ships_the_plugin_the_scripts_and_no_namespace_init(wheel: Pat
     assert "twisted/plugins/__init__.py" not in names
 
 
+def test_the_wheel_ships_every_module_and_script_of_the_package(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sources = {
+        path.relative_to(ROOT).as_posix()
+        for pattern in ("presque/**/*.py", "presque/**/*.lua")
+        for path in ROOT.glob(pattern)
+    }
+    assert sources - names == set()
+
+
 def test_twistd_finds_the_plugin_of_an_installed_wheel(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path)
     # -S: no .pth files, so the checkout's own editable install stays out of sight.

@@ -1,16 +1,9 @@
 -- Adds one or more jobs to a queue (POST /q, PUT /q, POST /qb).
 --
--- KEYS[1] presque:{Q}:meta     hash: status, listed
--- KEYS[2] presque:{Q}:ready    list of ready job ids, head first out
--- KEYS[3] presque:{Q}:delayed  sorted set of job ids by due time (ms)
--- KEYS[4] presque:{Q}:jobs     hash: job id -> payload
--- KEYS[5] presque:{Q}:info     hash: job id -> JSON {created, uniq}
--- KEYS[6] presque:{Q}:uniq     hash: uniq key -> job id
--- KEYS[7] presque:{Q}:stats    hash: processed, failed
---
--- ARGV[1] due time in ms, or '' to make the jobs ready now
--- ARGV[2] uniq key, or '' (only with a single job)
--- ARGV[3] '1' to count a failed job first (a worker gave it back), else '0'
+-- KEYS: the queue's keys (includes/queue_keys.lua)
+-- ARGV[1]  due time in ms, or '' to make the jobs ready now
+-- ARGV[2]  uniq key, or '' (only with a single job)
+-- ARGV[3]  '1' to count a failed job first (a worker gave it back), else '0'
 -- ARGV[4..] job id, payload, job id, payload, ...
 --
 -- Returns {status, unlisted}: status is 'ok', or 'exists' when the uniq key
@@ -19,16 +12,17 @@
 --
 -- A job id already present is skipped, so a retried call adds nothing twice.
 
+--@include queue_keys
 --@include now_ms
 
 local due, uniq = ARGV[1], ARGV[2]
 
 if ARGV[3] == '1' then
-  redis.call('HINCRBY', KEYS[7], 'failed', 1)
+  redis.call('HINCRBY', K.stats, 'failed', 1)
 end
 
 if uniq ~= '' then
-  local holder = redis.call('HGET', KEYS[6], uniq)
+  local holder = redis.call('HGET', K.uniq, uniq)
   if holder and holder ~= ARGV[4] then
     return {'exists', 0}
   end
@@ -38,25 +32,25 @@ local now = now_ms()
 local added = {}
 for i = 4, #ARGV, 2 do
   local id = ARGV[i]
-  if redis.call('HSETNX', KEYS[4], id, ARGV[i + 1]) == 1 then
-    local info = {created = now}
+  if redis.call('HSETNX', K.jobs, id, ARGV[i + 1]) == 1 then
+    local info = {created = now, attempts = 0}
     if uniq ~= '' then
       info.uniq = uniq
-      redis.call('HSET', KEYS[6], uniq, id)
+      redis.call('HSET', K.uniq, uniq, id)
     end
-    redis.call('HSET', KEYS[5], id, cjson.encode(info))
+    redis.call('HSET', K.info, id, cjson.encode(info))
     if due == '' then
       added[#added + 1] = id
     else
-      redis.call('ZADD', KEYS[3], due, id)
+      redis.call('ZADD', K.delayed, due, id)
     end
   end
 end
 
 -- RPUSH in slices: Lua's unpack() has a limit on the number of arguments.
 for first = 1, #added, 1000 do
-  redis.call('RPUSH', KEYS[2], unpack(added, first, math.min(first + 999, #added)))
+  redis.call('RPUSH', K.ready, unpack(added, first, math.min(first + 999, #added)))
 end
 
-local unlisted = redis.call('HEXISTS', KEYS[1], 'listed') == 0 and 1 or 0
+local unlisted = redis.call('HEXISTS', K.meta, 'listed') == 0 and 1 or 0
 return {'ok', unlisted}

@@ -1,56 +1,70 @@
--- Takes up to `count` jobs out of a queue for good (GET /q, GET /qb).
+-- Hands out up to `count` jobs (GET /q, GET /qb): for good, or under a lease.
 --
--- KEYS[1] presque:{Q}:meta     hash: status, listed
--- KEYS[2] presque:{Q}:ready    list of ready job ids, head first out
--- KEYS[3] presque:{Q}:delayed  sorted set of job ids by due time (ms)
--- KEYS[4] presque:{Q}:jobs     hash: job id -> payload
--- KEYS[5] presque:{Q}:info     hash: job id -> JSON {created, uniq}
--- KEYS[6] presque:{Q}:uniq     hash: uniq key -> job id
--- KEYS[7] presque:{Q}:stats    hash: processed, failed
+-- KEYS: the queue's keys (includes/queue_keys.lua)
+-- ARGV[1]  the most jobs to hand out
+-- ARGV[2]  the most due delayed jobs and expired leases to handle first
+-- ARGV[3]  lease in ms asked for by the client, or '' for the queue's own
+-- ARGV[4]  the server's default lease in ms (0: take jobs out for good)
+-- ARGV[5]  the server's default maximum number of attempts
+-- ARGV[6]  a fresh random nonce, from which each delivery's receipt is made
 --
--- ARGV[1] the most jobs to take
--- ARGV[2] the most due delayed jobs to promote first
+-- Returns {'closed'} when the queue is closed; otherwise {'ok', deadline,
+-- id, payload, attempt, receipt, ...} where deadline is the lease deadline
+-- in ms (0 when the jobs were taken for good, with attempt and receipt '').
 --
--- Returns {'closed'} when the queue is closed; otherwise
--- {'ok', id, payload, id, payload, ...} (just {'ok'} when nothing is ready).
---
--- Due delayed jobs are promoted first, so a fetch never misses a job whose
--- time has come even if no scheduler has run since.
+-- Due delayed jobs and expired leases are handled first, so a fetch never
+-- misses a job whose time has come even if no scheduler has run since.
 
+--@include queue_keys
 --@include now_ms
+--@include jobs
 --@include promote_due
+--@include expire_leases
 
-if redis.call('HGET', KEYS[1], 'status') == '0' then
+if redis.call('HGET', K.meta, 'status') == '0' then
   return {'closed'}
 end
 
-promote_due(KEYS[3], KEYS[2], now_ms(), tonumber(ARGV[2]))
+local now = now_ms()
+local limit = tonumber(ARGV[2])
+promote_due(now, limit)
+expire_leases(now, limit, setting('max_attempts', ARGV[5]))
 
-local ids = redis.call('LPOP', KEYS[2], tonumber(ARGV[1]))
-local reply = {'ok'}
-if not ids then
-  return reply
+local lease = tonumber(ARGV[3])
+if not lease then
+  lease = math.floor(setting('lease', ARGV[4] / 1000) * 1000)
 end
 
-for _, id in ipairs(ids) do
-  local payload = redis.call('HGET', KEYS[4], id)
-  local info = redis.call('HGET', KEYS[5], id)
-  if info then
-    local uniq = cjson.decode(info).uniq
-    if uniq and redis.call('HGET', KEYS[6], uniq) == id then
-      redis.call('HDEL', KEYS[6], uniq)
-    end
-  end
-  redis.call('HDEL', KEYS[4], id)
-  redis.call('HDEL', KEYS[5], id)
-  if payload then
+local ids = redis.call('LPOP', K.ready, tonumber(ARGV[1]))
+if not ids then
+  return {'ok', 0}
+end
+
+local reply = {'ok', lease > 0 and now + lease or 0}
+for i, id in ipairs(ids) do
+  local payload = redis.call('HGET', K.jobs, id)
+  local info = load_info(id) or {created = now, attempts = 0}
+  if payload and lease > 0 then
+    info.attempts = (info.attempts or 0) + 1
+    info.receipt = ARGV[6] .. '.' .. i
+    save_info(id, info)
+    redis.call('ZADD', K.leased, now + lease, id)
     reply[#reply + 1] = id
     reply[#reply + 1] = payload
+    reply[#reply + 1] = info.attempts
+    reply[#reply + 1] = info.receipt
+  else
+    forget_job(id, info)
+    if payload then
+      reply[#reply + 1] = id
+      reply[#reply + 1] = payload
+      reply[#reply + 1] = ''
+      reply[#reply + 1] = ''
+    end
   end
 end
 
-local taken = (#reply - 1) / 2
-if taken > 0 then
-  redis.call('HINCRBY', KEYS[7], 'processed', taken)
+if lease <= 0 and #reply > 2 then
+  redis.call('HINCRBY', K.stats, 'processed', (#reply - 2) / 4)
 end
 return reply

@@ -27,12 +27,12 @@ JOB_ID_HEADER = b"X-Presque-Job-Id"
 async def take_jobs(broker: Broker, request: IRequest, queue: str, count: int) -> list[Job]:
     """Up to C{count} jobs of C{queue}, or the 404 of a fetch that hands out none."""
     try:
-        jobs = await broker.fetch(queue, count, worker_id(request))
+        delivery = await broker.fetch(queue, count, worker_id(request))
     except QueueClosed:
         raise ApiError(404, "queue is closed") from None
-    if not jobs:
+    if not delivery.jobs:
         raise ApiError(404, "no job")
-    return jobs
+    return delivery.jobs
 
 
 class JobsResource(QueueResource):

@@ -1,0 +1,58 @@
+"""A queue's dead letters: jobs that failed for good, kept for inspection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from presque.broker.base import BATCH_LIMIT, BrokerBase, seconds
+from presque.broker.model import DeadLetter, DeadPage
+from presque.lua import load_script
+from presque.redis import Script
+
+_DEAD_PAGE = load_script("dead_page")
+_RETRY_DEAD = load_script("retry_dead")
+_DROP_DEAD = load_script("drop_dead")
+
+
+class DeadLetterOperations(BrokerBase):
+    """Listing, retrying and dropping dead letters."""
+
+    async def dead_letters(self, queue: str, offset: int = 0, limit: int = 100) -> DeadPage:
+        """Up to C{limit} dead letters of C{queue} from C{offset}, oldest first."""
+        reply = await self.run(_DEAD_PAGE, queue, [offset, limit])
+        letters = []
+        for i in range(1, len(reply), 4):
+            info = json.loads(reply[i + 3])
+            letters.append(
+                DeadLetter(
+                    id=reply[i].decode("ascii"),
+                    dead_since=seconds(reply[i + 1]),
+                    payload=reply[i + 2],
+                    attempts=info.get("attempts", 0),
+                    errors=info.get("errors") or [],
+                )
+            )
+        return DeadPage(int(reply[0]), letters)
+
+    async def retry_dead(self, queue: str, ids: Sequence[str] | None = None) -> int:
+        """
+        Put dead letters back at the end of C{queue} with fresh attempts:
+        those of C{ids}, or all of them. Returns how many moved.
+        """
+        return await self._in_batches(_RETRY_DEAD, queue, ids)
+
+    async def drop_dead(self, queue: str, ids: Sequence[str] | None = None) -> int:
+        """Remove dead letters for good: those of C{ids}, or all of them."""
+        return await self._in_batches(_DROP_DEAD, queue, ids)
+
+    async def _in_batches(self, script: Script, queue: str, ids: Sequence[str] | None) -> int:
+        if ids is not None:
+            return int(await self.run(script, queue, [BATCH_LIMIT, *ids])) if ids else 0
+        # All of them, a bounded batch per call so Redis never stalls.
+        total = 0
+        while True:
+            moved = int(await self.run(script, queue, [BATCH_LIMIT]))
+            total += moved
+            if moved < BATCH_LIMIT:
+                return total

@@ -1,0 +1,32 @@
+-- A worker is done with a leased job (DELETE /q/Q/<id>): gone for good.
+--
+-- KEYS: the queue's keys (includes/queue_keys.lua)
+-- ARGV[1]  job id
+-- ARGV[2]  the receipt of the delivery being acknowledged
+--
+-- Returns 'ok', 'unknown' (no such job) or 'stale' (not the current
+-- delivery: the lease ran out, or the job was settled already).
+--
+-- Acked ids are remembered for an hour, so that a second ack is 'stale'
+-- rather than 'unknown'.
+
+--@include queue_keys
+--@include now_ms
+--@include jobs
+--@include settle
+
+local ACKED_MEMORY_MS = 3600 * 1000
+
+local id = ARGV[1]
+local info, refusal = current_delivery(id, ARGV[2])
+if not info then
+  return refusal
+end
+
+local now = now_ms()
+redis.call('ZREM', K.leased, id)
+forget_job(id, info)
+redis.call('HINCRBY', K.stats, 'processed', 1)
+redis.call('ZADD', K.acked, now, id)
+redis.call('ZREMRANGEBYSCORE', K.acked, '-inf', now - ACKED_MEMORY_MS)
+return 'ok'

@@ -1,0 +1,52 @@
+-- A worker gives a leased job back as failed (PUT /q/Q/<id>): it is retried
+-- after a backoff, or parked in the dead letters.
+--
+-- KEYS: the queue's keys (includes/queue_keys.lua)
+-- ARGV[1]  job id
+-- ARGV[2]  the receipt of the delivery that failed
+-- ARGV[3]  the error, as the worker told it ('' for none)
+-- ARGV[4]  retry after exactly this many ms, or '' for the backoff
+-- ARGV[5]  '1' to dead-letter the job at once, else '0'
+-- ARGV[6]  a random number in [0, 1) for the jitter
+-- ARGV[7]  the server's default maximum number of attempts
+-- ARGV[8]  the server's default backoff base, in seconds
+-- ARGV[9]  the server's default backoff cap, in seconds
+--
+-- Returns {'retry', due time in ms}, {'dead', 0}, or {'unknown'|'stale', 0}.
+-- The backoff after attempt n is base * 2^(n-1) capped, then "equal
+-- jitter": between half of it and all of it.
+
+--@include queue_keys
+--@include now_ms
+--@include jobs
+--@include settle
+
+local id = ARGV[1]
+local info, refusal = current_delivery(id, ARGV[2])
+if not info then
+  return {refusal, 0}
+end
+
+local now = now_ms()
+redis.call('ZREM', K.leased, id)
+info.receipt = nil
+push_error(info, ARGV[3] ~= '' and ARGV[3] or 'failed', now)
+redis.call('HINCRBY', K.stats, 'failed', 1)
+
+if ARGV[5] == '1' or info.attempts >= setting('max_attempts', ARGV[7]) then
+  bury(id, info, now)
+  save_info(id, info)
+  return {'dead', 0}
+end
+
+local delay = tonumber(ARGV[4])
+if not delay then
+  local base = setting('backoff_base', ARGV[8]) * 1000
+  local cap = setting('backoff_cap', ARGV[9]) * 1000
+  local full = math.min(cap, base * 2 ^ (info.attempts - 1))
+  delay = math.floor(full / 2 + full / 2 * tonumber(ARGV[6]))
+end
+redis.call('ZADD', K.delayed, now + delay, id)
+redis.call('HINCRBY', K.stats, 'retried', 1)
+save_info(id, info)
+return {'retry', now + delay}

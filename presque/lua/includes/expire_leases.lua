@@ -1,0 +1,21 @@
+-- Leases that ran out: their worker is presumed dead. Each such job counts
+-- a failure and is ready again at the head of the queue, or goes to the
+-- dead letters once its attempts are used up. At most `limit` per call.
+local function expire_leases(now, limit, max_attempts)
+  local expired = redis.call('ZRANGEBYSCORE', K.leased, '-inf', now, 'LIMIT', 0, limit)
+  for _, id in ipairs(expired) do
+    redis.call('ZREM', K.leased, id)
+    redis.call('HINCRBY', K.stats, 'failed', 1)
+    local info = load_info(id) or {attempts = max_attempts}
+    info.receipt = nil
+    push_error(info, 'lease expired', now)
+    if info.attempts >= max_attempts then
+      bury(id, info, now)
+    else
+      redis.call('LPUSH', K.ready, id)
+      redis.call('HINCRBY', K.stats, 'retried', 1)
+    end
+    save_info(id, info)
+  end
+  return #expired
+end

@@ -1,0 +1,15 @@
+-- Every per-queue script takes the same KEYS, in this order (broker.keys):
+-- KEYS[1]  presque:{Q}:meta     hash: status, listed, settings
+-- KEYS[2]  presque:{Q}:ready    list of ready job ids, head first out
+-- KEYS[3]  presque:{Q}:delayed  sorted set: job id -> due time (ms)
+-- KEYS[4]  presque:{Q}:jobs     hash: job id -> payload
+-- KEYS[5]  presque:{Q}:info     hash: job id -> JSON {created, uniq, attempts, errors, receipt}
+-- KEYS[6]  presque:{Q}:uniq     hash: uniq key -> job id
+-- KEYS[7]  presque:{Q}:stats    hash: processed, failed, retried, dead
+-- KEYS[8]  presque:{Q}:leased   sorted set: job id -> lease deadline (ms)
+-- KEYS[9]  presque:{Q}:dead     sorted set: job id -> time dead-lettered (ms)
+-- KEYS[10] presque:{Q}:acked    sorted set: job id -> time acked (ms), recent only
+local K = {
+  meta = KEYS[1], ready = KEYS[2], delayed = KEYS[3], jobs = KEYS[4], info = KEYS[5],
+  uniq = KEYS[6], stats = KEYS[7], leased = KEYS[8], dead = KEYS[9], acked = KEYS[10],
+}

@@ -36,6 +36,11 @@ _PURGE = load_script("purge")
 _TICK = load_script("tick")
 
 
+# Receipts and ids of a leased batch travel in response headers; 250 of each
+# stays under the 8 KiB header lines common HTTP clients accept.
+MAX_LEASED_BATCH = 250
+
+
 def _millis(value: float | None) -> int | str:
     return "" if value is None else int(value * 1000)
 
@@ -102,6 +107,7 @@ class JobOperations(BrokerBase):
                 int(self.defaults.lease * 1000),
                 self.defaults.max_attempts,
                 new_nonce(),
+                MAX_LEASED_BATCH,
             ],
         )
         if reply[0] == b"closed":

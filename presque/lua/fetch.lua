@@ -7,6 +7,8 @@
 -- ARGV[4]  the server's default lease in ms (0: take jobs out for good)
 -- ARGV[5]  the server's default maximum number of attempts
 -- ARGV[6]  a fresh random nonce, from which each delivery's receipt is made
+-- ARGV[7]  the most jobs to hand out under a lease (their receipts travel
+--          in one response header, which clients limit)
 --
 -- Returns {'closed'} when the queue is closed; otherwise {'ok', deadline,
 -- id, payload, attempt, receipt, ...} where deadline is the lease deadline
@@ -35,7 +37,11 @@ if not lease then
   lease = math.floor(setting('lease', ARGV[4] / 1000) * 1000)
 end
 
-local ids = redis.call('LPOP', K.ready, tonumber(ARGV[1]))
+local count = tonumber(ARGV[1])
+if lease > 0 then
+  count = math.min(count, tonumber(ARGV[7]))
+end
+local ids = redis.call('LPOP', K.ready, count)
 if not ids then
   return {'ok', 0}
 end

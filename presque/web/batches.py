@@ -18,8 +18,8 @@ from presque.web.inputs import (
     read_body,
     require_json_content_type,
 )
-from presque.web.jobs import take_jobs
-from presque.web.resource import Handler, QueueResource
+from presque.web.jobs import take_delivery
+from presque.web.resource import Handler, Path, QueueResource
 from presque.web.responses import ApiError, empty_response, encode_json, json_body
 
 JOB_IDS_HEADER = b"X-Presque-Job-Ids"
@@ -28,18 +28,24 @@ JOB_IDS_HEADER = b"X-Presque-Job-Ids"
 class BatchesResource(QueueResource):
     """The C{/qb/} routes."""
 
-    def handlers(self) -> dict[bytes, Handler]:
+    def handlers(self) -> dict[tuple[bytes, Path], Handler]:
         return {
-            b"GET": self.take,
-            b"POST": self.add,
-            b"PUT": self.refuse,
-            b"DELETE": self.refuse,
+            (b"GET", ()): self.take,
+            (b"POST", ()): self.add,
+            (b"PUT", ()): self.refuse,
+            (b"DELETE", ()): self.refuse,
         }
 
     async def take(self, request: IRequest, queue: str) -> bytes:
-        jobs = await take_jobs(self.broker, request, queue, self.limits.batch_size(request))
-        if flag(request, b"ids"):
+        count = self.limits.batch_size(request)
+        delivery = await take_delivery(self.broker, request, queue, count)
+        jobs = delivery.jobs
+        leased = delivery.lease_expires is not None
+        if leased or flag(request, b"ids"):
             request.setHeader(JOB_IDS_HEADER, ",".join(job.id for job in jobs))
+        if leased:
+            request.setHeader(b"X-Presque-Receipts", ",".join(str(job.receipt) for job in jobs))
+            request.setHeader(b"X-Presque-Attempts", ",".join(str(job.attempt) for job in jobs))
         # Each element is the job's JSON text, which clients decode again.
         return json_body(request, encode_json([job.payload.decode("utf-8") for job in jobs]))
 

@@ -97,6 +97,34 @@ def parse_json(body: bytes, what: str) -> Any:
         raise ApiError(400, f"{what} is not valid JSON") from None
 
 
+RECEIPT_HEADER = b"X-Presque-Receipt"
+MAX_LEASE = 7 * 24 * 3600
+
+
+def seconds_arg(request: IRequest, name: bytes, lowest: float = 0.0) -> float | None:
+    """A duration in seconds from the query, C{lowest} to 7 days, or None."""
+    raw = query_arg(request, name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and lowest <= value <= MAX_LEASE):
+        raise ApiError(
+            400, f"{name.decode()} must be a number of seconds from {lowest:g} to {MAX_LEASE}"
+        )
+    return value
+
+
+def receipt(request: IRequest) -> str:
+    """The receipt of the delivery a worker settles."""
+    value = request.getHeader(RECEIPT_HEADER)
+    if not value:
+        raise ApiError(400, "receipt is missing: send the X-Presque-Receipt of the delivery")
+    return value.decode("ascii", errors="replace")
+
+
 def delayed_until(request: IRequest) -> float | None:
     """The C{delayed} query argument: a unix time in seconds, or None."""
     raw = query_arg(request, b"delayed")

@@ -22,13 +22,19 @@ from presque.broker import Broker
 from presque.web.inputs import Limits
 from presque.web.responses import ApiError, error_response, failure_response
 
-Handler = Callable[[IRequest, str], Coroutine[Any, Any, bytes]]
+Handler = Callable[..., Coroutine[Any, Any, bytes]]
+
+#: The path below the queue name: () for C{/q/Q}, (JOB,) for C{/q/Q/<id>},
+#: (JOB, "lease") for C{/q/Q/<id>/lease}.
+Path = tuple[str, ...]
+JOB = "<id>"
 
 
 class QueueResource(Resource):
     """
-    C{/<prefix>/<queue>}: dispatches on the method to the coroutines that
-    L{handlers} returns, with the queue name checked.
+    C{/<prefix>/<queue>[/<id>[/...]]}: dispatches on the method and the path
+    below the queue to the coroutines that L{handlers} returns, called with
+    the request, the checked queue name and the job id if the path has one.
     """
 
     isLeaf = True
@@ -38,24 +44,27 @@ class QueueResource(Resource):
         self.broker = broker
         self.limits = limits
         self._handlers = self.handlers()
-        self._allow = b", ".join(sorted(self._handlers))
 
-    def handlers(self) -> dict[bytes, Handler]:
-        """The handler coroutine of each method."""
+    def handlers(self) -> dict[tuple[bytes, Path], Handler]:
+        """The handler coroutine of each (method, path below the queue)."""
         raise NotImplementedError
 
     def render(self, request: IRequest) -> bytes | int:
-        if len(request.postpath) != 1:
-            return error_response(request, 404, "not found")
-        handler = self._handlers.get(request.method)
+        name, *below = request.postpath or [b""]
+        path = tuple(JOB if i == 0 else part.decode("utf-8") for i, part in enumerate(below))
+        handler = self._handlers.get((request.method, path))
         if handler is None:
-            request.setHeader(b"Allow", self._allow)
+            allowed = sorted(method for method, known in self._handlers if known == path)
+            if not allowed:
+                return error_response(request, 404, "not found")
+            request.setHeader(b"Allow", b", ".join(allowed))
             return error_response(request, 405, "method not allowed")
         try:
-            queue = self.limits.queue_name(request.postpath[0].decode("utf-8"))
+            queue = self.limits.queue_name(name.decode("utf-8"))
         except ApiError as error:
             return error_response(request, error.status, error.message)
-        answer = Deferred.fromCoroutine(handler(request, queue))
+        job_ids = [below[0].decode("utf-8")] if below else []
+        answer = Deferred.fromCoroutine(handler(request, queue, *job_ids))
         answer.addErrback(lambda failure: failure_response(request, failure))
         answer.addCallback(lambda body: _finish(request, body))
         return NOT_DONE_YET

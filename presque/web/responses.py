@@ -14,6 +14,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 
+from presque.broker import StaleReceipt, UnknownJob
 from presque.redis import RedisUnavailable
 
 log = Logger()
@@ -65,6 +66,12 @@ def failure_response(request: IRequest, failure: Failure) -> bytes:
     """
     if failure.check(ApiError):
         return error_response(request, failure.value.status, failure.value.message)
+    if failure.check(UnknownJob):
+        return error_response(request, 404, "no such job")
+    if failure.check(StaleReceipt):
+        return error_response(
+            request, 409, "receipt is not current: the lease ran out or the job was settled"
+        )
     if failure.check(RedisUnavailable):
         log.warn("redis is unavailable: {reason}", reason=failure.getErrorMessage())
         return error_response(request, 503, "redis is unavailable")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
+from presque.broker.model import QueueSettings
 from presque.redis_url import RedisAddress, parse_redis_url
 
 T = TypeVar("T")
@@ -61,12 +62,23 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    """How workers are watched."""
+
+    #: A worker that made a request within this many seconds is alive.
+    alive_window: float = 60.0
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings of one presque daemon."""
 
     server: ServerSettings = field(default_factory=ServerSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    #: Every queue's settings until PATCH /queues/Q overrides them.
+    queues: QueueSettings = field(default_factory=QueueSettings)
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
 
     def with_overrides(self, listen: tuple[str, ...] = (), redis_url: str | None = None) -> Config:
         """Apply the command-line options, which win over the file."""
@@ -189,6 +201,8 @@ _KNOWN_KEYS = {
         "connect_timeout",
     },
     "scheduler": {"interval"},
+    "queues": {"lease", "max_attempts", "backoff_base", "backoff_cap"},
+    "workers": {"alive_window"},
 }
 
 
@@ -252,4 +266,21 @@ class _Reader:
             scheduler=SchedulerSettings(
                 interval=self.get("scheduler", "interval", _positive_float, scheduler.interval),
             ),
+            queues=self.queue_settings(),
+            workers=WorkerSettings(
+                alive_window=self.get(
+                    "workers", "alive_window", _positive_float, WorkerSettings.alive_window
+                ),
+            ),
         )
+
+    def queue_settings(self) -> QueueSettings:
+        changes = {}
+        for key in _KNOWN_KEYS["queues"]:
+            convert = _positive_int if key == "max_attempts" else _non_negative_float
+            if self.parser.has_option("queues", key):
+                changes[key] = self.get("queues", key, convert, 0)
+        try:
+            return QueueSettings().updated(changes)
+        except ValueError as error:
+            raise ConfigError(f"{self.path}: [queues]: {error}") from None

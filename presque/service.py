@@ -123,7 +123,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         connect_timeout=settings.connect_timeout,
     )
     RedisConnection(redis, ready).setServiceParent(root)
-    broker = Broker(redis)
+    broker = Broker(redis, config.queues, config.workers.alive_window)
     Scheduler(broker, config.scheduler.interval, reactor).setServiceParent(root)
 
     site = build_site(broker, config.server)

@@ -81,7 +81,7 @@ interval = 0.25
         ("[redis]\ncommand_timeout = nan", "[redis] command_timeout: must be a positive number"),
         ("[scheduler]\ninterval = 0", "[scheduler] interval: must be a positive number"),
         ("[scheduler]\nperiod = 1", "[scheduler] period: unknown key"),
-        ("[workers]\nx = 1", "[workers]: unknown section"),
+        ("[jobs]\nx = 1", "[jobs]: unknown section"),
     ],
 )
 def test_a_bad_value_names_file_section_and_key(tmp_path: Path, text: str, message: str) -> None:

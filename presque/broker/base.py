@@ -17,11 +17,15 @@ BATCH_LIMIT = 1000
 
 
 class BrokerBase:
-    """A Redis pool and the server's default L{QueueSettings}."""
+    """A Redis pool, the server's default L{QueueSettings} and liveness window."""
 
-    def __init__(self, redis: Redis, defaults: QueueSettings | None = None) -> None:
+    def __init__(
+        self, redis: Redis, defaults: QueueSettings | None = None, alive_window: float = 60.0
+    ) -> None:
         self.redis = redis
         self.defaults = defaults or QueueSettings()
+        #: A worker seen within this many seconds counts as alive.
+        self.alive_window = alive_window
 
     def run(self, script: Script, queue: str, args: Sequence[RedisArg]) -> defer.Deferred[Any]:
         """Run a per-queue script with the queue's keys."""

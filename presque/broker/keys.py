@@ -20,7 +20,7 @@ SEEN_WORKERS_KEY = "presque:seen"
 class QueueKeys:
     """The Redis keys of one queue."""
 
-    __slots__ = ("all", "meta", "ready", "stats", "workers")
+    __slots__ = ("all", "meta", "ready", "seen", "stats", "workers")
 
     def __init__(self, queue: str) -> None:
         prefix = f"presque:{{{queue}}}:"
@@ -28,6 +28,8 @@ class QueueKeys:
         self.ready = prefix + "ready"
         self.stats = prefix + "stats"
         self.workers = prefix + "workers"
+        # Workers that made requests on this queue, by last time (ms).
+        self.seen = prefix + "seen"
         # The KEYS of every per-queue script, in the order of
         # presque/lua/includes/queue_keys.lua.
         self.all = [

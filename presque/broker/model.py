@@ -147,6 +147,8 @@ class WorkerStats:
     started_at: int | None
     last_seen: float | None = None
     queues: list[str] = field(default_factory=list)
+    #: Seen within the broker's alive window.
+    alive: bool = False
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ class RegistryOperations(BrokerBase):
                 self.redis.execute("HMGET", keys.stats, *_TOTALS),
                 self.redis.execute("ZCARD", keys.all[7]),
                 self.redis.execute("ZCARD", keys.all[8]),
-                self.sorted_members(keys.workers),
+                self._queue_workers_seen_or_registered(keys),
                 self.settings(queue),
             ]
         )
@@ -105,6 +105,12 @@ class RegistryOperations(BrokerBase):
             workers=workers,
             settings=settings,
         )
+
+    async def _queue_workers_seen_or_registered(self, keys: QueueKeys) -> list[str]:
+        registered, seen = await gather(
+            [self.sorted_members(keys.workers), self.redis.execute("ZRANGE", keys.seen, 0, -1)]
+        )
+        return sorted(set(registered) | {name.decode("utf-8") for name in seen})
 
     async def register_worker(self, queue: str, worker: str) -> None:
         """Record C{worker} as working on C{queue}, with fresh counters."""
@@ -133,6 +139,7 @@ class RegistryOperations(BrokerBase):
                 self.redis.execute("SREM", WORKERS_KEY, worker),
                 self.redis.execute("SREM", QueueKeys(queue).workers, worker),
                 self.redis.execute("ZREM", SEEN_WORKERS_KEY, worker),
+                self.redis.execute("ZREM", QueueKeys(queue).seen, worker),
                 self.redis.execute("DEL", worker_key(worker), worker_queues_key(worker)),
             ],
         )
@@ -146,6 +153,7 @@ class RegistryOperations(BrokerBase):
         ]
         if queue:
             calls.append(self.redis.execute("SADD", worker_queues_key(worker), queue))
+            calls.append(self.redis.execute("ZADD", QueueKeys(queue).seen, int(now * 1000), worker))
         await gather(calls)
 
     async def queue_workers(self, queue: str) -> list[str]:
@@ -171,10 +179,20 @@ class RegistryOperations(BrokerBase):
                 self.sorted_members(worker_queues_key(worker)),
             ]
         )
+        seen = int(last_seen) / 1000 if last_seen else None
         return WorkerStats(
             processed=as_int(processed),
             failed=as_int(failed),
             started_at=int(started_at) if started_at else None,
-            last_seen=int(last_seen) / 1000 if last_seen else None,
+            last_seen=seen,
             queues=queues,
+            alive=seen is not None and time.time() - seen <= self.alive_window,
         )
+
+    async def workers_stats(self, workers: list[str]) -> list[WorkerStats]:
+        """The counters and times of each of C{workers}."""
+        return await gather([self.worker_stats(worker) for worker in workers])
+
+    async def queue_views(self) -> list[QueueView]:
+        """Everything about every queue, sorted by name."""
+        return await gather([self.queue_view(queue) for queue in await self.queues()])

@@ -6,6 +6,7 @@ from presque.broker import Broker
 from presque.config import ServerSettings
 from presque.web.inputs import Limits
 from presque.web.root import build_root
+from presque.web.sightings import Sightings
 from presque.web.site import PresqueSite
 
 
@@ -13,4 +14,4 @@ def build_site(broker: Broker, settings: ServerSettings) -> PresqueSite:
     """The site serving the API over C{broker} with C{settings}' limits."""
     limits = Limits(settings.max_batch_size, settings.max_queue_name_length)
     root = build_root(broker, limits)
-    return PresqueSite(root, settings.max_body_size, settings.access_log)
+    return PresqueSite(root, settings.max_body_size, settings.access_log, Sightings(broker))

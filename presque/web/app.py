@@ -12,7 +12,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from presque.broker import Broker
-from presque.web import control, dashboard, status, workers
+from presque.web import control, dashboard, dead, queues, status, workers
 from presque.web.inputs import Limits
 from presque.web.responses import error_response, failure_response
 
@@ -25,7 +25,7 @@ def build_app(broker: Broker, limits: Limits) -> Klein:
     name must be unique across the route modules.
     """
     app = Klein()
-    for module in (status, control, workers):
+    for module in (status, control, workers, dead, queues):
         module.add_routes(app, broker, limits)
     dashboard.add_routes(app, broker)
     _check_unique_handlers(app)

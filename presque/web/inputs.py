@@ -57,6 +57,29 @@ def query_arg(request: IRequest, name: bytes) -> str | None:
     return values[0].decode("utf-8", errors="replace")
 
 
+def count_arg(request: IRequest, name: bytes, default: int, highest: int) -> int:
+    """A non-negative integer from the query, at most C{highest}."""
+    raw = query_arg(request, name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > highest:
+        raise ApiError(400, f"{name.decode()} must be an integer from 0 to {highest}")
+    return int(raw)
+
+
+def json_object(request: IRequest, what: str, required: bool = True) -> dict[str, Any]:
+    """The body as a JSON object; C{{}} for an empty optional body."""
+    body = read_body(request)
+    if not body.strip():
+        if required:
+            raise ApiError(400, f"{what} is missing")
+        return {}
+    document = parse_json(body, what)
+    if not isinstance(document, dict):
+        raise ApiError(400, f"{what} must be a JSON object")
+    return document
+
+
 def flag(request: IRequest, name: bytes) -> bool:
     """Whether query argument C{name} is set to something other than 0."""
     return query_arg(request, name) not in (None, "", "0")

@@ -14,6 +14,7 @@ from twisted.web.resource import IResource
 from twisted.web.server import Request, Site
 
 from presque.web.responses import JSON_TYPE, encode_json
+from presque.web.sightings import Sightings
 
 access_log = Logger(namespace="presque.access")
 
@@ -48,6 +49,8 @@ class PresqueRequest(Request):
         site.request_started(self)
         refusal = self._refusal(site.max_body_size)
         if refusal is None:
+            if site.sightings is not None:
+                site.sightings.saw(self)
             super().process()
             return
         # Answered here because no route should see such a request at all.
@@ -74,12 +77,20 @@ class PresqueSite(Site):
     requestFactory = PresqueRequest
     noisy = False
 
-    def __init__(self, resource: IResource, max_body_size: int, log_requests: bool = True) -> None:
+    def __init__(
+        self,
+        resource: IResource,
+        max_body_size: int,
+        log_requests: bool = True,
+        sightings: Sightings | None = None,
+    ) -> None:
         # Form parsing would cost every POST with a Content-Type for nothing.
         super().__init__(resource, parsePOSTFormSubmission=False)
         self.max_body_size = max_body_size
         self.log_requests = log_requests
         self.in_flight = 0
+        #: Told of every request, for worker liveness.
+        self.sightings = sightings
         self._idle: list[defer.Deferred[None]] = []
 
     def request_started(self, request: PresqueRequest) -> None:

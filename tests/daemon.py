@@ -16,9 +16,15 @@ from tests.support import SHIPPED_CONFIG, free_port, twistd_command, wait_for_po
 class Daemon:
     """C{twistd -n presque} as a child process, run from C{workdir}."""
 
-    def __init__(self, workdir: Path, *args: str, twistd_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *args: str,
+        twistd_args: tuple[str, ...] = (),
+        port: int | None = None,
+    ) -> None:
         self.workdir = workdir
-        self.port = free_port()
+        self.port = port or free_port()
         self.log = workdir / "daemon.log"
         self.args = args
         self.twistd_args = twistd_args
@@ -89,10 +95,14 @@ class Daemon:
 
 
 def start(
-    daemons: list[Daemon], workdir: Path, *args: str, twistd_args: tuple[str, ...] = ()
+    daemons: list[Daemon],
+    workdir: Path,
+    *args: str,
+    twistd_args: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> Daemon:
     """Start a daemon, have C{daemons} clean it up, and wait until its Redis answers."""
-    daemon = Daemon(workdir, *args, twistd_args=twistd_args).start()
+    daemon = Daemon(workdir, *args, twistd_args=twistd_args, port=port).start()
     daemons.append(daemon)
     daemon.until_redis_answers()
     return daemon

@@ -264,3 +264,14 @@ async def test_a_leased_batch_holds_at_most_250_jobs(http: Http) -> None:
     await http.post("/qb/q1", json_body={"jobs": [{"n": n} for n in range(300)]})
     reply = await http.get("/qb/q1", params={"lease": "30", "batch_size": "300"})
     assert len(reply.json()) == 250
+
+
+
+@async_test
+async def test_the_memory_of_acks_keeps_the_last_10000(presque: Presque) -> None:
+    broker = presque.broker
+    await broker.enqueue("q1", [b"{}"] * 10_050)
+    while (delivery := await broker.fetch("q1", 250, lease=60)).jobs:
+        for job in delivery.jobs:
+            await broker.ack("q1", job.id, job.receipt)
+    assert presque.redis_server.command("ZCARD", "presque:{q1}:acked").strip() == "10000"

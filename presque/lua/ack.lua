@@ -7,8 +7,9 @@
 -- Returns 'ok', 'unknown' (no such job) or 'stale' (not the current
 -- delivery: the lease ran out, or the job was settled already).
 --
--- Acked ids are remembered for an hour, so that a second ack is 'stale'
--- rather than 'unknown'.
+-- The most recent acks (at most an hour old, at most 10,000 of them) are
+-- remembered, so that a second ack is 'stale' rather than 'unknown'; the
+-- bounds keep that memory small whatever the throughput.
 
 --@include queue_keys
 --@include now_ms
@@ -16,6 +17,7 @@
 --@include settle
 
 local ACKED_MEMORY_MS = 3600 * 1000
+local ACKED_MEMORY_COUNT = 10000
 
 local id = ARGV[1]
 local info, refusal = current_delivery(id, ARGV[2])
@@ -29,4 +31,5 @@ forget_job(id, info)
 redis.call('HINCRBY', K.stats, 'processed', 1)
 redis.call('ZADD', K.acked, now, id)
 redis.call('ZREMRANGEBYSCORE', K.acked, '-inf', now - ACKED_MEMORY_MS)
+redis.call('ZREMRANGEBYRANK', K.acked, 0, -ACKED_MEMORY_COUNT - 1)
 return 'ok'

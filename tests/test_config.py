@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from presque.config import Config, ConfigError, load_config
+from presque.broker.model import QueueSettings
+from presque.config import Config, ConfigError, WorkerSettings, load_config
 from presque.redis_url import RedisAddress
 from tests.support import SHIPPED_CONFIG
 
@@ -119,3 +120,94 @@ def test_a_bad_redis_option_is_a_config_error_naming_it() -> None:
 def test_a_bad_listen_option_is_a_config_error_naming_it() -> None:
     with pytest.raises(ConfigError, match=r"^--listen: "):
         Config().with_overrides(listen=("bogus:1",))
+
+
+# [queues] and [workers]
+
+
+def test_the_queues_section_is_read_into_the_queue_defaults(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """
+[queues]
+lease = 30
+max_attempts = 8
+backoff_base = 0.5
+backoff_cap = 120
+""",
+        )
+    )
+    assert config.queues == QueueSettings(
+        lease=30.0, max_attempts=8, backoff_base=0.5, backoff_cap=120.0
+    )
+    assert type(config.queues.max_attempts) is int
+
+
+def test_queue_keys_left_out_keep_their_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[queues]\nlease = 15\n"))
+    assert config.queues == QueueSettings(lease=15.0)
+
+
+def test_the_workers_section_is_read(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[workers]\nalive_window = 2.5\n"))
+    assert config.workers == WorkerSettings(alive_window=2.5)
+
+
+def test_the_default_queue_settings_and_alive_window() -> None:
+    assert Config().queues == QueueSettings(
+        lease=0.0, max_attempts=5, backoff_base=1.0, backoff_cap=3600.0
+    )
+    assert Config().workers.alive_window == 60.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[queues]\nmax_attempts = 0", "[queues] max_attempts: must be a positive integer"),
+        ("[queues]\nmax_attempts = 2.5", "[queues] max_attempts: must be a positive integer"),
+        ("[queues]\nmax_attempts = many", "[queues] max_attempts: must be a positive integer"),
+        (
+            "[queues]\nmax_attempts = 1001",
+            "[queues]: max_attempts must be an integer from 1 to 1000",
+        ),
+        ("[queues]\nlease = -1", "[queues] lease: must be zero or a positive number"),
+        ("[queues]\nlease = soon", "[queues] lease: must be zero or a positive number"),
+        ("[queues]\nlease = 604801", "[queues]: lease must be from 0 to 604800 seconds"),
+        ("[queues]\nbackoff_base = 0", "[queues]: backoff_base must be from 0.001 to 604800"),
+        ("[queues]\nbackoff_cap = inf", "[queues] backoff_cap: must be zero or a positive"),
+        ("[queues]\nbackoff_cap = 0.5", "[queues]: backoff_cap must be at least backoff_base"),
+        (
+            "[queues]\nbackoff_base = 10\nbackoff_cap = 5",
+            "[queues]: backoff_cap must be at least backoff_base",
+        ),
+        ("[queues]\nretries = 3", "[queues] retries: unknown key"),
+        ("[workers]\nalive_window = 0", "[workers] alive_window: must be a positive number"),
+        ("[workers]\nalive_window = -5", "[workers] alive_window: must be a positive number"),
+        ("[workers]\nalive_window = nan", "[workers] alive_window: must be a positive number"),
+        ("[workers]\ntimeout = 5", "[workers] timeout: unknown key"),
+    ],
+)
+def test_a_bad_queues_or_workers_value_names_file_and_section(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(f"{path}: {message}")
+
+
+def test_the_shipped_config_lists_every_queues_and_workers_key() -> None:
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(SHIPPED_CONFIG)
+    assert sorted(parser.options("queues")) == [
+        "backoff_base",
+        "backoff_cap",
+        "lease",
+        "max_attempts",
+    ]
+    assert parser.options("workers") == ["alive_window"]
+    assert load_config(SHIPPED_CONFIG).queues == Config().queues
+    assert load_config(SHIPPED_CONFIG).workers == Config().workers

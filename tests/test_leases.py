@@ -104,6 +104,7 @@ async def test_a_failed_job_is_retried_after_a_backoff(http: Http, presque: Pres
     view = (await http.get(f"/q/q1/{leased.id}")).json()
     assert view["state"] == "delayed"
     assert [e["error"] for e in view["errors"]] == ["disk full"]
+    assert before - 1 <= view["errors"][0]["at"] <= time.time() + 1
     assert (await http.queue_counts("q1"))["job_failed"] == 1
 
 
@@ -264,7 +265,6 @@ async def test_a_leased_batch_holds_at_most_250_jobs(http: Http) -> None:
     await http.post("/qb/q1", json_body={"jobs": [{"n": n} for n in range(300)]})
     reply = await http.get("/qb/q1", params={"lease": "30", "batch_size": "300"})
     assert len(reply.json()) == 250
-
 
 
 @async_test

@@ -58,6 +58,11 @@ def seconds(millis: bytes | int | None) -> float | None:
     return None if millis is None or millis is False else int(float(millis)) / 1000
 
 
+def errors_of(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """A job's recorded errors, their times in unix seconds like every time of the API."""
+    return [{**error, "at": seconds(error.get("at"))} for error in info.get("errors") or []]
+
+
 def check_settled(outcome: bytes, queue: str, job_id: str) -> None:
     """Turn a settling script's refusal into its exception."""
     if outcome == b"unknown":

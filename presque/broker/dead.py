@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from presque.broker.base import BATCH_LIMIT, BrokerBase, seconds
+from presque.broker.base import BATCH_LIMIT, BrokerBase, errors_of, seconds
 from presque.broker.model import DeadLetter, DeadPage
 from presque.lua import load_script
 from presque.redis import Script
@@ -30,7 +30,7 @@ class DeadLetterOperations(BrokerBase):
                     dead_since=seconds(reply[i + 1]),
                     payload=reply[i + 2],
                     attempts=info.get("attempts", 0),
-                    errors=info.get("errors") or [],
+                    errors=errors_of(info),
                 )
             )
         return DeadPage(int(reply[0]), letters)
@@ -48,7 +48,10 @@ class DeadLetterOperations(BrokerBase):
 
     async def _in_batches(self, script: Script, queue: str, ids: Sequence[str] | None) -> int:
         if ids is not None:
-            return int(await self.run(script, queue, [BATCH_LIMIT, *ids])) if ids else 0
+            # Slices: a script cannot unpack more than ~8,000 arguments.
+            slices = [ids[i : i + BATCH_LIMIT] for i in range(0, len(ids), BATCH_LIMIT)]
+            done = [await self.run(script, queue, [BATCH_LIMIT, *part]) for part in slices]
+            return sum(int(count) for count in done)
         # All of them, a bounded batch per call so Redis never stalls.
         total = 0
         while True:

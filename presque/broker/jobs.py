@@ -11,6 +11,7 @@ from presque.broker.base import (
     BrokerBase,
     as_int,
     check_settled,
+    errors_of,
     gather,
     seconds,
 )
@@ -207,7 +208,7 @@ class JobOperations(BrokerBase):
             state=state,
             payload=payload,
             attempts=info.get("attempts", 0),
-            errors=info.get("errors") or [],
+            errors=errors_of(info),
             created=seconds(info.get("created")),
             next_run=seconds(due),
             lease_expires=seconds(deadline),

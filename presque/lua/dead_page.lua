@@ -2,15 +2,18 @@
 --
 -- KEYS: the queue's keys (includes/queue_keys.lua)
 -- ARGV[1]  offset
--- ARGV[2]  limit
+-- ARGV[2]  limit (0: just the total)
 --
 -- Returns {total, id, dead-lettered ms, payload, info JSON, ...}.
 
 --@include queue_keys
 
-local offset = tonumber(ARGV[1])
-local entries = redis.call('ZRANGE', K.dead, offset, offset + tonumber(ARGV[2]) - 1, 'WITHSCORES')
+local offset, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 local reply = {redis.call('ZCARD', K.dead)}
+if limit <= 0 then
+  return reply
+end
+local entries = redis.call('ZRANGE', K.dead, offset, offset + limit - 1, 'WITHSCORES')
 for i = 1, #entries, 2 do
   local id = entries[i]
   reply[#reply + 1] = id

@@ -293,3 +293,15 @@ async def test_a_registered_worker_never_seen_is_not_alive(presque: Presque) -> 
     await presque.broker.register_worker("q1", "w1")
     stats = await presque.broker.worker_stats("w1")
     assert (stats.alive, stats.last_seen, stats.queues) == (False, None, ["q1"])
+
+
+@async_test
+async def test_unregistering_forgets_the_worker(http: Http) -> None:
+    await http.post("/w/q1", headers={WORKER: "leaving"})
+    await worker_entry(http, "leaving", "q1")
+    # Past the sighting interval, so that only the farewell itself could
+    # record the worker again.
+    await deferLater(reactor, 1.05)
+    await http.delete("/w/q1", headers={WORKER: "leaving"})
+    await deferLater(reactor, 0.2)
+    assert [entry["worker_id"] for entry in await workers(http)] == []

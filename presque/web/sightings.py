@@ -26,6 +26,12 @@ _QUEUE_ROUTES = {b"q", b"qb", b"w"}
 _MAX_REMEMBERED = 10_000
 
 
+def _is_farewell(request: IRequest) -> bool:
+    # Unregistering forgets the worker: recording it as seen would race with
+    # that and could bring it back.
+    return request.method == b"DELETE" and request.path.startswith(b"/w/")
+
+
 def queue_in_path(path: bytes) -> str | None:
     """The queue named by C{/q/Q...}, C{/qb/Q...} or C{/w/Q}, if any."""
     parts = path.split(b"/", 3)
@@ -58,7 +64,7 @@ class Sightings:
     def saw(self, request: IRequest) -> None:
         """Note the worker of C{request}, if it names one."""
         worker = worker_id(request)
-        if not worker:
+        if not worker or _is_farewell(request):
             return
         queue = queue_in_path(request.path)
         now = self.clock()

@@ -120,19 +120,26 @@ def parse_json(body: bytes, what: str) -> Any:
         raise ApiError(400, f"{what} is not valid JSON") from None
 
 
+def _number_arg(request: IRequest, name: bytes) -> float | None:
+    """A number from the query (NaN when it is not one), or None when absent."""
+    raw = query_arg(request, name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return math.nan
+
+
 RECEIPT_HEADER = b"X-Presque-Receipt"
 MAX_LEASE = 7 * 24 * 3600
 
 
 def seconds_arg(request: IRequest, name: bytes, lowest: float = 0.0) -> float | None:
     """A duration in seconds from the query, C{lowest} to 7 days, or None."""
-    raw = query_arg(request, name)
-    if raw is None or raw == "":
+    value = _number_arg(request, name)
+    if value is None:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
     if not (math.isfinite(value) and lowest <= value <= MAX_LEASE):
         raise ApiError(
             400, f"{name.decode()} must be a number of seconds from {lowest:g} to {MAX_LEASE}"
@@ -150,13 +157,9 @@ def receipt(request: IRequest) -> str:
 
 def delayed_until(request: IRequest) -> float | None:
     """The C{delayed} query argument: a unix time in seconds, or None."""
-    raw = query_arg(request, b"delayed")
-    if raw is None or raw == "":
+    value = _number_arg(request, b"delayed")
+    if value is None:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
     if not math.isfinite(value) or value < 0:
         raise ApiError(400, "delayed must be a unix time in seconds")
     return value

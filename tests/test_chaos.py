@@ -49,9 +49,12 @@ class Workers:
             self.kill(number)
 
     def lines(self, number: int | None = None) -> list[list[str]]:
-        logs = [self.workdir / f"worker-{number}.log"] if number else self.workdir.glob("*.log")
+        pattern = f"worker-{number or '*'}.log"
+        # Only whole lines: a worker may be writing one as we read.
         return [
-            line.split() for log in logs if log.exists() for line in log.read_text().splitlines()
+            line.split()
+            for log in self.workdir.glob(pattern)
+            for line in log.read_text().split("\n")[:-1]
         ]
 
 
@@ -132,6 +135,7 @@ def test_no_job_is_lost_when_workers_servers_and_redis_die(
             "not every job was acked",
         )
         view = queue_view(daemon, "chaos")
+        workers.stop_all()
         deliveries = Counter(line[1] for line in workers.lines() if line[0] == "got")
         duplicates = sum(deliveries.values()) - len(deliveries)
         print(

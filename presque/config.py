@@ -37,6 +37,8 @@ class ServerSettings:
     max_queue_name_length: int = 128
     access_log: bool = True
     shutdown_grace: float = 10.0
+    #: Longest C{wait=S} a consumer may ask for, in seconds.
+    max_wait: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,7 @@ _KNOWN_KEYS = {
         "max_queue_name_length",
         "access_log",
         "shutdown_grace",
+        "max_wait",
     },
     "redis": {
         "url",
@@ -250,6 +253,7 @@ class _Reader:
                 shutdown_grace=self.get(
                     "server", "shutdown_grace", _non_negative_float, server.shutdown_grace
                 ),
+                max_wait=self.get("server", "max_wait", _non_negative_float, server.max_wait),
             ),
             redis=RedisSettings(
                 address=self.get("redis", "url", _optional_redis_url, redis.address),

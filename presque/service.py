@@ -1,10 +1,11 @@
 """
 The daemon as a Twisted service tree, built from a L{Config}.
 
-Start order: the embedded redis-server (if any), the Redis pool, the
-scheduler, then the listeners. A stop runs the other way round, one step at
-a time: stop listening, let in-flight requests finish (up to the grace
-period), stop the scheduler, close Redis, and stop redis-server last.
+Start order: the embedded redis-server (if any), the Redis pool and the
+wake-up subscription, the scheduler, then the listeners. A stop runs the
+other way round, one step at a time: stop listening, answer the requests
+waiting for jobs, let in-flight requests finish (up to the grace period),
+stop the scheduler, close Redis, and stop redis-server last.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from presque.embedded import EmbeddedRedis, require_redis_server
 from presque.redis import Redis
 from presque.scheduler import Scheduler
 from presque.web import build_site
+from presque.web.longpoll import LongPoll
 from presque.web.site import PresqueSite
 
 log = Logger()
@@ -47,27 +49,49 @@ class SequentialMultiService(MultiService):
 
 
 class RedisConnection(Service):
-    """Opens the Redis pool (once C{ready} fires, if given) and closes it on stop."""
+    """
+    Opens the Redis pool and the long polls' wake-up subscription (once
+    C{ready} fires, if given); closes the pool on stop.
+    """
 
     def __init__(
-        self, redis: Redis, ready: Callable[[], defer.Deferred[None]] | None = None
+        self,
+        redis: Redis,
+        longpoll: LongPoll,
+        ready: Callable[[], defer.Deferred[None]] | None = None,
     ) -> None:
         self.redis = redis
+        self.longpoll = longpoll
         self.ready = ready
 
     def startService(self) -> None:
         super().startService()
         if self.ready is None:
-            self.redis.connect()
+            self._connect()
             return
         self.ready().addCallbacks(
-            lambda _: self.redis.connect() if self.running else None,
+            lambda _: self._connect() if self.running else None,
             lambda failure: log.failure("redis did not come up", failure),
         )
+
+    def _connect(self) -> None:
+        self.redis.connect()
+        self.longpoll.listen(self.redis.address)
 
     def stopService(self) -> defer.Deferred[None]:
         super().stopService()
         return self.redis.close()
+
+
+class Waiters(Service):
+    """On stop, answers every request waiting for a job, before the drain."""
+
+    def __init__(self, longpoll: LongPoll) -> None:
+        self.longpoll = longpoll
+
+    def stopService(self) -> defer.Deferred[None]:
+        super().stopService()
+        return self.longpoll.stop()
 
 
 class Drain(Service):
@@ -122,12 +146,14 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         command_timeout=settings.command_timeout,
         connect_timeout=settings.connect_timeout,
     )
-    RedisConnection(redis, ready).setServiceParent(root)
+    longpoll = LongPoll(reactor)
+    RedisConnection(redis, longpoll, ready).setServiceParent(root)
     broker = Broker(redis, config.queues, config.workers.alive_window)
     Scheduler(broker, config.scheduler.interval, reactor).setServiceParent(root)
 
-    site = build_site(broker, config.server)
+    site = build_site(broker, config.server, longpoll)
     Drain(site, config.server.shutdown_grace, reactor).setServiceParent(root)
+    Waiters(longpoll).setServiceParent(root)
     for description in config.server.listen:
         listener = strports.service(description, site, reactor=reactor)
         # A port that cannot be bound stops the daemon at start.

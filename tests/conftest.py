@@ -41,11 +41,12 @@ async def own_redis() -> AsyncIterator[RedisServer]:
 class Presque:
     """A presque site under test: its HTTP client, broker and Redis."""
 
-    def __init__(self, http: Http, broker, redis_server: RedisServer, site) -> None:
+    def __init__(self, http: Http, broker, redis_server: RedisServer, site, longpoll) -> None:
         self.http = http
         self.broker = broker
         self.redis_server = redis_server
         self.site = site
+        self.longpoll = longpoll
 
 
 async def start_presque(redis_server: RedisServer, **server_settings):
@@ -58,20 +59,25 @@ async def start_presque(redis_server: RedisServer, **server_settings):
     from presque.redis import Redis
     from presque.redis_url import parse_redis_url
     from presque.web import build_site
+    from presque.web.longpoll import LongPoll
 
-    redis = Redis(parse_redis_url(redis_server.url), command_timeout=2.0)
+    address = parse_redis_url(redis_server.url)
+    redis = Redis(address, command_timeout=2.0)
     redis.connect()
     await _until_connected(redis)
     broker = Broker(redis)
-    site = build_site(broker, ServerSettings(access_log=False, **server_settings))
+    longpoll = LongPoll(reactor)
+    longpoll.listen(address)
+    site = build_site(broker, ServerSettings(access_log=False, **server_settings), longpoll)
     port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(site)
     http = Http(f"http://127.0.0.1:{port.getHost().port}")
 
     async def stop() -> None:
         await port.stopListening()
+        await longpoll.stop()
         await redis.close()
 
-    return Presque(http, broker, redis_server, site), stop
+    return Presque(http, broker, redis_server, site, longpoll), stop
 
 
 async def _until_connected(redis, timeout: float = 10.0) -> None:

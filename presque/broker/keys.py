@@ -20,7 +20,7 @@ SEEN_WORKERS_KEY = "presque:seen"
 class QueueKeys:
     """The Redis keys of one queue."""
 
-    __slots__ = ("all", "meta", "ready", "seen", "stats", "workers")
+    __slots__ = ("all", "meta", "ready", "seen", "stats", "wake", "workers")
 
     def __init__(self, queue: str) -> None:
         prefix = f"presque:{{{queue}}}:"
@@ -30,6 +30,9 @@ class QueueKeys:
         self.workers = prefix + "workers"
         # Workers that made requests on this queue, by last time (ms).
         self.seen = prefix + "seen"
+        # The pub/sub channel scripts publish on when jobs become ready
+        # (includes/queue_keys.lua builds the same name).
+        self.wake = prefix + "wake"
         # The KEYS of every per-queue script, in the order of
         # presque/lua/includes/queue_keys.lua.
         self.all = [
@@ -87,3 +90,10 @@ def new_nonce() -> str:
     worker that received a delivery can settle it.
     """
     return os.urandom(12).hex()
+
+
+def queue_of_wake_channel(channel: str) -> str | None:
+    """The queue a wake channel (C{presque:{Q}:wake}) is about."""
+    if channel.startswith("presque:{") and channel.endswith("}:wake"):
+        return channel[len("presque:{") : -len("}:wake")]
+    return None

@@ -11,6 +11,7 @@
 -- the queue has never been recorded in the set of queues.
 --
 -- A job id already present is skipped, so a retried call adds nothing twice.
+-- Jobs ready at once are announced on the queue's wake channel.
 
 --@include queue_keys
 --@include now_ms
@@ -50,6 +51,9 @@ end
 -- RPUSH in slices: Lua's unpack() has a limit on the number of arguments.
 for first = 1, #added, 1000 do
   redis.call('RPUSH', K.ready, unpack(added, first, math.min(first + 999, #added)))
+end
+if #added > 0 then
+  wake_waiters()
 end
 
 local unlisted = redis.call('HEXISTS', K.meta, 'listed') == 0 and 1 or 0

@@ -5,7 +5,7 @@
 -- ARGV[1]   the most jobs to move when no ids are given
 -- ARGV[2..] the ids to retry; none: the oldest dead letters
 --
--- Returns the number of jobs moved. Ids that are not dead letters are
+-- Returns the number of jobs moved, announced on the queue's wake channel. Ids that are not dead letters are
 -- skipped. Their uniq keys are not taken again: a new job may hold them.
 
 --@include queue_keys
@@ -23,5 +23,8 @@ for _, id in ipairs(ids) do
     redis.call('RPUSH', K.ready, id)
     moved = moved + 1
   end
+end
+if moved > 0 then
+  wake_waiters()
 end
 return moved

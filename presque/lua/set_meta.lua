@@ -8,4 +8,7 @@
 
 --@include queue_keys
 
-return redis.call('HSET', K.meta, unpack(ARGV))
+local added = redis.call('HSET', K.meta, unpack(ARGV))
+-- A queue opened again may have jobs for consumers that wait.
+wake_waiters()
+return added

@@ -6,7 +6,8 @@
 -- ARGV[2]  the server's default maximum number of attempts
 --
 -- Returns {promoted, expired}. Atomic, so any number of servers may run it
--- at once and each job still moves exactly once.
+-- at once and each job still moves exactly once. Jobs made ready are
+-- announced on the queue's wake channel.
 
 --@include queue_keys
 --@include now_ms
@@ -15,4 +16,9 @@
 --@include expire_leases
 
 local now, limit = now_ms(), tonumber(ARGV[1])
-return {promote_due(now, limit), expire_leases(now, limit, setting('max_attempts', ARGV[2]))}
+local promoted = promote_due(now, limit)
+local expired = expire_leases(now, limit, setting('max_attempts', ARGV[2]))
+if promoted + expired > 0 then
+  wake_waiters()
+end
+return {promoted, expired}

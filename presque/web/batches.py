@@ -18,7 +18,6 @@ from presque.web.inputs import (
     read_body,
     require_json_content_type,
 )
-from presque.web.jobs import take_delivery
 from presque.web.resource import Handler, Path, QueueResource
 from presque.web.responses import ApiError, empty_response, encode_json, json_body
 
@@ -38,7 +37,7 @@ class BatchesResource(QueueResource):
 
     async def take(self, request: IRequest, queue: str) -> bytes:
         count = self.limits.batch_size(request)
-        delivery = await take_delivery(self.broker, request, queue, count)
+        delivery = await self.deliver(request, queue, count)
         jobs = delivery.jobs
         leased = delivery.lease_expires is not None
         if leased or flag(request, b"ids"):

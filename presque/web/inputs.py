@@ -19,9 +19,13 @@ WORKER_HEADER = b"X-presque-workerid"
 class Limits:
     """What a request may carry, from the [server] settings."""
 
-    def __init__(self, max_batch_size: int, max_queue_name_length: int) -> None:
+    def __init__(
+        self, max_batch_size: int, max_queue_name_length: int, max_wait: float = 60.0
+    ) -> None:
         self.max_batch_size = max_batch_size
         self.max_queue_name_length = max_queue_name_length
+        #: Longer C{wait=S} are cut down to this many seconds.
+        self.max_wait = max_wait
 
     def queue_name(self, name: str) -> str:
         """C{name} if it is a usable queue name."""

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from twisted.web.iweb import IRequest
 
-from presque.broker import Broker, Delivery, DuplicateJob, QueueClosed
+from presque.broker import DuplicateJob
 from presque.web.inputs import (
     delayed_until,
     flag,
@@ -30,24 +30,6 @@ JOB_ID_HEADER = b"X-Presque-Job-Id"
 MAX_ERROR_LENGTH = 2000
 
 
-async def take_delivery(broker: Broker, request: IRequest, queue: str, count: int) -> Delivery:
-    """
-    Up to C{count} jobs of C{queue} (leased if the request asks with
-    C{lease=S}), or the 404 of a fetch that hands out none.
-    """
-    try:
-        delivery = await broker.fetch(
-            queue, count, worker_id(request), lease=seconds_arg(request, b"lease")
-        )
-    except QueueClosed:
-        raise ApiError(404, "queue is closed") from None
-    if not delivery.jobs:
-        raise ApiError(404, "no job")
-    if delivery.lease_expires is not None:
-        request.setHeader(b"X-Presque-Lease-Expires", f"{delivery.lease_expires:.3f}")
-    return delivery
-
-
 class JobsResource(QueueResource):
     """The C{/q/} routes."""
 
@@ -64,7 +46,7 @@ class JobsResource(QueueResource):
         }
 
     async def take(self, request: IRequest, queue: str) -> bytes:
-        delivery = await take_delivery(self.broker, request, queue, 1)
+        delivery = await self.deliver(request, queue, 1)
         [job] = delivery.jobs
         request.setHeader(JOB_ID_HEADER, job.id)
         if job.receipt is not None:

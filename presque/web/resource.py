@@ -18,8 +18,9 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from presque.broker import Broker
-from presque.web.inputs import Limits
+from presque.broker import Broker, Delivery, QueueClosed
+from presque.web.inputs import Limits, seconds_arg, worker_id
+from presque.web.longpoll import LongPoll
 from presque.web.responses import ApiError, error_response, failure_response
 
 Handler = Callable[..., Coroutine[Any, Any, bytes]]
@@ -39,15 +40,38 @@ class QueueResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, broker: Broker, limits: Limits) -> None:
+    def __init__(self, broker: Broker, limits: Limits, longpoll: LongPoll) -> None:
         super().__init__()
         self.broker = broker
         self.limits = limits
+        self.longpoll = longpoll
         self._handlers = self.handlers()
 
     def handlers(self) -> dict[tuple[bytes, Path], Handler]:
         """The handler coroutine of each (method, path below the queue)."""
         raise NotImplementedError
+
+    async def deliver(self, request: IRequest, queue: str, count: int) -> Delivery:
+        """
+        Up to C{count} jobs of C{queue}: leased with C{lease=S}, waited for
+        up to C{wait=S} seconds; or the 404 of a fetch that hands out none.
+        """
+        lease = seconds_arg(request, b"lease")
+        worker = worker_id(request)
+
+        def fetch() -> Deferred[Delivery]:
+            return Deferred.fromCoroutine(self.broker.fetch(queue, count, worker, lease=lease))
+
+        wait = min(seconds_arg(request, b"wait") or 0.0, self.limits.max_wait)
+        try:
+            delivery = await self.longpoll.take(queue, wait, fetch, request.notifyFinish())
+        except QueueClosed:
+            raise ApiError(404, "queue is closed") from None
+        if not delivery.jobs:
+            raise ApiError(404, "no job")
+        if delivery.lease_expires is not None:
+            request.setHeader(b"X-Presque-Lease-Expires", f"{delivery.lease_expires:.3f}")
+        return delivery
 
     def render(self, request: IRequest) -> bytes | int:
         name, *below = request.postpath or [b""]

@@ -13,6 +13,7 @@ from presque.web.app import build_app
 from presque.web.batches import BatchesResource
 from presque.web.inputs import Limits
 from presque.web.jobs import JobsResource
+from presque.web.longpoll import LongPoll
 
 
 class Root(Resource):
@@ -28,9 +29,9 @@ class Root(Resource):
         return self.fallback
 
 
-def build_root(broker: Broker, limits: Limits) -> Root:
+def build_root(broker: Broker, limits: Limits, longpoll: LongPoll) -> Root:
     """The whole HTTP API over C{broker}."""
     root = Root(build_app(broker, limits).resource())
-    root.putChild(b"q", JobsResource(broker, limits))
-    root.putChild(b"qb", BatchesResource(broker, limits))
+    root.putChild(b"q", JobsResource(broker, limits, longpoll))
+    root.putChild(b"qb", BatchesResource(broker, limits, longpoll))
     return root

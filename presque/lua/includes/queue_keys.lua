@@ -13,3 +13,11 @@ local K = {
   meta = KEYS[1], ready = KEYS[2], delayed = KEYS[3], jobs = KEYS[4], info = KEYS[5],
   uniq = KEYS[6], stats = KEYS[7], leased = KEYS[8], dead = KEYS[9], acked = KEYS[10],
 }
+
+-- The pub/sub channel that tells waiting consumers on every server that
+-- jobs became ready: presque:{Q}:wake (KEYS[1] is presque:{Q}:meta).
+K.wake = string.sub(K.meta, 1, -5) .. 'wake'
+
+local function wake_waiters()
+  redis.call('PUBLISH', K.wake, '')
+end

@@ -20,7 +20,7 @@ from presque.redis_url import RedisAddress, parse_redis_url
 
 T = TypeVar("T")
 
-DEFAULT_LISTEN = ("tcp:8080:interface=127.0.0.1",)
+DEFAULT_LISTEN = ("tcp:8080:interface=127.0.0.1:backlog=1024",)
 
 
 class ConfigError(Exception):

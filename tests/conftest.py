@@ -69,7 +69,7 @@ async def start_presque(redis_server: RedisServer, **server_settings):
     longpoll = LongPoll(reactor)
     longpoll.listen(address)
     site = build_site(broker, ServerSettings(access_log=False, **server_settings), longpoll)
-    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(site)
+    port = await TCP4ServerEndpoint(reactor, 0, backlog=1024, interface="127.0.0.1").listen(site)
     http = Http(f"http://127.0.0.1:{port.getHost().port}")
 
     async def stop() -> None:

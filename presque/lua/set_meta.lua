@@ -8,7 +8,4 @@
 
 --@include queue_keys
 
-local added = redis.call('HSET', K.meta, unpack(ARGV))
--- A queue opened again may have jobs for consumers that wait.
-wake_waiters()
-return added
+return redis.call('HSET', K.meta, unpack(ARGV))

@@ -1,0 +1,183 @@
+"""
+The asynchronous client, for Twisted programs, on treq. This module imports
+Twisted only when an L{AsyncClient} is made, so that importing
+L{presque.client} stays free of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from presque.client.errors import Unavailable
+from presque.client.models import (
+    DEFAULT_BATCH,
+    DEFAULT_TIMEOUT,
+    Answer,
+    Call,
+    Job,
+    lower_headers,
+)
+from presque.client.models import Requests as R
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """
+    The methods of L{presque.client.Client} as coroutines: same arguments,
+    results and exceptions. C{http_client} is a treq C{HTTPClient} to use
+    (with a pool of your own, say); by default the client makes one with a
+    persistent connection pool, which L{close} closes.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        worker_id: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        http_client: Any = None,
+    ) -> None:
+        from treq.client import HTTPClient
+        from twisted.internet import defer, error, reactor
+        from twisted.web import client
+
+        self.base_url = base_url.rstrip("/")
+        self.worker_id = worker_id
+        self.timeout = timeout
+        self._pool: Any = None
+        if http_client is None:
+            self._pool = client.HTTPConnectionPool(reactor, persistent=True)
+            http_client = HTTPClient(client.Agent(reactor, pool=self._pool))
+        self.http_client = http_client
+        # No answer: the server is down, unreachable, or did not answer in time.
+        self._unreachable = (
+            *(error.ConnectError, error.ConnectionLost, error.DNSLookupError),
+            *(error.TimeoutError, defer.CancelledError),
+            *(client.ResponseFailed, client.ResponseNeverReceived),
+        )
+
+    async def close(self) -> None:
+        """Close the connections of the client's own pool (not of a given C{http_client})."""
+        if self._pool is not None:
+            await self._pool.closeCachedConnections()
+
+    async def _send(self, call: Call[T]) -> T:
+        data = call.data()
+        headers = call.headers_for(data, self.worker_id)
+        try:
+            response = await self.http_client.request(
+                call.method,
+                call.url(self.base_url),
+                data=data,
+                headers={name: [value] for name, value in headers.items()},
+                timeout=self.timeout + call.wait,
+            )
+            body = await response.content()
+        except self._unreachable as error:
+            raise Unavailable(None, f"{self.base_url}: {error}") from error
+        raw = response.headers.getAllRawHeaders()
+        pairs = ((name.decode("latin-1"), values[-1].decode("latin-1")) for name, values in raw)
+        return call.result(Answer(response.code, lower_headers(pairs), body))
+
+    async def post(
+        self,
+        queue: str,
+        job: Any,
+        delay: float | None = None,
+        run_at: float | None = None,
+        uniq: str | None = None,
+        priority: int | None = None,
+    ) -> str:
+        """Add one job; answer its id (see L{Client.post})."""
+        return await self._send(R.post(queue, job, delay, run_at, uniq, priority))
+
+    async def post_many(
+        self,
+        queue: str,
+        jobs: Iterable[Any],
+        delay: float | None = None,
+        run_at: float | None = None,
+        priority: int | None = None,
+        batch: int = DEFAULT_BATCH,
+    ) -> list[str]:
+        """Add jobs in order, C{batch} per request; answer their ids (see L{Client.post_many})."""
+        ids: list[str] = []
+        for call in R.post_many(queue, jobs, delay, run_at, priority, batch):
+            ids.extend(await self._send(call))
+        return ids
+
+    async def fetch(
+        self, queue: str, lease: float | None = None, wait: float | None = None
+    ) -> Job | None:
+        """Take the next job, or None (see L{Client.fetch})."""
+        return await self._send(R.fetch(queue, lease, wait))
+
+    async def fetch_many(
+        self, queue: str, count: int, lease: float | None = None, wait: float | None = None
+    ) -> list[Job]:
+        """Take up to C{count} jobs, or [] (see L{Client.fetch_many})."""
+        return await self._send(R.fetch_many(queue, count, lease, wait))
+
+    async def ack(self, job: Job) -> None:
+        """Settle a leased job as done (see L{Client.ack})."""
+        if call := R.ack(job):
+            await self._send(call)
+
+    async def fail(
+        self, job: Job, error: str | None = None, delay: float | None = None, dead: bool = False
+    ) -> dict:
+        """Fail a leased job, or give back one taken for good (see L{Client.fail})."""
+        return await self._send(R.fail(job, error, delay, dead))
+
+    async def extend(self, job: Job, seconds: float) -> float:
+        """Renew the lease; answer the new deadline (see L{Client.extend})."""
+        return await self._send(R.extend(job, seconds))
+
+    async def job_info(self, queue: str, job_id: str) -> dict:
+        """Everything about one job (see L{Client.job_info})."""
+        return await self._send(R.job_info(queue, job_id))
+
+    async def queue_info(self, queue: str) -> dict:
+        """Everything about a queue (see L{Client.queue_info})."""
+        return await self._send(R.queue_info(queue))
+
+    async def configure(self, queue: str, **settings: float) -> dict:
+        """Change a queue's settings (see L{Client.configure})."""
+        return await self._send(R.configure(queue, settings))
+
+    async def stats(self, queue: str) -> dict:
+        """A queue's counters (see L{Client.stats})."""
+        return await self._send(R.stats(queue))
+
+    async def pause(self, queue: str) -> None:
+        """Close a queue (see L{Client.pause})."""
+        await self._send(R.control(queue, "stop"))
+
+    async def resume(self, queue: str) -> None:
+        """Open a queue again (see L{Client.resume})."""
+        await self._send(R.control(queue, "start"))
+
+    async def dead_letters(self, queue: str, offset: int = 0, limit: int = 100) -> dict:
+        """A page of dead letters (see L{Client.dead_letters})."""
+        return await self._send(R.dead_letters(queue, offset, limit))
+
+    async def retry_dead(self, queue: str, ids: list[str] | None = None) -> int:
+        """Put dead letters back in the queue; how many (see L{Client.retry_dead})."""
+        return await self._send(R.retry_dead(queue, ids))
+
+    async def purge_dead(self, queue: str) -> int:
+        """Drop every dead letter; how many (see L{Client.purge_dead})."""
+        return await self._send(R.purge_dead(queue))
+
+    async def purge(self, queue: str) -> None:
+        """Drop every job of a queue (see L{Client.purge})."""
+        await self._send(R.purge(queue))
+
+    async def register(self, queue: str) -> None:
+        """Register this client's worker id on a queue (see L{Client.register})."""
+        await self._send(R.register(queue, True))
+
+    async def unregister(self, queue: str) -> None:
+        """Unregister this client's worker id from a queue (see L{Client.unregister})."""
+        await self._send(R.register(queue, False))

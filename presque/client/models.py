@@ -1,0 +1,328 @@
+"""
+What the clients exchange with presque: L{Job}, the jobs handed out, and
+L{Requests}, the request of every client method as data (a L{Call}: method,
+path, arguments, body, and how to read the answer), so that the synchronous
+and the asynchronous client send the same requests and read the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote, urlencode
+
+from presque.client.errors import NoJob, error_for
+
+T = TypeVar("T")
+
+WORKER_HEADER = "X-presque-workerid"
+RECEIPT_HEADER = "X-Presque-Receipt"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_BATCH = 250  # the most jobs one leased fetch carries
+
+
+@dataclass
+class Job:
+    """A job handed out: C{body} is the decoded JSON, C{raw} the bytes as posted.
+    C{attempt}, C{receipt} and C{lease_expires} (unix time) are None unless leased."""
+
+    id: str
+    body: Any
+    raw: bytes
+    attempt: int | None
+    receipt: str | None
+    lease_expires: float | None
+    queue: str
+
+
+@dataclass
+class Answer:
+    """An HTTP answer, with lower-case header names."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body, decoded."""
+        return json.loads(self.body)
+
+
+_RAISE: Any = object()
+
+
+@dataclass
+class Call(Generic[T]):
+    """One request, and C{parse}, which reads its successful answer."""
+
+    method: str
+    path: str
+    parse: Callable[[Answer], T]
+    params: dict[str, str] = field(default_factory=dict)
+    body: Any = None  # a JSON document, or bytes sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+    wait: float = 0.0  # a long poll's wait, added to the client's timeout
+    empty: Any = _RAISE  # the result of a 404 "no job", instead of raising NoJob
+
+    def url(self, base: str) -> str:
+        """The URL of this request below C{base}."""
+        return base + self.path + ("?" + urlencode(self.params) if self.params else "")
+
+    def data(self) -> bytes | None:
+        """The body to send."""
+        if self.body is None or isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def headers_for(self, data: bytes | None, worker_id: str | None) -> dict[str, str]:
+        """The headers to send with C{data}, on behalf of C{worker_id}."""
+        headers = dict(self.headers)
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        if worker_id:
+            headers[WORKER_HEADER] = worker_id
+        return headers
+
+    def result(self, answer: Answer) -> T:
+        """What the client method answers, or the exception it raises."""
+        if answer.status < 400:
+            return self.parse(answer)
+        error = error_for(answer.status, answer.body)
+        if isinstance(error, NoJob) and self.empty is not _RAISE:
+            return self.empty
+        raise error
+
+
+def lower_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers as a dict with lower-case names (the last value of a repeated one)."""
+    return {name.lower(): value for name, value in headers}
+
+
+def _q(queue: str, *below: str) -> str:
+    return "/".join(quote(part, safe="") for part in (queue, *below))
+
+
+def _options(**values: object) -> dict[str, str]:
+    """Query arguments of the values that are given (True as 1; None and False left out)."""
+    return {
+        k: "1" if v is True else str(v)
+        for k, v in values.items()
+        if v is not None and v is not False
+    }
+
+
+def _delayed(delay: float | None, run_at: float | None) -> dict[str, str]:
+    """The C{delayed} argument for a delay in seconds or a unix time."""
+    if delay is not None and run_at is not None:
+        raise ValueError("give delay or run_at, not both")
+    if delay is not None:
+        run_at = time.time() + delay
+    return {} if run_at is None else {"delayed": f"{run_at:.3f}"}
+
+
+def _split(value: str | None) -> list[str]:
+    return value.split(",") if value else []
+
+
+def _nothing(answer: Answer) -> None:
+    return None
+
+
+def _json(answer: Answer) -> Any:
+    return answer.json()
+
+
+def _key(key: str) -> Callable[[Answer], Any]:
+    return lambda answer: answer.json()[key]
+
+
+def _job_id(answer: Answer) -> str:
+    return answer.headers["x-presque-job-id"]
+
+
+def _job_ids(answer: Answer) -> list[str]:
+    return _split(answer.headers.get("x-presque-job-ids"))
+
+
+def _receipt(job: Job) -> dict[str, str]:
+    if job.receipt is None:
+        raise ValueError(f"job {job.id} was not leased: it has no receipt")
+    return {RECEIPT_HEADER: job.receipt}
+
+
+def _one_job(queue: str) -> Callable[[Answer], Job]:
+    def parse(answer: Answer) -> Job:
+        h = answer.headers
+        attempt, expires = h.get("x-presque-attempt"), h.get("x-presque-lease-expires")
+        return Job(
+            id=h["x-presque-job-id"],
+            body=answer.json(),
+            raw=answer.body,
+            attempt=int(attempt) if attempt else None,
+            receipt=h.get("x-presque-receipt"),
+            lease_expires=float(expires) if expires else None,
+            queue=queue,
+        )
+
+    return parse
+
+
+def _many_jobs(queue: str) -> Callable[[Answer], list[Job]]:
+    # The body is an array of the jobs' JSON texts; ids, receipts and attempts
+    # come in headers, in the same order.
+    def parse(answer: Answer) -> list[Job]:
+        h, texts = answer.headers, answer.json()
+        ids = _split(h.get("x-presque-job-ids"))
+        receipts = _split(h.get("x-presque-receipts")) or [None] * len(texts)
+        attempts = [int(a) for a in _split(h.get("x-presque-attempts"))] or [None] * len(texts)
+        expires = float(h["x-presque-lease-expires"]) if "x-presque-lease-expires" in h else None
+        rows = zip(ids, texts, attempts, receipts, strict=True)
+        return [Job(i, json.loads(t), t.encode(), a, r, expires, queue) for i, t, a, r in rows]
+
+    return parse
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    if size < 1:
+        raise ValueError("batch must be a positive number of jobs")
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+class Requests:
+    """The request of each client method of the same name (see L{presque.client.sync})."""
+
+    @staticmethod
+    def post(
+        queue: str,
+        job: Any,
+        delay: float | None,
+        run_at: float | None,
+        uniq: str | None,
+        priority: int | None,
+    ) -> Call[str]:
+        """POST /q/Q."""
+        params = {**_delayed(delay, run_at), **_options(uniq=uniq, priority=priority)}
+        return Call("POST", f"/q/{_q(queue)}", _job_id, params, job)
+
+    @staticmethod
+    def post_many(
+        queue: str,
+        jobs: Iterable[Any],
+        delay: float | None,
+        run_at: float | None,
+        priority: int | None,
+        batch: int,
+    ) -> Iterator[Call[list[str]]]:
+        """POST /qb/Q?ids=1, one per C{batch} jobs."""
+        params = {**_delayed(delay, run_at), **_options(priority=priority, ids=True)}
+        for chunk in _chunks(jobs, batch):
+            yield Call("POST", f"/qb/{_q(queue)}", _job_ids, params, {"jobs": chunk})
+
+    @staticmethod
+    def fetch(queue: str, lease: float | None, wait: float | None) -> Call[Job | None]:
+        """GET /q/Q."""
+        params = _options(lease=lease, wait=wait)
+        return Call("GET", f"/q/{_q(queue)}", _one_job(queue), params, wait=wait or 0, empty=None)
+
+    @staticmethod
+    def fetch_many(
+        queue: str, count: int, lease: float | None, wait: float | None
+    ) -> Call[list[Job]]:
+        """GET /qb/Q?ids=1."""
+        params = _options(batch_size=count, ids=True, lease=lease, wait=wait)
+        path = f"/qb/{_q(queue)}"
+        return Call("GET", path, _many_jobs(queue), params, wait=wait or 0, empty=[])
+
+    @staticmethod
+    def ack(job: Job) -> Call[None] | None:
+        """DELETE /q/Q/id, or nothing for a job taken for good."""
+        if job.receipt is None:
+            return None
+        return Call("DELETE", f"/q/{_q(job.queue, job.id)}", _nothing, headers=_receipt(job))
+
+    @staticmethod
+    def fail(job: Job, error: str | None, delay: float | None, dead: bool) -> Call[dict]:
+        """PUT /q/Q/id for a leased job; PUT /q/Q (give it back) for one taken for good."""
+        if job.receipt is not None:
+            params = _options(delay=delay, dead=dead)
+            body = None if error is None else {"error": error}
+            return Call("PUT", f"/q/{_q(job.queue, job.id)}", _json, params, body, _receipt(job))
+        if dead:
+            raise ValueError(f"job {job.id} was not leased: it cannot go to the dead letters")
+        params = _delayed(delay, None)
+
+        def given_back(answer: Answer) -> dict:
+            run_at = float(params["delayed"]) if params else None
+            state = "delayed" if params else "ready"
+            return {"id": _job_id(answer), "state": state, "next_run": run_at}
+
+        return Call("PUT", f"/q/{_q(job.queue)}", given_back, params, job.raw)
+
+    @staticmethod
+    def extend(job: Job, seconds: float) -> Call[float]:
+        """POST /q/Q/id/lease; the new deadline is also set on C{job}."""
+
+        def parse(answer: Answer) -> float:
+            job.lease_expires = float(answer.json()["lease_expires"])
+            return job.lease_expires
+
+        path = f"/q/{_q(job.queue, job.id, 'lease')}"
+        return Call("POST", path, parse, {"seconds": str(seconds)}, headers=_receipt(job))
+
+    @staticmethod
+    def job_info(queue: str, job_id: str) -> Call[dict]:
+        """GET /q/Q/id."""
+        return Call("GET", f"/q/{_q(queue, job_id)}", _json)
+
+    @staticmethod
+    def queue_info(queue: str) -> Call[dict]:
+        """GET /queues/Q."""
+        return Call("GET", f"/queues/{_q(queue)}", _json)
+
+    @staticmethod
+    def configure(queue: str, settings: dict[str, float]) -> Call[dict]:
+        """PATCH /queues/Q."""
+        return Call("PATCH", f"/queues/{_q(queue)}", _json, body=settings)
+
+    @staticmethod
+    def stats(queue: str) -> Call[dict]:
+        """GET /j/Q."""
+        return Call("GET", f"/j/{_q(queue)}", _json)
+
+    @staticmethod
+    def control(queue: str, status: str) -> Call[None]:
+        """POST /control/Q with C{{"status": "stop"}} or C{{"status": "start"}}."""
+        return Call("POST", f"/control/{_q(queue)}", _nothing, body={"status": status})
+
+    @staticmethod
+    def dead_letters(queue: str, offset: int, limit: int) -> Call[dict]:
+        """GET /dead/Q."""
+        params = {"offset": str(offset), "limit": str(limit)}
+        return Call("GET", f"/dead/{_q(queue)}", _json, params)
+
+    @staticmethod
+    def retry_dead(queue: str, ids: list[str] | None) -> Call[int]:
+        """POST /dead/Q/retry, with C{{"ids": [...]}} unless all."""
+        body = None if ids is None else {"ids": ids}
+        return Call("POST", f"/dead/{_q(queue)}/retry", _key("retried"), body=body)
+
+    @staticmethod
+    def purge_dead(queue: str) -> Call[int]:
+        """DELETE /dead/Q."""
+        return Call("DELETE", f"/dead/{_q(queue)}", _key("removed"))
+
+    @staticmethod
+    def purge(queue: str) -> Call[None]:
+        """DELETE /q/Q."""
+        return Call("DELETE", f"/q/{_q(queue)}", _nothing)
+
+    @staticmethod
+    def register(queue: str, register: bool) -> Call[None]:
+        """POST /w/Q to register, DELETE /w/Q to unregister."""
+        return Call("POST" if register else "DELETE", f"/w/{_q(queue)}", _nothing)

@@ -1,0 +1,169 @@
+"""
+The synchronous client, on the standard library alone: importing it never
+imports Twisted, so any Python program can post and take jobs.
+"""
+
+from __future__ import annotations
+
+import http.client
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from presque.client.errors import Unavailable
+from presque.client.models import (
+    DEFAULT_BATCH,
+    DEFAULT_TIMEOUT,
+    Answer,
+    Call,
+    Job,
+    lower_headers,
+)
+from presque.client.models import Requests as R
+
+T = TypeVar("T")
+
+
+class Client:
+    """
+    A client of the presque at C{base_url}, on urllib: one connection per
+    request, safe to share between threads. C{worker_id}, when given, goes in
+    the X-presque-workerid header of every request. C{timeout} is in seconds;
+    a fetch's C{wait} is added to it.
+    """
+
+    def __init__(
+        self, base_url: str, worker_id: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.worker_id = worker_id
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener()
+
+    def _send(self, call: Call[T]) -> T:
+        data = call.data()
+        headers = call.headers_for(data, self.worker_id)
+        request = urllib.request.Request(call.url(self.base_url), data, headers, method=call.method)
+        try:
+            with self._opener.open(request, timeout=self.timeout + call.wait) as response:
+                answer = Answer(
+                    response.status, lower_headers(response.headers.items()), response.read()
+                )
+        except urllib.error.HTTPError as error:
+            with error:
+                answer = Answer(error.code, lower_headers(error.headers.items()), error.read())
+        except (OSError, http.client.HTTPException) as error:
+            reason = getattr(error, "reason", None) or error
+            raise Unavailable(None, f"{self.base_url}: {reason}") from error
+        return call.result(answer)
+
+    def post(
+        self,
+        queue: str,
+        job: Any,
+        delay: float | None = None,
+        run_at: float | None = None,
+        uniq: str | None = None,
+        priority: int | None = None,
+    ) -> str:
+        """Add C{job} (any JSON value; bytes are sent as they are, as JSON text) to
+        C{queue}; answer its id. It is due C{delay} seconds from now (by this
+        machine's clock) or at the unix time C{run_at}; C{uniq} refuses it while a
+        job with the same key is queued; C{priority} (0-9, higher first) is passed on."""
+        return self._send(R.post(queue, job, delay, run_at, uniq, priority))
+
+    def post_many(
+        self,
+        queue: str,
+        jobs: Iterable[Any],
+        delay: float | None = None,
+        run_at: float | None = None,
+        priority: int | None = None,
+        batch: int = DEFAULT_BATCH,
+    ) -> list[str]:
+        """Add C{jobs} in order, C{batch} per request (not atomic across requests);
+        answer their ids in the same order. Options as for L{post}, without C{uniq}."""
+        calls = R.post_many(queue, jobs, delay, run_at, priority, batch)
+        return [job_id for call in calls for job_id in self._send(call)]
+
+    def fetch(
+        self, queue: str, lease: float | None = None, wait: float | None = None
+    ) -> Job | None:
+        """Take the next job of C{queue}, leased for C{lease} seconds if given (else as
+        the queue's settings say), waiting up to C{wait} seconds for one to arrive;
+        None when there is none. Raises L{QueueClosed} when the queue is closed."""
+        return self._send(R.fetch(queue, lease, wait))
+
+    def fetch_many(
+        self, queue: str, count: int, lease: float | None = None, wait: float | None = None
+    ) -> list[Job]:
+        """Take up to C{count} jobs, as L{fetch} takes one; [] when there is none."""
+        return self._send(R.fetch_many(queue, count, lease, wait))
+
+    def ack(self, job: Job) -> None:
+        """Settle a leased job as done (a job taken for good has nothing to settle)."""
+        if call := R.ack(job):
+            self._send(call)
+
+    def fail(
+        self, job: Job, error: str | None = None, delay: float | None = None, dead: bool = False
+    ) -> dict:
+        """Fail a leased job: retried after a backoff, or after C{delay} seconds, or
+        dead at once with C{dead}; answers C{{"id", "state", "next_run"}}. A job taken
+        for good is given back instead (PUT /q/Q, as presque 1; C{error} is not kept)."""
+        return self._send(R.fail(job, error, delay, dead))
+
+    def extend(self, job: Job, seconds: float) -> float:
+        """Renew C{job}'s lease for C{seconds} from now; answer the new deadline (unix
+        time), which is also set on C{job}."""
+        return self._send(R.extend(job, seconds))
+
+    def job_info(self, queue: str, job_id: str) -> dict:
+        """Everything about one job: C{state}, C{attempts}, C{errors}, times and C{job}."""
+        return self._send(R.job_info(queue, job_id))
+
+    def queue_info(self, queue: str) -> dict:
+        """Everything about C{queue}: status, counts, totals, settings and workers."""
+        return self._send(R.queue_info(queue))
+
+    def configure(self, queue: str, **settings: float) -> dict:
+        """Set C{lease}, C{max_attempts}, C{backoff_base} or C{backoff_cap} of C{queue};
+        answer its L{queue_info}."""
+        return self._send(R.configure(queue, settings))
+
+    def stats(self, queue: str) -> dict:
+        """C{{"queue_name", "job_count", "job_processed", "job_failed"}} (GET /j/Q)."""
+        return self._send(R.stats(queue))
+
+    def pause(self, queue: str) -> None:
+        """Close C{queue}: it still accepts jobs but hands none out."""
+        self._send(R.control(queue, "stop"))
+
+    def resume(self, queue: str) -> None:
+        """Open C{queue} again."""
+        self._send(R.control(queue, "start"))
+
+    def dead_letters(self, queue: str, offset: int = 0, limit: int = 100) -> dict:
+        """A page of dead letters: C{{"queue", "total", "offset", "limit", "jobs"}}."""
+        return self._send(R.dead_letters(queue, offset, limit))
+
+    def retry_dead(self, queue: str, ids: list[str] | None = None) -> int:
+        """Put the dead letters (all, or those of C{ids}) back in the queue; how many."""
+        return self._send(R.retry_dead(queue, ids))
+
+    def purge_dead(self, queue: str) -> int:
+        """Drop every dead letter of C{queue}; how many."""
+        return self._send(R.purge_dead(queue))
+
+    def purge(self, queue: str) -> None:
+        """Drop every ready and delayed job of C{queue}, its uniq keys and counters."""
+        self._send(R.purge(queue))
+
+    def register(self, queue: str) -> None:
+        """Register this client's worker id on C{queue}."""
+        self._send(R.register(queue, True))
+
+    def unregister(self, queue: str) -> None:
+        """Unregister this client's worker id from C{queue}."""
+        self._send(R.register(queue, False))

@@ -1,0 +1,203 @@
+"""Long polling: GET ?wait=S holds the request until a job is ready."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import AsyncIterator
+
+import pytest_twisted
+from pytest_twisted import ensureDeferred as async_test
+from twisted.internet import defer, reactor
+from twisted.internet.task import deferLater
+
+from tests.conftest import Presque, start_presque
+from tests.leasing import ack
+from tests.support import NO_JOB, Http, RedisServer
+
+
+async def until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never became true"
+        await deferLater(reactor, 0.005)
+
+
+def waiting_get(http: Http, path: str, **params: str) -> defer.Deferred:
+    return defer.ensureDeferred(http.get(path, params=params))
+
+
+@pytest_twisted.async_yield_fixture
+async def two_servers(clean_redis: RedisServer) -> AsyncIterator[list[Presque]]:
+    first, stop_first = await start_presque(clean_redis)
+    second, stop_second = await start_presque(clean_redis)
+    yield [first, second]
+    await stop_first()
+    await stop_second()
+
+
+@async_test
+async def test_a_waiting_get_gets_a_job_posted_later(presque: Presque) -> None:
+    waiting = waiting_get(presque.http, "/q/q1", wait="5")
+    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await presque.http.post_job("q1", {"n": 1})
+    reply = await waiting
+    assert (reply.status, reply.json()) == (200, {"n": 1})
+
+
+@async_test
+async def test_a_waiting_get_answers_no_job_when_time_is_up(presque: Presque) -> None:
+    started = time.monotonic()
+    reply = await presque.http.get("/q/q1", params={"wait": "0.3"})
+    assert (reply.status, reply.json()) == NO_JOB
+    assert 0.25 <= time.monotonic() - started < 2
+    assert presque.longpoll.waiting() == 0
+
+
+@async_test
+async def test_a_ready_job_is_handed_out_without_waiting(presque: Presque) -> None:
+    await presque.http.post_job("q1", {"n": 1})
+    started = time.monotonic()
+    reply = await presque.http.get("/q/q1", params={"wait": "30"})
+    assert reply.json() == {"n": 1}
+    assert time.monotonic() - started < 1
+
+
+@async_test
+async def test_a_post_on_another_server_wakes_a_waiter_within_milliseconds(
+    two_servers: list[Presque],
+) -> None:
+    consumer, producer = two_servers
+    latencies = []
+    for n in range(30):
+        waiting = waiting_get(consumer.http, "/q/cross", wait="5")
+        await until(lambda: consumer.longpoll.waiting("cross") == 1)
+        posted = time.monotonic()
+        await producer.http.post_job("cross", {"n": n})
+        reply = await waiting
+        latencies.append(time.monotonic() - posted)
+        assert reply.json() == {"n": n}
+    latencies.sort()
+    median, p99 = statistics.median(latencies), latencies[-1]
+    print(
+        f"\ncross-server wake-up, POST sent to job received: median {median * 1000:.1f} ms,"
+        f" max of 30 {p99 * 1000:.1f} ms"
+    )
+    assert median < 0.1
+
+
+@async_test
+async def test_waiters_are_served_first_come_first_served(presque: Presque) -> None:
+    first = waiting_get(presque.http, "/q/q1", wait="5")
+    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    second = waiting_get(presque.http, "/q/q1", wait="5")
+    await until(lambda: presque.longpoll.waiting("q1") == 2)
+    await presque.http.post_job("q1", {"n": "one"})
+    assert (await first).json() == {"n": "one"}
+    assert not second.called
+    await presque.http.post_job("q1", {"n": "two"})
+    assert (await second).json() == {"n": "two"}
+
+
+@async_test
+async def test_a_batch_wakes_as_many_waiters_as_it_has_jobs(presque: Presque) -> None:
+    waiting = [waiting_get(presque.http, "/q/q1", wait="5") for _ in range(3)]
+    await until(lambda: presque.longpoll.waiting("q1") == 3)
+    await presque.http.post("/qb/q1", json_body={"jobs": [{"n": 1}, {"n": 2}, {"n": 3}]})
+    replies = await defer.gatherResults(waiting)
+    assert sorted(reply.json()["n"] for reply in replies) == [1, 2, 3]
+
+
+@async_test
+async def test_a_client_that_disconnects_is_forgotten_at_once(presque: Presque) -> None:
+    waiting = waiting_get(presque.http, "/q/q1", wait="30")
+    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    waiting.addErrback(lambda _: None)
+    waiting.cancel()
+    await until(lambda: presque.longpoll.waiting("q1") == 0, timeout=1)
+    await presque.http.post_job("q1", {"n": 1})
+    assert (await presque.http.get("/q/q1")).json() == {"n": 1}
+
+
+@async_test
+async def test_stopping_answers_every_waiter(presque: Presque) -> None:
+    waiting = [waiting_get(presque.http, "/q/q1", wait="30") for _ in range(5)]
+    await until(lambda: presque.longpoll.waiting("q1") == 5)
+    started = time.monotonic()
+    await presque.longpoll.stop()
+    replies = await defer.gatherResults(waiting)
+    assert [(r.status, r.json()) for r in replies] == [NO_JOB] * 5
+    assert time.monotonic() - started < 1
+
+
+@async_test
+async def test_wait_is_capped_by_max_wait(clean_redis: RedisServer) -> None:
+    server, stop = await start_presque(clean_redis, max_wait=0.3)
+    try:
+        started = time.monotonic()
+        reply = await server.http.get("/q/q1", params={"wait": "1000"})
+        assert (reply.status, reply.json()) == NO_JOB
+        assert time.monotonic() - started < 2
+    finally:
+        await stop()
+
+
+@async_test
+async def test_an_invalid_wait_is_400(http: Http) -> None:
+    for wait in ("-1", "soon", "nan"):
+        reply = await http.get("/q/q1", params={"wait": wait})
+        assert reply.status == 400, wait
+        assert "wait must be" in reply.json()["error"]
+
+
+@async_test
+async def test_a_leased_waiting_get_gets_a_leased_job(presque: Presque) -> None:
+    waiting = waiting_get(presque.http, "/q/q1", wait="5", lease="30")
+    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await presque.http.post_job("q1", {"n": 1})
+    reply = await waiting
+    receipt = reply.header("X-Presque-Receipt")
+    assert (await ack(presque.http, "q1", reply.header("X-Presque-Job-Id"), receipt)).status == 204
+
+
+@async_test
+async def test_a_waiting_batch_gets_the_jobs_of_a_batch(presque: Presque) -> None:
+    waiting = waiting_get(presque.http, "/qb/q1", wait="5", batch_size="10")
+    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await presque.http.post("/qb/q1", json_body={"jobs": [{"n": 1}, {"n": 2}]})
+    reply = await waiting
+    assert reply.json() == ['{"n":1}', '{"n":2}']
+
+
+@async_test
+async def test_a_delayed_job_coming_due_wakes_a_waiter(presque: Presque) -> None:
+    await presque.http.post_job("q1", {"n": 1}, delayed=f"{time.time() + 0.2:.3f}")
+    waiting = waiting_get(presque.http, "/q/q1", wait="5")
+    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await deferLater(reactor, 0.3)
+    await presque.broker.tick()
+    assert (await waiting).json() == {"n": 1}
+
+
+@async_test
+async def test_a_waiting_get_on_a_closed_queue_answers_at_once(presque: Presque) -> None:
+    await presque.http.post("/control/q1", json_body={"status": "stop"})
+    reply = await presque.http.get("/q/q1", params={"wait": "5"})
+    assert reply.json() == {"error": "queue is closed"}
+
+
+@async_test
+async def test_a_thousand_idle_waiters_cost_no_redis_commands(presque: Presque) -> None:
+    def commands() -> int:
+        stats = presque.redis_server.command("INFO", "stats")
+        return int(stats.split("total_commands_processed:")[1].split()[0])
+
+    waiting = [waiting_get(presque.http, "/q/idle", wait="30") for _ in range(1000)]
+    await until(lambda: presque.longpoll.waiting("idle") == 1000, timeout=30)
+    before = commands()
+    await deferLater(reactor, 1.5)
+    # The only commands in between are the two INFO calls of this test.
+    assert commands() - before <= 2
+    await presque.http.post("/qb/idle", json_body={"jobs": [{"n": n} for n in range(1000)]})
+    replies = await defer.gatherResults(waiting)
+    assert sorted(reply.json()["n"] for reply in replies) == list(range(1000))

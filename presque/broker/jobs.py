@@ -57,6 +57,7 @@ class JobOperations(BrokerBase):
         uniq: str | None = None,
         failed_by: str | None = None,
         as_failure: bool = False,
+        priority: int = 0,
     ) -> list[str]:
         """
         Add C{payloads} to C{queue} as jobs and return their ids.
@@ -65,10 +66,16 @@ class JobOperations(BrokerBase):
         @param uniq: refuse the job while another with this key is queued.
         @param as_failure: a worker gives the job back after failing it:
             count a failure for the queue, and for the worker C{failed_by}.
+        @param priority: 0 to 9; higher priorities are handed out first.
         @raise DuplicateJob: C{uniq} is taken.
         """
         ids = [new_job_id() for _ in payloads]
-        args: list[str | bytes | int] = [_millis(run_at), uniq or "", "1" if as_failure else "0"]
+        args: list[str | bytes | int] = [
+            _millis(run_at),
+            uniq or "",
+            "1" if as_failure else "0",
+            priority,
+        ]
         for job_id, payload in zip(ids, payloads, strict=True):
             args += (job_id, payload)
         status, unlisted = await self.run(_ENQUEUE, queue, args)

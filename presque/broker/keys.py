@@ -20,13 +20,14 @@ SEEN_WORKERS_KEY = "presque:seen"
 class QueueKeys:
     """The Redis keys of one queue."""
 
-    __slots__ = ("all", "meta", "ready", "seen", "stats", "wake", "workers")
+    __slots__ = ("all", "meta", "ready", "seen", "stats", "urgent", "wake", "workers")
 
     def __init__(self, queue: str) -> None:
         prefix = f"presque:{{{queue}}}:"
         self.meta = prefix + "meta"
         self.ready = prefix + "ready"
         self.stats = prefix + "stats"
+        self.urgent = prefix + "urgent"
         self.workers = prefix + "workers"
         # Workers that made requests on this queue, by last time (ms).
         self.seen = prefix + "seen"
@@ -46,6 +47,7 @@ class QueueKeys:
             prefix + "leased",
             prefix + "dead",
             prefix + "acked",
+            self.urgent,
         ]
 
 

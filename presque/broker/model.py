@@ -133,6 +133,8 @@ class QueueView:
     name: str
     open: bool
     counts: dict[str, int]
+    #: Ready jobs of each priority that has any ("0" to "9").
+    ready_by_priority: dict[str, int]
     totals: dict[str, int]
     workers: list[str]
     settings: QueueSettings

@@ -19,6 +19,9 @@ from presque.lua import load_script
 _PEEK = load_script("peek")
 _SET_META = load_script("set_meta")
 
+# As in lua/includes/ready.lua: the score range of each priority.
+_PRIORITY_SPAN = 2**44
+
 _SETTINGS = ("lease", "max_attempts", "backoff_base", "backoff_cap")
 _TOTALS = ("processed", "failed", "retried", "dead")
 
@@ -35,11 +38,11 @@ class RegistryOperations(BrokerBase):
         keys = QueueKeys(queue)
         ready, (processed, failed) = await gather(
             [
-                self.redis.execute("LLEN", keys.ready),
+                self.ready_count(queue),
                 self.redis.execute("HMGET", keys.stats, "processed", "failed"),
-            ],
+            ]
         )
-        return QueueCounts(int(ready), as_int(processed), as_int(failed))
+        return QueueCounts(ready, as_int(processed), as_int(failed))
 
     async def overview(self) -> list[tuple[str, QueueCounts]]:
         """Every queue with its counts, sorted by name."""
@@ -48,8 +51,24 @@ class RegistryOperations(BrokerBase):
         return list(zip(queues, counts, strict=True))
 
     async def ready_count(self, queue: str) -> int:
-        """How many jobs of C{queue} are ready to be handed out."""
-        return int(await self.redis.execute("LLEN", QueueKeys(queue).ready))
+        """How many jobs of C{queue} are ready to be handed out, of every priority."""
+        keys = QueueKeys(queue)
+        plain, urgent = await gather(
+            [self.redis.execute("LLEN", keys.ready), self.redis.execute("ZCARD", keys.urgent)]
+        )
+        return int(plain) + int(urgent)
+
+    async def ready_by_priority(self, queue: str) -> list[int]:
+        """How many jobs of each priority (0 to 9) are ready."""
+        keys = QueueKeys(queue)
+        per_priority = [
+            self.redis.execute(
+                "ZCOUNT", keys.urgent, (9 - p) * _PRIORITY_SPAN, f"({(10 - p) * _PRIORITY_SPAN}"
+            )
+            for p in range(1, 10)
+        ]
+        counts = await gather([self.redis.execute("LLEN", keys.ready), *per_priority])
+        return [int(count) for count in counts]
 
     async def ready_payloads(self, queue: str, limit: int | None = None) -> list[bytes]:
         """The payloads of the ready jobs (up to C{limit}), in delivery order."""
@@ -88,7 +107,7 @@ class RegistryOperations(BrokerBase):
         meta, ready, delayed, stats, leased, dead, workers, settings = await gather(
             [
                 self.redis.execute("HGET", keys.meta, "status"),
-                self.redis.execute("LLEN", keys.ready),
+                self.ready_by_priority(queue),
                 self.redis.execute("ZCARD", keys.all[2]),
                 self.redis.execute("HMGET", keys.stats, *_TOTALS),
                 self.redis.execute("ZCARD", keys.all[7]),
@@ -100,7 +119,8 @@ class RegistryOperations(BrokerBase):
         return QueueView(
             name=queue,
             open=meta != b"0",
-            counts={"ready": ready, "delayed": delayed, "leased": leased, "dead": dead},
+            counts={"ready": sum(ready), "delayed": delayed, "leased": leased, "dead": dead},
+            ready_by_priority={str(p): n for p, n in enumerate(ready) if n},
             totals={name: as_int(v) for name, v in zip(_TOTALS, stats, strict=True)},
             workers=workers,
             settings=settings,

@@ -4,7 +4,8 @@
 -- ARGV[1]  due time in ms, or '' to make the jobs ready now
 -- ARGV[2]  uniq key, or '' (only with a single job)
 -- ARGV[3]  '1' to count a failed job first (a worker gave it back), else '0'
--- ARGV[4..] job id, payload, job id, payload, ...
+-- ARGV[4]  priority, 0 to 9 (higher first)
+-- ARGV[5..] job id, payload, job id, payload, ...
 --
 -- Returns {status, unlisted}: status is 'ok', or 'exists' when the uniq key
 -- is held by a job still in the queue (nothing is added); unlisted is 1 when
@@ -15,6 +16,7 @@
 
 --@include queue_keys
 --@include now_ms
+--@include ready
 
 local due, uniq = ARGV[1], ARGV[2]
 
@@ -24,17 +26,24 @@ end
 
 if uniq ~= '' then
   local holder = redis.call('HGET', K.uniq, uniq)
-  if holder and holder ~= ARGV[4] then
+  if holder and holder ~= ARGV[5] then
     return {'exists', 0}
   end
 end
 
 local now = now_ms()
+local priority = tonumber(ARGV[4])
+if priority > 0 then
+  redis.call('HSET', K.meta, 'prioritized', '1')
+end
 local added = {}
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local id = ARGV[i]
   if redis.call('HSETNX', K.jobs, id, ARGV[i + 1]) == 1 then
     local info = {created = now, attempts = 0}
+    if priority > 0 then
+      info.priority = priority
+    end
     if uniq ~= '' then
       info.uniq = uniq
       redis.call('HSET', K.uniq, uniq, id)
@@ -48,9 +57,15 @@ for i = 4, #ARGV, 2 do
   end
 end
 
--- RPUSH in slices: Lua's unpack() has a limit on the number of arguments.
-for first = 1, #added, 1000 do
-  redis.call('RPUSH', K.ready, unpack(added, first, math.min(first + 999, #added)))
+if priority > 0 then
+  for _, id in ipairs(added) do
+    redis.call('ZADD', K.urgent, urgent_score(priority), id)
+  end
+else
+  -- RPUSH in slices: Lua's unpack() has a limit on the number of arguments.
+  for first = 1, #added, 1000 do
+    redis.call('RPUSH', K.ready, unpack(added, first, math.min(first + 999, #added)))
+  end
 end
 if #added > 0 then
   wake_waiters()

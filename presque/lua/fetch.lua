@@ -20,6 +20,7 @@
 --@include queue_keys
 --@include now_ms
 --@include jobs
+--@include ready
 --@include promote_due
 --@include expire_leases
 
@@ -41,8 +42,18 @@ local count = tonumber(ARGV[1])
 if lease > 0 then
   count = math.min(count, tonumber(ARGV[7]))
 end
-local ids = redis.call('LPOP', K.ready, count)
-if not ids then
+-- The highest priorities first, then the ready list.
+local ids = {}
+local urgent = redis.call('ZPOPMIN', K.urgent, count)
+for i = 1, #urgent, 2 do
+  ids[#ids + 1] = urgent[i]
+end
+if #ids < count then
+  for _, id in ipairs(redis.call('LPOP', K.ready, count - #ids) or {}) do
+    ids[#ids + 1] = id
+  end
+end
+if #ids == 0 then
   return {'ok', 0}
 end
 

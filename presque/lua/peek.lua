@@ -1,5 +1,5 @@
 -- Reads the payloads of a queue's ready jobs, in the order they will be
--- handed out (GET /status/Q?with_desc=1). Changes nothing.
+-- handed out (priorities first) (GET /status/Q?with_desc=1). Changes nothing.
 --
 -- KEYS: the queue's keys (includes/queue_keys.lua)
 -- ARGV[1]  the index of the last job to read (-1 for all)
@@ -8,7 +8,14 @@
 
 --@include queue_keys
 
-local ids = redis.call('LRANGE', K.ready, 0, ARGV[1])
+local last = tonumber(ARGV[1])
+local ids = redis.call('ZRANGE', K.urgent, 0, last)
+if last < 0 or #ids <= last then
+  local rest = last < 0 and -1 or last - #ids
+  for _, id in ipairs(redis.call('LRANGE', K.ready, 0, rest)) do
+    ids[#ids + 1] = id
+  end
+end
 local payloads = {}
 for first = 1, #ids, 1000 do
   local slice = redis.call('HMGET', K.jobs, unpack(ids, first, math.min(first + 999, #ids)))

@@ -11,4 +11,4 @@
 --@include queue_keys
 
 return redis.call('UNLINK', K.ready, K.delayed, K.jobs, K.info, K.uniq, K.stats,
-  K.leased, K.dead, K.acked)
+  K.leased, K.dead, K.acked, K.urgent)

@@ -11,6 +11,7 @@
 --@include queue_keys
 --@include jobs
 --@include dead
+--@include ready
 
 local ids = chosen_dead_ids()
 local moved = 0
@@ -20,7 +21,7 @@ for _, id in ipairs(ids) do
     info.attempts = 0
     info.uniq = nil
     save_info(id, info)
-    redis.call('RPUSH', K.ready, id)
+    make_ready(id, info, false)
     moved = moved + 1
   end
 end

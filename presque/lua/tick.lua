@@ -12,6 +12,7 @@
 --@include queue_keys
 --@include now_ms
 --@include jobs
+--@include ready
 --@include promote_due
 --@include expire_leases
 

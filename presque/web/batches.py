@@ -15,6 +15,7 @@ from presque.web.inputs import (
     delayed_until,
     flag,
     parse_json,
+    priority,
     read_body,
     require_json_content_type,
 )
@@ -58,7 +59,10 @@ class BatchesResource(QueueResource):
             raise ApiError(400, f"a batch holds at most {self.limits.max_batch_size} jobs")
         if jobs:
             ids = await self.broker.enqueue(
-                queue, [encode_json(job) for job in jobs], run_at=delayed_until(request)
+                queue,
+                [encode_json(job) for job in jobs],
+                run_at=delayed_until(request),
+                priority=priority(request),
             )
             if flag(request, b"ids"):
                 request.setHeader(JOB_IDS_HEADER, ",".join(ids))

@@ -84,6 +84,16 @@ def json_object(request: IRequest, what: str, required: bool = True) -> dict[str
     return document
 
 
+def priority(request: IRequest) -> int:
+    """The C{priority} query argument: 0 (the default) to 9, higher first."""
+    raw = query_arg(request, b"priority")
+    if not raw:
+        return 0
+    if len(raw) != 1 or not raw.isdigit():
+        raise ApiError(400, "priority must be an integer from 0 to 9")
+    return int(raw)
+
+
 def flag(request: IRequest, name: bytes) -> bool:
     """Whether query argument C{name} is set to something other than 0."""
     return query_arg(request, name) not in (None, "", "0")

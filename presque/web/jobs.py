@@ -16,6 +16,7 @@ from presque.web.inputs import (
     delayed_until,
     flag,
     parse_json,
+    priority,
     query_arg,
     read_body,
     receipt,
@@ -74,6 +75,7 @@ class JobsResource(QueueResource):
                 uniq=query_arg(request, b"uniq") or None,
                 failed_by=worker_id(request),
                 as_failure=as_failure,
+                priority=priority(request),
             )
         except DuplicateJob:
             raise ApiError(400, "job already exists") from None

@@ -20,6 +20,7 @@ async def _queue(broker: Broker, view: QueueView) -> dict[str, object]:
         "queue": view.name,
         "status": "open" if view.open else "closed",
         "counts": view.counts,
+        "ready_by_priority": view.ready_by_priority,
         "totals": view.totals,
         "settings": view.settings.as_dict(),
         "workers": [

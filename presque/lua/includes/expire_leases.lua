@@ -12,7 +12,7 @@ local function expire_leases(now, limit, max_attempts)
     if info.attempts >= max_attempts then
       bury(id, info, now)
     else
-      redis.call('LPUSH', K.ready, id)
+      make_ready(id, info, true)
       redis.call('HINCRBY', K.stats, 'retried', 1)
     end
     save_info(id, info)

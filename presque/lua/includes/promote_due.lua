@@ -1,5 +1,5 @@
 -- Moves up to `limit` delayed jobs whose time has come to the head of the
--- ready list, the earliest due first. Returns how many moved. Bounded so that
+-- ready list (or of their priority), the earliest due first. Returns how many moved. Bounded so that
 -- no single call holds Redis for long; the next call moves the rest.
 local function promote_due(now, limit)
   local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', now, 'LIMIT', 0, limit)
@@ -8,10 +8,20 @@ local function promote_due(now, limit)
   end
   redis.call('ZREM', K.delayed, unpack(due))
   -- LPUSH puts its last argument at the head: push the earliest last.
+  -- Jobs with a priority go to theirs (only queues that ever had one pay
+  -- for reading each job's metadata).
+  local prioritized = redis.call('HEXISTS', K.meta, 'prioritized') == 1
   local reversed = {}
   for i = #due, 1, -1 do
-    reversed[#reversed + 1] = due[i]
+    local info = prioritized and load_info(due[i])
+    if info and info.priority then
+      make_ready(due[i], info, true)
+    else
+      reversed[#reversed + 1] = due[i]
+    end
   end
-  redis.call('LPUSH', K.ready, unpack(reversed))
+  if #reversed > 0 then
+    redis.call('LPUSH', K.ready, unpack(reversed))
+  end
   return #due
 end

@@ -1,0 +1,404 @@
+"""
+C{presque-worker}: run a Python function on every job of a queue.
+
+    presque-worker --url URL --queue Q [--concurrency N] [--lease S] [--wait S]
+                   [--worker-id ID] [--grace S] package.module:function
+
+The successor of presque 1's Perl C{presque::worker}, with leases. N loops
+each long-poll for one job leased for S seconds and call the function with
+the job's decoded JSON body: a return acks the job, an exception fails it
+(C{"ValueError: ..."} goes into the job's errors; the server retries it after
+a backoff, then dead-letters it). While the function runs its lease is
+extended every S/3 seconds, so a job may run longer than its lease.
+
+Plain functions run in a pool of N threads; C{async def} functions run on
+the Twisted reactor, so they may await Deferreds (treq, deferLater...).
+
+SIGTERM or SIGINT stops fetching, lets the jobs in hand finish within
+C{--grace} seconds (those still running then are given back to the queue),
+unregisters the worker and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import os
+import socket
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn, TypeVar
+
+from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.task import LoopingCall, deferLater, react
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
+from twisted.python.threadpool import ThreadPool
+
+from presque.client import AsyncClient, Job, PresqueError, QueueClosed, StaleReceipt, UnknownJob
+from presque.client.errors import Unavailable
+
+T = TypeVar("T")
+Handler = Callable[[Any], Any]
+
+log = Logger(namespace="presque.worker")
+
+MAX_LEASE = 7 * 24 * 3600  # the server's limit
+RETRY_PAUSE = 1.0  # seconds between two tries while the server is away or the queue closed
+QUICK_EMPTY = 0.5  # a poll answering "no job" faster than this did not wait: pause
+
+
+@dataclass
+class Options:
+    """What the command line says."""
+
+    url: str
+    queue: str
+    handler: str
+    concurrency: int = 1
+    lease: float = 60.0
+    wait: float = 20.0
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    grace: float = 30.0
+
+
+@dataclass
+class _InHand:
+    """A job being handled, and what became of its lease."""
+
+    job: Job
+    call: Deferred[Any] | None = None
+    done: bool = False  # the function returned or raised: stop extending
+    lost: str | None = None  # why the lease is no longer ours, if it is not
+    abandoned: bool = False  # still running at the end of the grace period
+
+
+class Worker:
+    """The fetch loops of one worker process, on C{reactor} through C{client}."""
+
+    def __init__(self, reactor: Any, client: AsyncClient, options: Options, handler: Handler):
+        self.reactor = reactor
+        self.client = client
+        self.options = options
+        self.handler = handler
+        self.in_hand: dict[str, _InHand] = {}
+        self.stopping = False
+        self._loops: list[Deferred[None]] = []
+        self._polls: set[Deferred[Job | None]] = set()
+        self._naps: set[Deferred[None]] = set()
+        self._stopped: Deferred[None] | None = None
+        #: Fires once the worker has stopped and unregistered.
+        self.finished: Deferred[None] = Deferred()
+        self._threads = ThreadPool(0, options.concurrency, "presque-worker")
+        # Daemon threads: a function still running after the grace period must
+        # not keep the process alive (ThreadPool.stop would join it forever).
+        self._threads.threadFactory = _daemon_thread  # type: ignore[assignment]
+
+    async def start(self) -> None:
+        """Register the worker on its queue, then start the loops."""
+        await self.client.register(self.options.queue)
+        self._threads.start()
+        self._loops = [
+            Deferred.fromCoroutine(self._loop()) for _ in range(self.options.concurrency)
+        ]
+        log.info(
+            "worker {o.worker_id} started: {o.concurrency} loop(s) on queue {o.queue} of"
+            " {o.url}, lease {o.lease}s, handler {o.handler}",
+            o=self.options,
+        )
+
+    def stop(self) -> Deferred[None]:
+        """Stop fetching, drain (see the module), unregister; fires when all is done."""
+        if self._stopped is None:
+            self._stopped = Deferred.fromCoroutine(self._drain())
+        return self._stopped
+
+    async def _drain(self) -> None:
+        self.stopping = True
+        # A poll cut short may have been handed a job just now: its lease runs
+        # out and it is delivered again, as when a worker dies.
+        for poll in list(self._polls):
+            poll.cancel()
+        for nap in list(self._naps):
+            nap.callback(None)
+        if self.in_hand:
+            log.info(
+                "stopping: waiting up to {grace}s for {n} job(s) in hand",
+                grace=self.options.grace,
+                n=len(self.in_hand),
+            )
+        finished = await self._within(DeferredList(self._loops), self.options.grace)
+        # Jobs done and being settled are left to finish settling.
+        abandoned = [] if finished else [r for r in self.in_hand.values() if not r.done]
+        for running in abandoned:
+            await self._abandon(running)
+        try:
+            await self.client.unregister(self.options.queue)
+        except PresqueError as error:
+            log.warn(
+                "could not unregister from {queue}: {error}", queue=self.options.queue, error=error
+            )
+        await self.client.close()
+        if not abandoned:
+            self._threads.stop()
+        log.info("worker {worker} stopped", worker=self.options.worker_id)
+        self.finished.callback(None)
+
+    async def _within(self, work: Deferred[Any], seconds: float) -> bool:
+        """Wait for C{work} up to C{seconds}, without cancelling it; whether it finished."""
+        outcome: Deferred[bool] = Deferred()
+        timer = self.reactor.callLater(seconds, lambda: outcome.called or outcome.callback(False))
+        work.addBoth(lambda _: outcome.called or outcome.callback(True))
+        finished = await outcome
+        if timer.active():
+            timer.cancel()
+        return finished
+
+    async def _abandon(self, running: _InHand) -> None:
+        """Give back a job still running after the grace period, to be delivered again now
+        rather than when its lease runs out."""
+        running.abandoned = True
+        if running.call is not None:
+            running.call.cancel()  # stops an async function; a thread runs on, unheard
+        try:
+            await self.client.fail(running.job, "worker stopped before the job finished", 0)
+        except PresqueError as error:
+            log.warn("job {id}: could not give it back: {error}", id=running.job.id, error=error)
+            return
+        log.warn(
+            "job {id} abandoned: still running after {grace}s; given back",
+            id=running.job.id,
+            grace=self.options.grace,
+        )
+
+    def _nap(self, seconds: float) -> Deferred[None]:
+        """Sleep C{seconds}, or until the worker stops."""
+        nap: Deferred[None] = Deferred()
+        timer = self.reactor.callLater(seconds, lambda: nap.called or nap.callback(None))
+        self._naps.add(nap)
+
+        def woken(result: None) -> None:
+            self._naps.discard(nap)
+            if timer.active():
+                timer.cancel()
+            return result
+
+        return nap.addBoth(woken)
+
+    async def _loop(self) -> None:
+        """Fetch and handle one job at a time until the worker stops."""
+        while not self.stopping:
+            began = self.reactor.seconds()
+            try:
+                job = await self._poll()
+            except QueueClosed:
+                await self._nap(RETRY_PAUSE)  # paused: it may be resumed any time
+                continue
+            except PresqueError as error:
+                if not self.stopping:
+                    log.warn("fetch failed: {error}; trying again", error=error)
+                    await self._nap(RETRY_PAUSE)
+                continue
+            except Exception:
+                log.failure("fetch failed")
+                await self._nap(RETRY_PAUSE)
+                continue
+            if job is not None:
+                await self._handle(job)
+            elif self.reactor.seconds() - began < QUICK_EMPTY:
+                await self._nap(QUICK_EMPTY)  # the server did not hold the poll: do not spin
+
+    async def _poll(self) -> Job | None:
+        o = self.options
+        poll = Deferred.fromCoroutine(self.client.fetch(o.queue, lease=o.lease, wait=o.wait))
+        self._polls.add(poll)
+        try:
+            return await poll
+        finally:
+            self._polls.discard(poll)
+
+    def _call(self, body: Any) -> Deferred[Any]:
+        """Run the function on C{body}: on the reactor if it is async, else in a thread."""
+        if inspect.iscoroutinefunction(self.handler):
+            return Deferred.fromCoroutine(self.handler(body))
+        return deferToThreadPool(self.reactor, self._threads, self.handler, body)
+
+    async def _handle(self, job: Job) -> None:
+        """Run the function on C{job} under a lease kept alive, then settle it."""
+        running = _InHand(job)
+        self.in_hand[job.id] = running
+        began = self.reactor.seconds()
+        extender = LoopingCall(self._extend, running)
+        extender.clock = self.reactor
+        extending = extender.start(self.options.lease / 3, now=False)
+        extending.addErrback(lambda failure: log.failure("extending failed", failure))
+        error: BaseException | None = None
+        try:
+            running.call = self._call(job.body)
+            await running.call
+        except BaseException as raised:  # the job's failure, whatever it is
+            error = raised
+        finally:
+            running.done = True
+            if extender.running:
+                extender.stop()
+        try:
+            if not running.abandoned:
+                await self._settle(running, error, self.reactor.seconds() - began)
+        finally:
+            del self.in_hand[job.id]
+
+    async def _extend(self, running: _InHand) -> None:
+        """Renew the lease of a job being handled (called every lease/3 seconds)."""
+        if running.done or running.lost:
+            return
+        try:
+            await self.client.extend(running.job, self.options.lease)
+        except (StaleReceipt, UnknownJob) as error:
+            if not running.done:
+                running.lost = f"lease lost ({error})"
+                log.warn(
+                    "job {id}: {why}; it will not be acked", id=running.job.id, why=running.lost
+                )
+        except PresqueError as error:
+            log.warn(
+                "job {id}: could not extend its lease: {error}", id=running.job.id, error=error
+            )
+
+    async def _settle(self, running: _InHand, error: BaseException | None, took: float) -> None:
+        """Ack or fail the job, and log its outcome in one line."""
+        job = running.job
+        head = f"job {job.id} (attempt {job.attempt}, {took:.2f}s)"
+        if running.lost:
+            log.warn("{head} lost: {why}; not acked", head=head, why=running.lost)
+            return
+        try:
+            if error is None:
+                await self._insist(lambda: self.client.ack(job))
+                log.info("{head} acked", head=head)
+                return
+            message = f"{type(error).__name__}: {error}"
+            answer = await self._insist(lambda: self.client.fail(job, message))
+        except (StaleReceipt, UnknownJob) as lost:
+            log.warn("{head} lost: lease lost ({lost}); not settled", head=head, lost=lost)
+            return
+        except PresqueError as failed:
+            log.error("{head} could not be settled: {failed}", head=head, failed=failed)
+            return
+        after = "dead-lettered" if answer.get("state") == "dead" else "will be retried"
+        log.info("{head} failed, {after}: {message}", head=head, after=after, message=message)
+
+    async def _insist(self, action: Callable[[], Awaitable[T]]) -> T:
+        """C{action()}, tried again while the server is away, for up to a lease."""
+        waited = 0.0
+        while True:
+            try:
+                return await action()
+            except Unavailable:
+                if waited >= self.options.lease:
+                    raise
+            await deferLater(self.reactor, RETRY_PAUSE)
+            waited += RETRY_PAUSE
+
+
+def _daemon_thread(*args: Any, **kwargs: Any) -> threading.Thread:
+    thread = threading.Thread(*args, **kwargs)
+    thread.daemon = True
+    return thread
+
+
+def load_handler(spec: str) -> Handler:
+    """The function named C{package.module:function} (or C{module:Class.method})."""
+    module_name, colon, name = spec.partition(":")
+    if not colon or not module_name or not name:
+        raise ValueError(f"{spec!r} is not package.module:function")
+    target: Any = importlib.import_module(module_name)
+    for part in name.split("."):
+        target = getattr(target, part)
+    if not callable(target):
+        raise ValueError(f"{spec} is not callable")
+    return target
+
+
+def _positive(kind: Callable[[str], T], highest: float | None = None) -> Callable[[str], T]:
+    def parse(text: str) -> T:
+        value = kind(text)
+        if not 0 < value <= (highest or float("inf")):  # type: ignore[operator]
+            raise argparse.ArgumentTypeError(f"must be above 0 (and at most {highest})")
+        return value
+
+    return parse
+
+
+def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
+    """The L{Options} of a command line, and the function it names."""
+    parser = argparse.ArgumentParser(
+        prog="presque-worker",
+        description="Run package.module:function on every job of a presque queue.",
+    )
+    defaults = Options("", "", "")
+    parser.add_argument("--url", default=os.environ.get("PRESQUE_URL", "http://127.0.0.1:8080"))
+    parser.add_argument("--queue", required=True)
+    parser.add_argument(
+        "--concurrency",
+        type=_positive(int),
+        default=defaults.concurrency,
+        help="jobs handled at once (default %(default)s)",
+    )
+    parser.add_argument(
+        "--lease",
+        type=_positive(float, MAX_LEASE),
+        default=defaults.lease,
+        help="lease in seconds, extended every lease/3 (default %(default)s)",
+    )
+    parser.add_argument(
+        "--wait",
+        type=_positive(float),
+        default=defaults.wait,
+        help="long-poll seconds per fetch (default %(default)s)",
+    )
+    parser.add_argument(
+        "--worker-id", default=defaults.worker_id, help="default: hostname-pid (%(default)s)"
+    )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=defaults.grace,
+        help="seconds the jobs in hand get to finish on SIGTERM (default %(default)s)",
+    )
+    parser.add_argument("handler", help="package.module:function, called with each job's body")
+    args = parser.parse_args(argv)
+    try:
+        handler = load_handler(args.handler)
+    except (ImportError, AttributeError, ValueError) as error:
+        parser.error(f"cannot load {args.handler}: {error}")
+    return Options(**vars(args)), handler
+
+
+async def serve(reactor: Any, options: Options, handler: Handler) -> None:
+    """Run a worker until the reactor shuts down (SIGTERM, SIGINT)."""
+    client = AsyncClient(options.url, worker_id=options.worker_id)
+    worker = Worker(reactor, client, options, handler)
+    try:
+        await worker.start()
+    except PresqueError as error:
+        log.critical("cannot register on {queue}: {error}", queue=options.queue, error=error)
+        await client.close()
+        raise SystemExit(1) from None
+    # The reactor's own SIGTERM/SIGINT handlers stop it; shutdown waits for this.
+    reactor.addSystemEventTrigger("before", "shutdown", worker.stop)
+    await worker.finished
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """The C{presque-worker} command."""
+    options, handler = parse_options(argv)
+    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)], redirectStandardIO=False)
+    react(serve, (options, handler))
+
+
+if __name__ == "__main__":
+    main()

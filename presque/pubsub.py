@@ -62,11 +62,15 @@ class Subscriber:
         service, self._service = self._service, None
         return defer.maybeDeferred(service.stopService) if service else defer.succeed(None)
 
-    def subscribe(self, channel: str) -> None:
-        """Hear C{channel} from now on (and after every reconnection)."""
-        if channel not in self.channels:
-            self.channels.add(channel)
-            self._send("subscribe", channel)
+    def subscribe(self, channel: str) -> defer.Deferred[None]:
+        """
+        Hear C{channel} from now on (and after every reconnection). Fires
+        once Redis confirms: messages published before that are not heard.
+        """
+        if channel in self.channels:
+            return defer.succeed(None)
+        self.channels.add(channel)
+        return self._send("subscribe", channel)
 
     def unsubscribe(self, channel: str) -> None:
         """Stop hearing C{channel}."""
@@ -74,9 +78,12 @@ class Subscriber:
             self.channels.discard(channel)
             self._send("unsubscribe", channel)
 
-    def _send(self, command: str, channel: str) -> None:
-        if self._protocol is not None:
-            getattr(self._protocol, command)([channel]).addErrback(_log_failure, command)
+    def _send(self, command: str, channel: str) -> defer.Deferred[None]:
+        if self._protocol is None:
+            # The next connection subscribes to every channel and tells the owner.
+            return defer.succeed(None)
+        sent = getattr(self._protocol, command)([channel])
+        return sent.addCallbacks(lambda _: None, _log_failure, errbackArgs=(command,))
 
     def _ready(self, connection: Any) -> None:
         self._protocol = connection

@@ -35,6 +35,7 @@ _EXTEND = load_script("extend")
 _INSPECT = load_script("inspect")
 _PURGE = load_script("purge")
 _TICK = load_script("tick")
+_CURRENT = load_script("current")
 
 
 # Receipts and ids of a leased batch travel in response headers; 250 of each
@@ -197,6 +198,13 @@ class JobOperations(BrokerBase):
         outcome, deadline = await self.run(_EXTEND, queue, [job_id, receipt, _millis(lease)])
         check_settled(outcome, queue, job_id)
         return seconds(deadline)
+
+    async def still_current(self, queue: str, deliveries: Sequence[Job]) -> set[str]:
+        """The ids of C{deliveries} (leased jobs) that nobody has settled yet."""
+        if not deliveries:
+            return set()
+        args = [x for job in deliveries for x in (job.id, job.receipt or "")]
+        return {job_id.decode("ascii") for job_id in await self.run(_CURRENT, queue, args)}
 
     async def inspect(self, queue: str, job_id: str) -> JobView:
         """

@@ -20,7 +20,17 @@ SEEN_WORKERS_KEY = "presque:seen"
 class QueueKeys:
     """The Redis keys of one queue."""
 
-    __slots__ = ("all", "meta", "ready", "seen", "stats", "urgent", "wake", "workers")
+    __slots__ = (
+        "all",
+        "meta",
+        "ready",
+        "seen",
+        "settled",
+        "stats",
+        "urgent",
+        "wake",
+        "workers",
+    )
 
     def __init__(self, queue: str) -> None:
         prefix = f"presque:{{{queue}}}:"
@@ -34,6 +44,7 @@ class QueueKeys:
         # The pub/sub channel scripts publish on when jobs become ready
         # (includes/queue_keys.lua builds the same name).
         self.wake = prefix + "wake"
+        self.settled = prefix + "settled"
         # The KEYS of every per-queue script, in the order of
         # presque/lua/includes/queue_keys.lua.
         self.all = [
@@ -94,8 +105,13 @@ def new_nonce() -> str:
     return os.urandom(12).hex()
 
 
-def queue_of_wake_channel(channel: str) -> str | None:
-    """The queue a wake channel (C{presque:{Q}:wake}) is about."""
-    if channel.startswith("presque:{") and channel.endswith("}:wake"):
-        return channel[len("presque:{") : -len("}:wake")]
+def parse_channel(channel: str) -> tuple[str, str] | None:
+    """
+    The queue and the kind of a pub/sub channel: C{presque:{Q}:wake} (jobs
+    became ready) or C{presque:{Q}:settled} (a leased job was settled).
+    """
+    for kind in ("wake", "settled"):
+        suffix = f"}}:{kind}"
+        if channel.startswith("presque:{") and channel.endswith(suffix):
+            return channel[len("presque:{") : -len(suffix)], kind
     return None

@@ -13,6 +13,7 @@
 -- ARGV[9]  the server's default backoff cap, in seconds
 --
 -- Returns {'retry', due time in ms}, {'dead', 0}, or {'unknown'|'stale', 0}.
+-- A settled job is announced on the queue's settled channel, for streams.
 -- The backoff after attempt n is base * 2^(n-1) capped, then "equal
 -- jitter": between half of it and all of it.
 
@@ -32,6 +33,7 @@ redis.call('ZREM', K.leased, id)
 info.receipt = nil
 push_error(info, ARGV[3] ~= '' and ARGV[3] or 'failed', now)
 redis.call('HINCRBY', K.stats, 'failed', 1)
+redis.call('PUBLISH', K.settled, '')
 
 if ARGV[5] == '1' or info.attempts >= setting('max_attempts', ARGV[7]) then
   bury(id, info, now)

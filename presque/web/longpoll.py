@@ -18,7 +18,7 @@ from typing import Any
 from twisted.internet import defer
 
 from presque.broker import Delivery
-from presque.broker.keys import QueueKeys, queue_of_wake_channel
+from presque.broker.keys import QueueKeys, parse_channel
 from presque.pubsub import Subscriber
 from presque.redis_url import RedisAddress
 
@@ -29,7 +29,10 @@ class LongPoll:
     def __init__(self, reactor: Any) -> None:
         self.reactor = reactor
         self.subscriber: Subscriber | None = None
-        self._waiters: dict[str, deque[defer.Deferred[bool]]] = {}
+        # Each queue's line of waiting requests, first come first served; a
+        # request stays in line while it tries a fetch after a wake-up.
+        self._waiters: dict[str, deque[_Place]] = {}
+        self._watchers: dict[str, list[defer.Deferred[None]]] = {}
         # Bumped on every wake-up of a queue: a waiter that saw it change
         # since its last try knows to try again before sleeping.
         self._generation: dict[str, int] = {}
@@ -40,6 +43,8 @@ class LongPoll:
         self.subscriber = Subscriber(address, self.reactor, self.woken, self.wake_all)
         for queue in self._waiters:
             self.subscriber.subscribe(QueueKeys(queue).wake)
+        for queue in self._watchers:
+            self.subscriber.subscribe(QueueKeys(queue).settled)
         self.subscriber.start()
 
     def stop(self) -> defer.Deferred[None]:
@@ -68,86 +73,150 @@ class LongPoll:
         """
         generation = self._generation.get(queue, 0)
         delivery = await fetch()
-        if delivery.jobs or wait <= 0:
+        if delivery.jobs or wait <= 0 or self._closed:
             return delivery
-        line = _Place(queue, self.reactor.seconds() + wait)
-        gone.addErrback(lambda _: self._leave(line))
-        while not (self._closed or line.gone):
-            if self._generation.get(queue, 0) == generation and not await self._sleep(line):
-                break
-            generation = self._generation.get(queue, 0)
-            delivery = await fetch()
-            if delivery.jobs:
-                self._wake_first(queue)
-                break
-            # Lost the race for that job: keep the place in the line.
-            line.front = True
+        place = _Place(queue, self.reactor.seconds() + wait)
+        self._join(place)
+        gone.addBoth(lambda _: self._leave(place))
+        try:
+            while not (self._closed or place.gone):
+                if self._generation.get(queue, 0) == generation and not await self._sleep(place):
+                    break
+                generation = self._generation.get(queue, 0)
+                delivery = await fetch()
+                if delivery.jobs:
+                    break
+        finally:
+            self._depart(place)
+        if delivery.jobs:
+            # There may be more: the next in line tries too.
+            self._wake_first(queue)
         return delivery
 
-    def _sleep(self, line: _Place) -> defer.Deferred[bool]:
+    def _join(self, place: _Place) -> None:
+        line = self._waiters.get(place.queue)
+        if line is None:
+            line = self._waiters[place.queue] = deque()
+            if self.subscriber is not None:
+                # A job posted before Redis confirms goes unheard: look again then.
+                subscribed = self.subscriber.subscribe(QueueKeys(place.queue).wake)
+                subscribed.addCallback(lambda _: self._recheck(place.queue))
+        line.append(place)
+
+    def _depart(self, place: _Place) -> None:
+        line = self._waiters.get(place.queue)
+        if line is None or place not in line:
+            return
+        line.remove(place)
+        if not line:
+            del self._waiters[place.queue]
+            if self.subscriber is not None:
+                self.subscriber.unsubscribe(QueueKeys(place.queue).wake)
+
+    def _sleep(self, place: _Place) -> defer.Deferred[bool]:
         """Fires True when woken, False at the deadline, on shutdown or when gone."""
         woken: defer.Deferred[bool] = defer.Deferred()
-        waiters = self._waiters.get(line.queue)
-        if waiters is None:
-            waiters = self._waiters[line.queue] = deque()
-            if self.subscriber is not None:
-                self.subscriber.subscribe(QueueKeys(line.queue).wake)
-        if line.front:
-            waiters.appendleft(woken)
-        else:
-            waiters.append(woken)
-        line.sleeping = woken
-        delay = max(0.0, line.deadline - self.reactor.seconds())
-        timer = self.reactor.callLater(delay, self._leave, line)
+        place.sleeping = woken
+        delay = max(0.0, place.deadline - self.reactor.seconds())
+        timer = self.reactor.callLater(delay, self._leave, place)
         return woken.addBoth(lambda result: _cancel(timer) or result)
 
-    def _leave(self, line: _Place) -> None:
-        """The deadline passed or the client went away: stop waiting."""
-        line.gone = True
-        woken, line.sleeping = line.sleeping, None
-        if woken is not None and not woken.called:
-            self._forget(line.queue, woken)
-            woken.callback(False)
+    def _leave(self, place: _Place) -> None:
+        """The deadline passed, the client went away or the server stops."""
+        place.gone = True
+        self._rouse(place, False)
 
-    def _forget(self, queue: str, woken: defer.Deferred[bool]) -> None:
-        waiters = self._waiters.get(queue)
-        if waiters is None:
-            return
-        waiters.remove(woken)
-        if not waiters:
-            del self._waiters[queue]
-            if self.subscriber is not None:
-                self.subscriber.unsubscribe(QueueKeys(queue).wake)
+    def _rouse(self, place: _Place, woken: bool) -> None:
+        sleeping, place.sleeping = place.sleeping, None
+        if sleeping is not None and not sleeping.called:
+            sleeping.callback(woken)
 
     def _wake_first(self, queue: str) -> None:
-        waiters = self._waiters.get(queue)
-        if waiters:
-            first = waiters[0]
-            self._forget(queue, first)
-            first.callback(True)
+        # The first in line tries; if it is trying already, it will see the
+        # new generation and try again, so nobody overtakes it.
+        line = self._waiters.get(queue)
+        if line:
+            self._rouse(line[0], True)
+
+    def _recheck(self, queue: str) -> None:
+        self._generation[queue] = self._generation.get(queue, 0) + 1
+        self._wake_first(queue)
 
     def woken(self, channel: str) -> None:
-        """A message on a wake channel: jobs became ready in its queue."""
-        queue = queue_of_wake_channel(channel)
-        if queue is not None:
-            self._generation[queue] = self._generation.get(queue, 0) + 1
-            self._wake_first(queue)
+        """
+        A message on a channel: jobs became ready in its queue (wake), or a
+        leased job of it was settled (settled).
+        """
+        parsed = parse_channel(channel)
+        if parsed is None:
+            return
+        queue, kind = parsed
+        if kind == "wake":
+            self._recheck(queue)
+        else:
+            self._release_watchers(queue)
+
+    def settled(
+        self, queue: str, timeout: float, gone: defer.Deferred[Any]
+    ) -> defer.Deferred[None]:
+        """
+        Fire when a leased job of C{queue} is settled anywhere, after
+        C{timeout} seconds, or when C{gone} fires: whichever comes first.
+        Streams with a full window wait on this.
+        """
+        watched = self._watchers.setdefault(queue, [])
+        if not watched and self.subscriber is not None:
+            # A settlement before Redis confirms goes unheard: look again then.
+            subscribed = self.subscriber.subscribe(QueueKeys(queue).settled)
+            subscribed.addCallback(lambda _: self._release_watchers(queue))
+        done: defer.Deferred[None] = defer.Deferred()
+        watched.append(done)
+
+        def release(_: object = None) -> None:
+            if not done.called:
+                self._unwatch(queue, done)
+                done.callback(None)
+
+        timer = self.reactor.callLater(timeout, release)
+        gone.addBoth(release)
+        return done.addBoth(lambda result: _cancel(timer) or result)
+
+    def _unwatch(self, queue: str, done: defer.Deferred[None]) -> None:
+        watched = self._watchers.get(queue, [])
+        if done in watched:
+            watched.remove(done)
+        if not watched and queue in self._watchers:
+            del self._watchers[queue]
+            if self.subscriber is not None:
+                self.subscriber.unsubscribe(QueueKeys(queue).settled)
+
+    def _release_watchers(self, queue: str) -> None:
+        for done in list(self._watchers.get(queue, ())):
+            self._unwatch(queue, done)
+            done.callback(None)
 
     def wake_all(self) -> None:
-        """Let every waiter try again: messages may have been missed."""
-        for queue in list(self._waiters):
+        """Let every waiter and watcher try again: messages may have been missed."""
+        for queue in list(self._watchers):
+            self._release_watchers(queue)
+        for queue, line in list(self._waiters.items()):
             self._generation[queue] = self._generation.get(queue, 0) + 1
-            for waiter in list(self._waiters.get(queue, ())):
-                self._forget(queue, waiter)
-                waiter.callback(True)
+            for place in list(line):
+                self._rouse(place, True)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the server is stopping: nobody should start waiting."""
+        return self._closed
 
     def close(self) -> None:
         """Answer every waiter now (no job) and let no new one wait."""
         self._closed = True
-        for queue in list(self._waiters):
-            for waiter in list(self._waiters.get(queue, ())):
-                self._forget(queue, waiter)
-                waiter.callback(False)
+        for queue in list(self._watchers):
+            self._release_watchers(queue)
+        for line in list(self._waiters.values()):
+            for place in list(line):
+                self._leave(place)
 
 
 class _Place:
@@ -156,8 +225,8 @@ class _Place:
     def __init__(self, queue: str, deadline: float) -> None:
         self.queue = queue
         self.deadline = deadline
-        self.front = False
         self.gone = False
+        #: Fired to wake the request while it sleeps; None while it tries.
         self.sleeping: defer.Deferred[bool] | None = None
 
 

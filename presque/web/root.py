@@ -1,6 +1,6 @@
 """
-The root of the HTTP tree: C{/q/} and C{/qb/} go to their plain resources,
-every other path to the Klein application, path untouched.
+The root of the HTTP tree: C{/q/}, C{/qb/} and C{/sse/} go to their plain
+resources, every other path to the Klein application, path untouched.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from presque.web.batches import BatchesResource
 from presque.web.inputs import Limits
 from presque.web.jobs import JobsResource
 from presque.web.longpoll import LongPoll
+from presque.web.stream import StreamResource
 
 
 class Root(Resource):
@@ -34,4 +35,5 @@ def build_root(broker: Broker, limits: Limits, longpoll: LongPoll) -> Root:
     root = Root(build_app(broker, limits).resource())
     root.putChild(b"q", JobsResource(broker, limits, longpoll))
     root.putChild(b"qb", BatchesResource(broker, limits, longpoll))
+    root.putChild(b"sse", StreamResource(broker, limits, longpoll))
     return root

@@ -19,6 +19,9 @@ local K = {
 -- The pub/sub channel that tells waiting consumers on every server that
 -- jobs became ready: presque:{Q}:wake (KEYS[1] is presque:{Q}:meta).
 K.wake = string.sub(K.meta, 1, -5) .. 'wake'
+-- And the one that tells streams a leased job was settled (acked or failed):
+-- presque:{Q}:settled.
+K.settled = string.sub(K.meta, 1, -5) .. 'settled'
 
 local function wake_waiters()
   redis.call('PUBLISH', K.wake, '')

@@ -1,0 +1,135 @@
+"""GET /sse/Q: jobs streamed as Server-Sent Events, at most `prefetch` unsettled."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from pytest_twisted import ensureDeferred as async_test
+from twisted.internet import defer, reactor
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.protocol import Protocol
+from twisted.internet.task import deferLater
+
+from tests.conftest import Presque
+from tests.leasing import ack
+from tests.support import Http
+
+
+class EventStream(Protocol):
+    """
+    A raw HTTP/1.0 client of /sse/ (so the body is not chunked), parsing
+    events as they arrive; dropping its connection is what a dying consumer
+    does.
+    """
+
+    def __init__(self, path: bytes) -> None:
+        self.path = path
+        self.head = b""
+        self.headers: dict[str, str] | None = None
+        self.buffer = b""
+        self.events: list[dict[str, str]] = []
+        self.done: defer.Deferred[None] = defer.Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"GET " + self.path + b" HTTP/1.0\r\n\r\n")
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.headers is None:
+            self.head += data
+            if b"\r\n\r\n" not in self.head:
+                return
+            head, data = self.head.split(b"\r\n\r\n", 1)
+            lines = head.decode().split("\r\n")[1:]
+            self.headers = dict(line.split(": ", 1) for line in lines)
+        self.buffer += data
+        while b"\n\n" in self.buffer:
+            block, self.buffer = self.buffer.split(b"\n\n", 1)
+            fields = dict(
+                line.split(": ", 1) for line in block.decode().splitlines() if ": " in line
+            )
+            if "event" in fields:
+                self.events.append(fields)
+
+    def connectionLost(self, reason: object) -> None:
+        self.done.callback(None)
+
+    def jobs(self) -> list[dict]:
+        return [json.loads(event["data"]) for event in self.events if event["event"] == "job"]
+
+    def close(self) -> None:
+        self.transport.loseConnection()
+
+
+async def open_stream(http: Http, queue: str, **params: str) -> EventStream:
+    port = int(http.base.rsplit(":", 1)[1])
+    query = "&".join(f"{name}={value}" for name, value in params.items())
+    stream = EventStream(f"/sse/{queue}?{query}".encode())
+    await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), stream)
+    return stream
+
+
+async def until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never became true"
+        await deferLater(reactor, 0.01)
+
+
+@async_test
+async def test_a_stream_sends_each_job_as_an_event(presque: Presque) -> None:
+    stream = await open_stream(presque.http, "q1", lease="30")
+    posted = await presque.http.post_job("q1", {"n": 1})
+    await until(lambda: stream.jobs())
+    assert stream.headers["Content-Type"] == "text/event-stream"
+    [event] = stream.events
+    data = json.loads(event["data"])
+    assert event["id"] == data["id"] == posted.header("X-Presque-Job-Id")
+    assert (data["job"], data["attempt"]) == ({"n": 1}, 1)
+    assert data["lease_expires"] > time.time()
+    assert (await ack(presque.http, "q1", data["id"], data["receipt"])).status == 204
+    stream.close()
+
+
+@async_test
+async def test_a_stream_holds_at_most_prefetch_unsettled_jobs(presque: Presque) -> None:
+    for n in range(5):
+        await presque.http.post_job("q1", {"n": n})
+    stream = await open_stream(presque.http, "q1", lease="30", prefetch="2")
+    await until(lambda: len(stream.jobs()) == 2)
+    await deferLater(reactor, 0.2)
+    assert len(stream.jobs()) == 2
+    first = stream.jobs()[0]
+    await ack(presque.http, "q1", first["id"], first["receipt"])
+    await until(lambda: len(stream.jobs()) == 3)
+    assert [job["job"]["n"] for job in stream.jobs()] == [0, 1, 2]
+    stream.close()
+
+
+@async_test
+async def test_jobs_of_a_dropped_stream_come_back_after_their_lease(presque: Presque) -> None:
+    await presque.http.post_job("q1", {"n": 1})
+    stream = await open_stream(presque.http, "q1", lease="0.2")
+    await until(lambda: stream.jobs())
+    stream.close()
+    await until(lambda: presque.site.in_flight == 0)
+    await deferLater(reactor, 0.3)
+    await presque.broker.tick()
+    again = await presque.http.get("/q/q1", params={"lease": "30"})
+    assert (again.json(), again.header("X-Presque-Attempt")) == ({"n": 1}, "2")
+
+
+@async_test
+async def test_a_stream_on_a_closed_queue_says_so_and_ends(presque: Presque) -> None:
+    await presque.http.post("/control/q1", json_body={"status": "stop"})
+    stream = await open_stream(presque.http, "q1")
+    await stream.done
+    assert [event["event"] for event in stream.events] == ["closed"]
+
+
+@async_test
+async def test_bad_stream_parameters_are_400(http: Http) -> None:
+    for params in ({"prefetch": "x"}, {"prefetch": "1000"}, {"lease": "-1"}):
+        reply = await http.get("/sse/q1", params=params)
+        assert reply.status == 400, params
+        assert list(reply.json()) == ["error"]

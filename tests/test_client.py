@@ -72,6 +72,21 @@ async def test_post_then_fetch_gives_the_job_with_its_id_and_body(client: Client
 
 
 @async_test
+async def test_a_higher_priority_is_handed_out_first(client: Client) -> None:
+    await blocking(client.post, "q1", {"n": "low"})
+    await blocking(client.post, "q1", {"n": "high"}, priority=9)
+    assert (await blocking(client.fetch, "q1")).body == {"n": "high"}
+
+
+@async_test
+async def test_post_many_with_a_priority_goes_first(client: Client) -> None:
+    await blocking(client.post, "q1", {"n": "low"})
+    await blocking(client.post_many, "q1", [{"n": "a"}, {"n": "b"}], priority=3)
+    taken = [(await blocking(client.fetch, "q1")).body["n"] for _ in range(3)]
+    assert taken == ["a", "b", "low"]
+
+
+@async_test
 async def test_a_delayed_job_is_not_handed_out_before_its_time(client: Client) -> None:
     job_id = await blocking(client.post, "q1", {"n": 1}, delay=60)
     assert await blocking(client.fetch, "q1") is None

@@ -100,6 +100,16 @@ async def presque(clean_redis: RedisServer) -> AsyncIterator[Presque]:
     await stop()
 
 
+@pytest_twisted.async_yield_fixture
+async def two_servers(clean_redis: RedisServer) -> AsyncIterator[list[Presque]]:
+    """Two presque servers sharing the session's (flushed) Redis."""
+    first, stop_first = await start_presque(clean_redis)
+    second, stop_second = await start_presque(clean_redis)
+    yield [first, second]
+    await stop_first()
+    await stop_second()
+
+
 @pytest.fixture
 def http(presque: Presque) -> Http:
     return presque.http

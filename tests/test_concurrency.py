@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator
 
-import pytest_twisted
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
-from tests.conftest import Presque, start_presque
-from tests.support import RedisServer
+from tests.conftest import Presque
 
 PRODUCERS = 20
 CONSUMERS = 20
 JOBS_PER_PRODUCER = 100
-
-
-@pytest_twisted.async_yield_fixture
-async def two_servers(clean_redis: RedisServer) -> AsyncIterator[list[Presque]]:
-    first, stop_first = await start_presque(clean_redis)
-    second, stop_second = await start_presque(clean_redis)
-    yield [first, second]
-    await stop_first()
-    await stop_second()
 
 
 @async_test

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import AsyncIterator
 
-import pytest_twisted
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
@@ -25,15 +23,6 @@ async def until(condition, timeout: float = 5.0) -> None:
 
 def waiting_get(http: Http, path: str, **params: str) -> defer.Deferred:
     return defer.ensureDeferred(http.get(path, params=params))
-
-
-@pytest_twisted.async_yield_fixture
-async def two_servers(clean_redis: RedisServer) -> AsyncIterator[list[Presque]]:
-    first, stop_first = await start_presque(clean_redis)
-    second, stop_second = await start_presque(clean_redis)
-    yield [first, second]
-    await stop_first()
-    await stop_second()
 
 
 @async_test

@@ -31,12 +31,8 @@ Path = tuple[str, ...]
 JOB = "<id>"
 
 
-class QueueResource(Resource):
-    """
-    C{/<prefix>/<queue>[/<id>[/...]]}: dispatches on the method and the path
-    below the queue to the coroutines that L{handlers} returns, called with
-    the request, the checked queue name and the job id if the path has one.
-    """
+class ApiResource(Resource):
+    """A plain resource of the API, over the broker and the long polls."""
 
     isLeaf = True
 
@@ -45,6 +41,17 @@ class QueueResource(Resource):
         self.broker = broker
         self.limits = limits
         self.longpoll = longpoll
+
+
+class QueueResource(ApiResource):
+    """
+    C{/<prefix>/<queue>[/<id>[/...]]}: dispatches on the method and the path
+    below the queue to the coroutines that L{handlers} returns, called with
+    the request, the checked queue name and the job id if the path has one.
+    """
+
+    def __init__(self, broker: Broker, limits: Limits, longpoll: LongPoll) -> None:
+        super().__init__(broker, limits, longpoll)
         self._handlers = self.handlers()
 
     def handlers(self) -> dict[tuple[bytes, Path], Handler]:

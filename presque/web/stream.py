@@ -16,13 +16,12 @@ import json
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
-from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from presque.broker import Broker, Job, QueueClosed
+from presque.broker import Job, QueueClosed
 from presque.redis import RedisUnavailable
-from presque.web.inputs import Limits, count_arg, seconds_arg, worker_id
-from presque.web.longpoll import LongPoll
+from presque.web.inputs import count_arg, seconds_arg, worker_id
+from presque.web.resource import ApiResource
 from presque.web.responses import ApiError, error_response
 
 log = Logger()
@@ -33,16 +32,8 @@ MAX_PREFETCH = 100
 KEEPALIVE = 15.0
 
 
-class StreamResource(Resource):
+class StreamResource(ApiResource):
     """The C{/sse/} route."""
-
-    isLeaf = True
-
-    def __init__(self, broker: Broker, limits: Limits, longpoll: LongPoll) -> None:
-        super().__init__()
-        self.broker = broker
-        self.limits = limits
-        self.longpoll = longpoll
 
     def render_GET(self, request: IRequest) -> bytes | int:
         try:

@@ -70,8 +70,11 @@ class QueueResource(ApiResource):
             return Deferred.fromCoroutine(self.broker.fetch(queue, count, worker, lease=lease))
 
         wait = min(seconds_arg(request, b"wait") or 0.0, self.limits.max_wait)
+        # Only a waiting request listens for its client going away: an
+        # unused notifyFinish() fails unhandled when the client drops.
+        gone = request.notifyFinish() if wait > 0 else Deferred()
         try:
-            delivery = await self.longpoll.take(queue, wait, fetch, request.notifyFinish())
+            delivery = await self.longpoll.take(queue, wait, fetch, gone)
         except QueueClosed:
             raise ApiError(404, "queue is closed") from None
         if not delivery.jobs:

@@ -46,6 +46,13 @@ class Children:
             raise BenchError(f"{name} exited with {process.returncode}:\n{text}")
         return text
 
+    def pid(self, name: str) -> int:
+        """The pid of the running child started as C{name}."""
+        for known, process in self._running:
+            if known == name and process.poll() is None:
+                return process.pid
+        raise BenchError(f"{name} is not running")
+
     def stop_all(self) -> None:
         """SIGTERM each process still running, newest first, and wait for it."""
         while self._running:

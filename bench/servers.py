@@ -95,7 +95,7 @@ def start_daemon(children: Children, workdir: Path, redis_port: int) -> tuple[in
         "-n",
         "presque",
         "--config", str(config),
-        "--listen", f"tcp:{port}:interface=127.0.0.1",
+        "--listen", f"tcp:{port}:interface=127.0.0.1:backlog=1024",  # the default's backlog
         "--redis", f"redis://127.0.0.1:{redis_port}/0",
     ]  # fmt: skip
     log_path = workdir / "presque.log"

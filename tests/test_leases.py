@@ -119,6 +119,14 @@ async def test_fail_with_delay_retries_after_exactly_that(http: Http) -> None:
 
 
 @async_test
+async def test_fail_with_delay_0_makes_the_job_ready_at_once(http: Http) -> None:
+    await http.post_job("q1", {"n": 1})
+    leased = await lease_one(http, "q1")
+    await fail(http, "q1", leased.id, leased.receipt, delay="0")
+    assert await state_of(http, "q1", leased.id) == "ready"
+
+
+@async_test
 async def test_fail_with_dead_sends_the_job_to_the_dead_letters(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     leased = await lease_one(http, "q1")

@@ -5,7 +5,8 @@
 -- ARGV[1]  job id
 -- ARGV[2]  the receipt of the delivery that failed
 -- ARGV[3]  the error, as the worker told it ('' for none)
--- ARGV[4]  retry after exactly this many ms, or '' for the backoff
+-- ARGV[4]  retry after exactly this many ms (0: ready at once, at the end
+--          of its priority), or '' for the backoff
 -- ARGV[5]  '1' to dead-letter the job at once, else '0'
 -- ARGV[6]  a random number in [0, 1) for the jitter
 -- ARGV[7]  the server's default maximum number of attempts
@@ -21,6 +22,7 @@
 --@include now_ms
 --@include jobs
 --@include settle
+--@include ready
 
 local id = ARGV[1]
 local info, refusal = current_delivery(id, ARGV[2])
@@ -48,7 +50,12 @@ if not delay then
   local full = math.min(cap, base * 2 ^ (info.attempts - 1))
   delay = math.floor(full / 2 + full / 2 * tonumber(ARGV[6]))
 end
-redis.call('ZADD', K.delayed, now + delay, id)
+if delay <= 0 then
+  make_ready(id, info, false)
+  wake_waiters()
+else
+  redis.call('ZADD', K.delayed, now + delay, id)
+end
 redis.call('HINCRBY', K.stats, 'retried', 1)
 save_info(id, info)
 return {'retry', now + delay}

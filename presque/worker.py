@@ -25,6 +25,7 @@ import argparse
 import importlib
 import inspect
 import os
+import signal
 import socket
 import sys
 import threading
@@ -32,10 +33,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
-from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.defer import Deferred, DeferredList, race, succeed
 from twisted.internet.task import LoopingCall, deferLater, react
 from twisted.internet.threads import deferToThreadPool
-from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
+from twisted.logger import (
+    FilteringLogObserver,
+    Logger,
+    LogLevel,
+    LogLevelFilterPredicate,
+    globalLogBeginner,
+    textFileLogObserver,
+)
 from twisted.python.threadpool import ThreadPool
 
 from presque.client import AsyncClient, Job, PresqueError, QueueClosed, StaleReceipt, UnknownJob
@@ -84,7 +92,7 @@ class Worker:
         self.client = client
         self.options = options
         self.handler = handler
-        self.in_hand: dict[str, _InHand] = {}
+        self.in_hand: dict[str, _InHand] = {}  # by receipt: a job may come back
         self.stopping = False
         self._loops: list[Deferred[None]] = []
         self._polls: set[Deferred[Job | None]] = set()
@@ -114,6 +122,9 @@ class Worker:
         """Stop fetching, drain (see the module), unregister; fires when all is done."""
         if self._stopped is None:
             self._stopped = Deferred.fromCoroutine(self._drain())
+            # Whatever happens, the process must get to its end.
+            self._stopped.addErrback(lambda failure: log.failure("stopping failed", failure))
+            self._stopped.addBoth(lambda _: self.finished.callback(None))
         return self._stopped
 
     async def _drain(self) -> None:
@@ -124,13 +135,23 @@ class Worker:
             poll.cancel()
         for nap in list(self._naps):
             nap.callback(None)
-        if self.in_hand:
-            log.info(
-                "stopping: waiting up to {grace}s for {n} job(s) in hand",
-                grace=self.options.grace,
-                n=len(self.in_hand),
-            )
-        finished = await self._within(DeferredList(self._loops), self.options.grace)
+        log.info("stopping with {n} job(s) in hand", n=len(self.in_hand))
+        # A shield, so that losing the race does not cancel the loops.
+        shield: Deferred[Any] = Deferred()
+        DeferredList(self._loops).addBoth(shield.callback)
+        deadline: Deferred[None] = Deferred()
+
+        def end_grace() -> None:
+            if not deadline.called:
+                deadline.callback(None)
+
+        self.reactor.callLater(self.options.grace, end_grace)
+        # A second SIGTERM or SIGINT ends the grace period now (the reactor's own
+        # handler would only complain that it is already stopping).
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.reactor.callFromThread(end_grace))
+        winner, _ = await race([shield, deadline])
+        finished = winner == 0
         # Jobs done and being settled are left to finish settling.
         abandoned = [] if finished else [r for r in self.in_hand.values() if not r.done]
         for running in abandoned:
@@ -138,24 +159,11 @@ class Worker:
         try:
             await self.client.unregister(self.options.queue)
         except PresqueError as error:
-            log.warn(
-                "could not unregister from {queue}: {error}", queue=self.options.queue, error=error
-            )
+            log.warn("could not unregister: {error}", error=error)
         await self.client.close()
         if not abandoned:
             self._threads.stop()
         log.info("worker {worker} stopped", worker=self.options.worker_id)
-        self.finished.callback(None)
-
-    async def _within(self, work: Deferred[Any], seconds: float) -> bool:
-        """Wait for C{work} up to C{seconds}, without cancelling it; whether it finished."""
-        outcome: Deferred[bool] = Deferred()
-        timer = self.reactor.callLater(seconds, lambda: outcome.called or outcome.callback(False))
-        work.addBoth(lambda _: outcome.called or outcome.callback(True))
-        finished = await outcome
-        if timer.active():
-            timer.cancel()
-        return finished
 
     async def _abandon(self, running: _InHand) -> None:
         """Give back a job still running after the grace period, to be delivered again now
@@ -168,25 +176,16 @@ class Worker:
         except PresqueError as error:
             log.warn("job {id}: could not give it back: {error}", id=running.job.id, error=error)
             return
-        log.warn(
-            "job {id} abandoned: still running after {grace}s; given back",
-            id=running.job.id,
-            grace=self.options.grace,
-        )
+        log.warn("job {id} abandoned: still running at the end; given back", id=running.job.id)
 
     def _nap(self, seconds: float) -> Deferred[None]:
         """Sleep C{seconds}, or until the worker stops."""
+        if self.stopping:
+            return succeed(None)
         nap: Deferred[None] = Deferred()
-        timer = self.reactor.callLater(seconds, lambda: nap.called or nap.callback(None))
         self._naps.add(nap)
-
-        def woken(result: None) -> None:
-            self._naps.discard(nap)
-            if timer.active():
-                timer.cancel()
-            return result
-
-        return nap.addBoth(woken)
+        self.reactor.callLater(seconds, lambda: nap.called or nap.callback(None))
+        return nap.addBoth(lambda _: self._naps.discard(nap))
 
     async def _loop(self) -> None:
         """Fetch and handle one job at a time until the worker stops."""
@@ -207,7 +206,10 @@ class Worker:
                 await self._nap(RETRY_PAUSE)
                 continue
             if job is not None:
-                await self._handle(job)
+                try:
+                    await self._handle(job)
+                except Exception:
+                    log.failure("job {id} went wrong", id=job.id)
             elif self.reactor.seconds() - began < QUICK_EMPTY:
                 await self._nap(QUICK_EMPTY)  # the server did not hold the poll: do not spin
 
@@ -229,7 +231,7 @@ class Worker:
     async def _handle(self, job: Job) -> None:
         """Run the function on C{job} under a lease kept alive, then settle it."""
         running = _InHand(job)
-        self.in_hand[job.id] = running
+        self.in_hand[str(job.receipt)] = running
         began = self.reactor.seconds()
         extender = LoopingCall(self._extend, running)
         extender.clock = self.reactor
@@ -249,7 +251,7 @@ class Worker:
             if not running.abandoned:
                 await self._settle(running, error, self.reactor.seconds() - began)
         finally:
-            del self.in_hand[job.id]
+            del self.in_hand[str(job.receipt)]
 
     async def _extend(self, running: _InHand) -> None:
         """Renew the lease of a job being handled (called every lease/3 seconds)."""
@@ -259,10 +261,8 @@ class Worker:
             await self.client.extend(running.job, self.options.lease)
         except (StaleReceipt, UnknownJob) as error:
             if not running.done:
-                running.lost = f"lease lost ({error})"
-                log.warn(
-                    "job {id}: {why}; it will not be acked", id=running.job.id, why=running.lost
-                )
+                running.lost = str(error)
+                log.warn("job {id}: lease lost ({why})", id=running.job.id, why=running.lost)
         except PresqueError as error:
             log.warn(
                 "job {id}: could not extend its lease: {error}", id=running.job.id, error=error
@@ -273,7 +273,7 @@ class Worker:
         job = running.job
         head = f"job {job.id} (attempt {job.attempt}, {took:.2f}s)"
         if running.lost:
-            log.warn("{head} lost: {why}; not acked", head=head, why=running.lost)
+            log.warn("{head} lost its lease ({why}): not acked", head=head, why=running.lost)
             return
         try:
             if error is None:
@@ -283,7 +283,7 @@ class Worker:
             message = f"{type(error).__name__}: {error}"
             answer = await self._insist(lambda: self.client.fail(job, message))
         except (StaleReceipt, UnknownJob) as lost:
-            log.warn("{head} lost: lease lost ({lost}); not settled", head=head, lost=lost)
+            log.warn("{head} lost its lease ({lost}): not settled", head=head, lost=lost)
             return
         except PresqueError as failed:
             log.error("{head} could not be settled: {failed}", head=head, failed=failed)
@@ -323,11 +323,12 @@ def load_handler(spec: str) -> Handler:
     return target
 
 
-def _positive(kind: Callable[[str], T], highest: float | None = None) -> Callable[[str], T]:
+def _bounded(kind: Callable[[str], T], lowest: float, highest: float = 1e18) -> Callable[[str], T]:
+    """An argparse type: C{kind} of the text, from C{lowest} to C{highest}."""
+
     def parse(text: str) -> T:
-        value = kind(text)
-        if not 0 < value <= (highest or float("inf")):  # type: ignore[operator]
-            raise argparse.ArgumentTypeError(f"must be above 0 (and at most {highest})")
+        if not lowest <= (value := kind(text)) <= highest:  # type: ignore[operator]
+            raise argparse.ArgumentTypeError(f"{text}: must be from {lowest:g} to {highest:g}")
         return value
 
     return parse
@@ -338,38 +339,22 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
     parser = argparse.ArgumentParser(
         prog="presque-worker",
         description="Run package.module:function on every job of a presque queue.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    defaults = Options("", "", "")
-    parser.add_argument("--url", default=os.environ.get("PRESQUE_URL", "http://127.0.0.1:8080"))
-    parser.add_argument("--queue", required=True)
-    parser.add_argument(
-        "--concurrency",
-        type=_positive(int),
-        default=defaults.concurrency,
-        help="jobs handled at once (default %(default)s)",
-    )
-    parser.add_argument(
-        "--lease",
-        type=_positive(float, MAX_LEASE),
-        default=defaults.lease,
-        help="lease in seconds, extended every lease/3 (default %(default)s)",
-    )
-    parser.add_argument(
-        "--wait",
-        type=_positive(float),
-        default=defaults.wait,
-        help="long-poll seconds per fetch (default %(default)s)",
-    )
-    parser.add_argument(
-        "--worker-id", default=defaults.worker_id, help="default: hostname-pid (%(default)s)"
-    )
-    parser.add_argument(
-        "--grace",
-        type=float,
-        default=defaults.grace,
-        help="seconds the jobs in hand get to finish on SIGTERM (default %(default)s)",
-    )
-    parser.add_argument("handler", help="package.module:function, called with each job's body")
+    seconds = _bounded(float, 0)
+    add, default = parser.add_argument, Options("", "", "")
+    add("--url", default=os.environ.get("PRESQUE_URL", "http://127.0.0.1:8080"),
+        help="the presque server ($PRESQUE_URL if set)")  # fmt: skip
+    add("--queue", required=True, metavar="Q")
+    add("--concurrency", metavar="N", type=_bounded(int, 1), default=default.concurrency,
+        help="jobs handled at once")  # fmt: skip
+    add("--lease", metavar="S", type=_bounded(float, 0.001, MAX_LEASE), default=default.lease,
+        help="lease in seconds, extended every lease/3 while a job runs")  # fmt: skip
+    add("--wait", metavar="S", type=seconds, default=default.wait, help="long poll of a fetch")
+    add("--worker-id", metavar="ID", default=default.worker_id, help="hostname-pid")
+    add("--grace", metavar="S", type=seconds, default=default.grace,
+        help="seconds the jobs in hand get to finish after SIGTERM or SIGINT")  # fmt: skip
+    add("handler", metavar="package.module:function", help="called with each job's body")
     args = parser.parse_args(argv)
     try:
         handler = load_handler(args.handler)
@@ -396,7 +381,11 @@ async def serve(reactor: Any, options: Options, handler: Handler) -> None:
 def main(argv: list[str] | None = None) -> NoReturn:
     """The C{presque-worker} command."""
     options, handler = parse_options(argv)
-    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)], redirectStandardIO=False)
+    # treq's connection pool logs every connection it opens or closes: not news.
+    quiet = LogLevelFilterPredicate(LogLevel.info)
+    quiet.setLogLevelForNamespace("twisted.web.client", LogLevel.warn)
+    observer = FilteringLogObserver(textFileLogObserver(sys.stdout), [quiet])
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
     react(serve, (options, handler))
 
 

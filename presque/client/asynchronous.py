@@ -138,6 +138,14 @@ class AsyncClient:
         """Everything about one job (see L{Client.job_info})."""
         return await self._send(R.job_info(queue, job_id))
 
+    async def queues(self) -> list[dict]:
+        """Every queue (see L{Client.queues})."""
+        return await self._send(R.queues())
+
+    async def workers(self) -> list[dict]:
+        """Every worker (see L{Client.workers})."""
+        return await self._send(R.workers())
+
     async def queue_info(self, queue: str) -> dict:
         """Everything about a queue (see L{Client.queue_info})."""
         return await self._send(R.queue_info(queue))

@@ -281,6 +281,16 @@ class Requests:
         return Call("GET", f"/q/{_q(queue, job_id)}", _json)
 
     @staticmethod
+    def queues() -> Call[list]:
+        """GET /queues."""
+        return Call("GET", "/queues", lambda answer: answer.json()["queues"])
+
+    @staticmethod
+    def workers() -> Call[list]:
+        """GET /workers."""
+        return Call("GET", "/workers", lambda answer: answer.json()["workers"])
+
+    @staticmethod
     def queue_info(queue: str) -> Call[dict]:
         """GET /queues/Q."""
         return Call("GET", f"/queues/{_q(queue)}", _json)

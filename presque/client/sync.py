@@ -123,6 +123,14 @@ class Client:
         """Everything about one job: C{state}, C{attempts}, C{errors}, times and C{job}."""
         return self._send(R.job_info(queue, job_id))
 
+    def queues(self) -> list[dict]:
+        """Every queue with its status and counts."""
+        return self._send(R.queues())
+
+    def workers(self) -> list[dict]:
+        """Every worker registered or seen, with its queues, counters and liveness."""
+        return self._send(R.workers())
+
     def queue_info(self, queue: str) -> dict:
         """Everything about C{queue}: status, counts, totals, settings and workers."""
         return self._send(R.queue_info(queue))

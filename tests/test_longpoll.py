@@ -190,3 +190,23 @@ async def test_a_thousand_idle_waiters_cost_no_redis_commands(presque: Presque) 
     await presque.http.post("/qb/idle", json_body={"jobs": [{"n": n} for n in range(1000)]})
     replies = await defer.gatherResults(waiting)
     assert sorted(reply.json()["n"] for reply in replies) == list(range(1000))
+
+
+@async_test
+async def test_waiters_are_served_after_redis_comes_back(own_redis: RedisServer) -> None:
+    server, stop = await start_presque(own_redis)
+    try:
+        waiting = waiting_get(server.http, "/q/q1", wait="20")
+        await until(lambda: server.longpoll.waiting("q1") == 1)
+        own_redis.stop()
+        own_redis.start()
+        # A producer retries its 503s until the pool is back; the pub/sub
+        # connection subscribes again by itself and the post wakes the waiter.
+        deadline = time.monotonic() + 10
+        while (await server.http.post_job("q1", {"n": 1})).status != 201:
+            assert time.monotonic() < deadline, "redis never came back"
+            await deferLater(reactor, 0.1)
+        reply = await waiting
+        assert (reply.status, reply.json()) == (200, {"n": 1})
+    finally:
+        await stop()

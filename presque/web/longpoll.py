@@ -20,6 +20,7 @@ from twisted.internet import defer
 from presque.broker import Delivery
 from presque.broker.keys import QueueKeys, parse_channel
 from presque.pubsub import Subscriber
+from presque.redis import RedisUnavailable
 from presque.redis_url import RedisAddress
 
 
@@ -83,7 +84,12 @@ class LongPoll:
                 if self._generation.get(queue, 0) == generation and not await self._sleep(place):
                     break
                 generation = self._generation.get(queue, 0)
-                delivery = await fetch()
+                try:
+                    delivery = await fetch()
+                except RedisUnavailable:
+                    # Woken by the pub/sub connection coming back before the
+                    # pool did: the next wake-up comes once jobs can be posted.
+                    continue
                 if delivery.jobs:
                     break
         finally:

@@ -25,13 +25,11 @@ import argparse
 import os
 import resource
 import shutil
-import signal
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from daemon_log import scan_daemon_log
 from errors import BenchError
@@ -40,7 +38,7 @@ from longpoll_idle import WAITERS, Idle, measure_idle
 from longpoll_report import longpoll_report
 from measure import progress
 from presque_client import purge, queue_counts
-from processes import Children
+from processes import Children, run_benchmark
 from servers import start_daemon, start_redis
 from treq.client import HTTPClient
 from twisted.internet import defer, reactor
@@ -80,10 +78,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if not args.rates or min(args.rates) < 1:
         parser.error("--rates must be at least 1 each")
     return args
-
-
-def _terminated(signum: int, frame: object) -> NoReturn:
-    raise KeyboardInterrupt
 
 
 def raise_file_limit() -> None:
@@ -177,24 +171,12 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> No
 def main(argv: list[str]) -> int:
     """Run the benchmark; always stop what it started."""
     args = parse_args(argv)
-    children = Children()
-    workdir = Path(tempfile.mkdtemp(prefix="presque-longpoll-"))
-    signal.signal(signal.SIGTERM, _terminated)
-    try:
+
+    def work(children: Children, workdir: Path) -> None:
         raise_file_limit()
         benchmark(args, children, workdir)
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        children.stop_all()
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+
+    return run_benchmark("presque-longpoll-", work)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,16 @@ until they accept connections on it.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from errors import BenchError
 
@@ -100,3 +103,32 @@ def wait_for_port(name: str, port: int, process: subprocess.Popen[bytes]) -> Non
 def log_file(path: Path) -> IO[bytes]:
     """A file for a child's stdout and stderr (the child keeps its own descriptor)."""
     return path.open("wb")
+
+
+def _terminated(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def run_benchmark(prefix: str, work: Callable[[Children, Path], None]) -> int:
+    """
+    Run C{work} with a fresh L{Children} and a temporary folder; whatever
+    happens (an error, Ctrl-C, SIGTERM), stop every child and remove the
+    folder. Returns the exit code.
+    """
+    children = Children()
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        work(children, workdir)
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        children.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0

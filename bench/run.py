@@ -17,17 +17,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import NoReturn
 
 from daemon_log import daemon_log_notes
-from errors import BenchError
 from measure import Run, run_all, warm_up
-from processes import Children
+from processes import Children, run_benchmark
 from report import report
 from servers import start_servers
 from wrk import require_wrk
@@ -57,10 +53,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def _terminated(signum: int, frame: object) -> NoReturn:
-    raise KeyboardInterrupt
-
-
 def benchmark(duration: int, children: Children, workdir: Path) -> None:
     """Start the servers, run everything, print and keep the report."""
     servers = start_servers(children, workdir)
@@ -80,24 +72,12 @@ def benchmark(duration: int, children: Children, workdir: Path) -> None:
 def main(argv: list[str]) -> int:
     """Run the benchmark; always stop what it started."""
     args = parse_args(argv)
-    children = Children()
-    workdir = Path(tempfile.mkdtemp(prefix="presque-bench-"))
-    signal.signal(signal.SIGTERM, _terminated)
-    try:
+
+    def work(children: Children, workdir: Path) -> None:
         require_wrk()
         benchmark(args.duration, children, workdir)
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        children.stop_all()
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+
+    return run_benchmark("presque-bench-", work)
 
 
 if __name__ == "__main__":

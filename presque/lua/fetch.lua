@@ -31,7 +31,7 @@ end
 local now = now_ms()
 local limit = tonumber(ARGV[2])
 promote_due(now, limit)
-expire_leases(now, limit, setting('max_attempts', ARGV[5]))
+expire_leases(now, limit, ARGV[5])
 
 local lease = tonumber(ARGV[3])
 if not lease then

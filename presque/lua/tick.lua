@@ -18,7 +18,7 @@
 
 local now, limit = now_ms(), tonumber(ARGV[1])
 local promoted = promote_due(now, limit)
-local expired = expire_leases(now, limit, setting('max_attempts', ARGV[2]))
+local expired = expire_leases(now, limit, ARGV[2])
 if promoted + expired > 0 then
   wake_waiters()
 end

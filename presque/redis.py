@@ -10,8 +10,10 @@ the web layer turns into a 503.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import count
 from typing import Any
 
 from twisted.internet import defer
@@ -24,9 +26,21 @@ log = Logger()
 
 RedisArg = str | bytes | int | float
 
-# Errors of a Redis that is up but cannot serve yet (loading its data, busy
-# with a script, a replica during a failover): a 503, not a bug.
-_TRANSIENT_ERRORS = ("LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN")
+# How often a daemon that starts asks Redis whether it is ready (seconds),
+# and every how many attempts it says that it still waits (every 10 s).
+_READY_POLL = 0.05
+_READY_WARNINGS = 200
+
+# Errors of a Redis that is up but cannot serve now (loading its data, busy
+# with a script, a replica during a failover): unavailable, not a bug.
+_UNAVAILABLE_ERRORS = {
+    "LOADING": "redis is loading its data",
+    "BUSY": "redis is busy running a script",
+    "MASTERDOWN": "redis lost its master",
+    "READONLY": "redis is a read-only replica",
+    "TRYAGAIN": "redis asks to try again",
+    "CLUSTERDOWN": "the redis cluster is down",
+}
 
 
 @dataclass(frozen=True)
@@ -42,7 +56,15 @@ class Script:
 
 
 class RedisUnavailable(Exception):
-    """Redis could not be reached, or did not answer in time."""
+    """Redis could not be reached, did not answer in time, or cannot serve now."""
+
+
+class RedisRefused(Exception):
+    """Redis answered a command with an error; the message is its reply."""
+
+
+class RedisOutOfMemory(RedisRefused):
+    """Redis is at its C{maxmemory} and refuses to store more."""
 
 
 class Redis:
@@ -125,8 +147,32 @@ class Redis:
         try:
             call = method(connections[self._turn], *args)
         except Exception:
-            return defer.fail().addErrback(_unavailable_if_transient)
-        return call.addErrback(_unavailable_if_transient)
+            return defer.fail().addErrback(_classify)
+        return call.addErrback(_classify)
+
+    async def until_ready(self, scripts: Sequence[Script], reactor: Any) -> None:
+        """
+        Wait until Redis answers and knows C{scripts}, so that the first
+        requests served find it ready. Says so in the log while it waits.
+        """
+        from twisted.internet.task import deferLater
+
+        for attempt in count(1):
+            if self._pool is None:
+                return  # closed: the daemon stops before it ever served
+            try:
+                await self.execute("PING")
+                for script in scripts:
+                    await self.execute("SCRIPT", "LOAD", script.source)
+                return
+            except (RedisUnavailable, RedisRefused) as error:
+                if attempt % _READY_WARNINGS == 0:
+                    log.warn(
+                        "waiting for redis at {where}: {error}",
+                        where=self.address.describe(),
+                        error=error,
+                    )
+            await deferLater(reactor, _READY_POLL)
 
     def close(self) -> defer.Deferred[None]:
         """Close every connection and stop reconnecting."""
@@ -153,17 +199,21 @@ def _evalsha(
     return connection.evalsha(script.sha, keys, args).addErrback(load)
 
 
-def _unavailable_if_transient(failure: Failure) -> Failure:
+def _classify(failure: Failure) -> Failure:
+    """Turn txredisapi's errors into presque's: unavailable, refused, or as they are."""
     import txredisapi
 
-    if failure.check(txredisapi.ConnectionError, ConnectionError) or _is_transient(failure):
+    if failure.check(txredisapi.ConnectionError, ConnectionError):
         return Failure(RedisUnavailable(failure.getErrorMessage()))
-    return failure
-
-
-def _is_transient(failure: Failure) -> bool:
-    import txredisapi
-
-    return bool(failure.check(txredisapi.ResponseError)) and str(failure.value).startswith(
-        _TRANSIENT_ERRORS
-    )
+    if not failure.check(txredisapi.ResponseError):
+        return failure
+    reply = str(failure.value)
+    # A script's reply quotes the error of the command that failed in it,
+    # after its own ("ERR Error running script ... -OOM ...") on Redis 6.
+    codes = {word.lstrip("-") for word in reply.split()[:1] + re.findall(r"-[A-Z]+", reply)}
+    for code, reason in _UNAVAILABLE_ERRORS.items():
+        if code in codes:
+            return Failure(RedisUnavailable(f"{reason}: {reply}"))
+    if "OOM" in codes:
+        return Failure(RedisOutOfMemory(reply))
+    return Failure(RedisRefused(reply))

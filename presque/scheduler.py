@@ -1,6 +1,8 @@
 """
-Periodic work every presque server does: promoting due delayed jobs and
-giving back the jobs of expired leases.
+Periodic work every presque server does: the due work of the queues whose
+time came (delayed jobs, leases, unconfirmed deliveries), found through the
+schedule (L{presque.broker.schedule}), and a slow sweep over every queue
+that repairs what the schedule may have missed.
 
 Each move is one atomic script call, so any number of servers may run the
 scheduler against the same Redis and every job still moves exactly once.
@@ -15,13 +17,17 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from presque.broker import Broker
-from presque.redis import RedisUnavailable
+from presque.redis import RedisRefused, RedisUnavailable
 
 log = Logger()
 
+#: Queues the sweep looks at per round: 100,000 idle queues cost ~20
+#: script calls a second, and each is looked at every ~80 minutes.
+SWEEP_PER_ROUND = 20
+
 
 class Scheduler(Service):
-    """Runs L{Broker.tick} every C{interval} seconds."""
+    """Runs a round of periodic work every C{interval} seconds."""
 
     def __init__(self, broker: Broker, interval: float, reactor: IReactorTime) -> None:
         self.broker = broker
@@ -34,8 +40,9 @@ class Scheduler(Service):
     async def tick(self) -> None:
         """One round of periodic work; errors are logged, never fatal."""
         try:
-            promoted, expired = await self.broker.tick()
-        except RedisUnavailable as error:
+            done = await self.broker.run_due()
+            await self.broker.sweep(SWEEP_PER_ROUND)
+        except (RedisUnavailable, RedisRefused) as error:
             if not self._redis_was_down:
                 log.warn("scheduler: redis is unavailable: {error}", error=error)
             self._redis_was_down = True
@@ -44,11 +51,14 @@ class Scheduler(Service):
             log.failure("scheduler: periodic work failed")
             return
         self._redis_was_down = False
-        if promoted or expired:
+        if done.queues:
             log.debug(
-                "scheduler: {promoted} delayed jobs due, {expired} leases expired",
-                promoted=promoted,
-                expired=expired,
+                "scheduler: {queues} queues: {promoted} delayed jobs due, {expired} leases"
+                " expired, {returned} deliveries returned",
+                queues=done.queues,
+                promoted=done.promoted,
+                expired=done.expired,
+                returned=done.returned,
             )
 
     def startService(self) -> None:

@@ -2,10 +2,13 @@
 The daemon as a Twisted service tree, built from a L{Config}.
 
 Start order: the embedded redis-server (if any), the Redis pool and the
-wake-up subscription, the scheduler, then the listeners. A stop runs the
-other way round, one step at a time: stop listening, answer the requests
-waiting for jobs, let in-flight requests finish (up to the grace period),
-stop the scheduler, close Redis, and stop redis-server last.
+wake-up subscription, the scheduler, then the listeners. The listeners bind
+their ports at once (a port in use stops the daemon at start) but accept
+connections only once Redis answers and knows the scripts, so a client of a
+daemon that just started waits a moment instead of getting a 503. A stop
+runs the other way round, one step at a time: stop listening, answer the
+requests waiting for jobs, let in-flight requests finish (up to the grace
+period), stop the scheduler, close Redis, and stop redis-server last.
 """
 
 from __future__ import annotations
@@ -14,18 +17,20 @@ import gc
 from collections.abc import Callable
 from typing import Any
 
-from twisted.application import strports
 from twisted.application.service import IService, MultiService, Service
 from twisted.internet import defer
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 
 from presque.broker import Broker
 from presque.config import Config
 from presque.embedded import EmbeddedRedis, require_redis_server
+from presque.longpoll import LongPoll
+from presque.lua import loaded_scripts
 from presque.redis import Redis
 from presque.scheduler import Scheduler
 from presque.web import build_site
-from presque.web.longpoll import LongPoll
 from presque.web.site import PresqueSite
 
 log = Logger()
@@ -51,25 +56,30 @@ class SequentialMultiService(MultiService):
 class RedisConnection(Service):
     """
     Opens the Redis pool and the long polls' wake-up subscription (once
-    C{ready} fires, if given); closes the pool on stop.
+    C{started} fires, if given); L{ready} fires once Redis answers and knows
+    every script. Closes the pool on stop.
     """
 
     def __init__(
         self,
         redis: Redis,
         longpoll: LongPoll,
-        ready: Callable[[], defer.Deferred[None]] | None = None,
+        reactor: Any,
+        started: Callable[[], defer.Deferred[None]] | None = None,
     ) -> None:
         self.redis = redis
         self.longpoll = longpoll
-        self.ready = ready
+        self.reactor = reactor
+        self.started = started
+        #: Fires once Redis is ready to serve.
+        self.ready: defer.Deferred[None] = defer.Deferred()
 
     def startService(self) -> None:
         super().startService()
-        if self.ready is None:
+        if self.started is None:
             self._connect()
             return
-        self.ready().addCallbacks(
+        self.started().addCallbacks(
             lambda _: self._connect() if self.running else None,
             lambda failure: log.failure("redis did not come up", failure),
         )
@@ -77,10 +87,67 @@ class RedisConnection(Service):
     def _connect(self) -> None:
         self.redis.connect()
         self.longpoll.listen(self.redis.address)
+        until = defer.Deferred.fromCoroutine(self.redis.until_ready(loaded_scripts(), self.reactor))
+        until.chainDeferred(self.ready)
 
     def stopService(self) -> defer.Deferred[None]:
         super().stopService()
         return self.redis.close()
+
+
+class Listener(Service):
+    """
+    Serves C{site} on the endpoint C{description}: bound at start, accepting
+    connections once C{ready} fires (they wait in the listen backlog until then).
+    """
+
+    def __init__(
+        self, description: str, site: PresqueSite, reactor: Any, ready: defer.Deferred[None]
+    ) -> None:
+        self.description = description
+        self.site = site
+        self.reactor = reactor
+        self.ready = ready
+        self.port: IListeningPort | None = None
+
+    def privilegedStartService(self) -> None:
+        super().privilegedStartService()
+        self._bind()
+
+    def startService(self) -> None:
+        super().startService()
+        if self.port is None:
+            self._bind()
+
+    def _bind(self) -> None:
+        endpoint = serverFromString(self.reactor, self.description)
+        bound = endpoint.listen(self.site)
+        # TCP, UNIX and SSL endpoints listen at once: a failure is raised here.
+        failure: list[Any] = []
+        bound.addCallbacks(self._bound, failure.append)
+        if failure:
+            failure[0].raiseException()
+
+    def _bound(self, port: IListeningPort) -> None:
+        self.port = port
+        port.stopReading()
+        self.ready.addCallback(self._accept)
+        log.info("presque listens on {where}", where=_describe(port.getHost()))
+
+    def _accept(self, _: object) -> None:
+        if self.port is not None and self.running:
+            self.port.startReading()
+
+    def stopService(self) -> defer.Deferred[None] | None:
+        super().stopService()
+        port, self.port = self.port, None
+        return defer.maybeDeferred(port.stopListening) if port is not None else None
+
+
+def _describe(address: Any) -> str:
+    if hasattr(address, "port"):
+        return f"{address.host}:{address.port}"
+    return str(getattr(address, "name", address))
 
 
 class Waiters(Service):
@@ -126,19 +193,24 @@ def tune_garbage_collector() -> None:
 
 
 def make_service(config: Config, reactor: Any = None) -> MultiService:
-    """The whole daemon for C{config}."""
+    """
+    The whole daemon for C{config}.
+
+    @raise DataDirInUse: another daemon runs the embedded Redis of C{data_dir}.
+    """
     if reactor is None:
         from twisted.internet import reactor
     root = SequentialMultiService()
 
     settings = config.redis
-    address, ready = settings.address, None
+    address, started = settings.address, None
     if address is None:
         embedded = EmbeddedRedis(
             settings.data_dir, settings.appendfsync, reactor, binary=require_redis_server()
         )
+        embedded.claim_data_dir()
         embedded.setServiceParent(root)
-        address, ready = embedded.address, embedded.when_ready
+        address, started = embedded.address, embedded.when_ready
 
     redis = Redis(
         address,
@@ -147,16 +219,22 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         connect_timeout=settings.connect_timeout,
     )
     longpoll = LongPoll(reactor)
-    RedisConnection(redis, longpoll, ready).setServiceParent(root)
-    broker = Broker(redis, config.queues, config.workers.alive_window)
+    connection = RedisConnection(redis, longpoll, reactor, started)
+    connection.setServiceParent(root)
+    broker = Broker(
+        redis,
+        config.queues,
+        alive_window=config.workers.alive_window,
+        retention=config.workers.retention,
+        idempotency_window=config.server.idempotency_window,
+        delivery_timeout=config.server.delivery_timeout,
+        reactor=reactor,
+    )
     Scheduler(broker, config.scheduler.interval, reactor).setServiceParent(root)
 
     site = build_site(broker, config.server, longpoll)
     Drain(site, config.server.shutdown_grace, reactor).setServiceParent(root)
     Waiters(longpoll).setServiceParent(root)
     for description in config.server.listen:
-        listener = strports.service(description, site, reactor=reactor)
-        # A port that cannot be bound stops the daemon at start.
-        listener._raiseSynchronously = True
-        listener.setServiceParent(root)
+        Listener(description, site, reactor, connection.ready).setServiceParent(root)
     return root

@@ -42,17 +42,18 @@ class Options(usage.Options):
             base = load_config(self["config"]) if self["config"] else Config()
             self["settings"] = base.with_overrides(tuple(self["listen"]), self["redis"])
         except ConfigError as error:
-            raise usage.UsageError(str(error)) from None
+            # The message alone: twistd would print its whole usage text first.
+            raise SystemExit(f"presque: {error}") from None
 
 
 def makeService(options: Options) -> IService:
     """Build the daemon from parsed C{options}."""
-    from presque.embedded import RedisServerNotFound
+    from presque.embedded import DataDirInUse, RedisServerNotFound
     from presque.service import make_service, tune_garbage_collector
 
     try:
         service = make_service(options["settings"])
-    except RedisServerNotFound as error:
+    except (RedisServerNotFound, DataDirInUse) as error:
         raise SystemExit(f"presque: {error}") from None
     tune_garbage_collector()
     return service

@@ -343,17 +343,35 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
     )
     seconds = _bounded(float, 0)
     add, default = parser.add_argument, Options("", "", "")
-    add("--url", default=os.environ.get("PRESQUE_URL", "http://127.0.0.1:8080"),
-        help="the presque server ($PRESQUE_URL if set)")  # fmt: skip
+    add(
+        "--url",
+        default=os.environ.get("PRESQUE_URL", "http://127.0.0.1:8080"),
+        help="the presque server ($PRESQUE_URL if set)",
+    )
     add("--queue", required=True, metavar="Q")
-    add("--concurrency", metavar="N", type=_bounded(int, 1), default=default.concurrency,
-        help="jobs handled at once")  # fmt: skip
-    add("--lease", metavar="S", type=_bounded(float, 0.001, MAX_LEASE), default=default.lease,
-        help="lease in seconds, extended every lease/3 while a job runs")  # fmt: skip
+    add(
+        "--concurrency",
+        metavar="N",
+        type=_bounded(int, 1),
+        default=default.concurrency,
+        help="jobs handled at once",
+    )
+    add(
+        "--lease",
+        metavar="S",
+        type=_bounded(float, 0.001, MAX_LEASE),
+        default=default.lease,
+        help="lease in seconds, extended every lease/3 while a job runs",
+    )
     add("--wait", metavar="S", type=seconds, default=default.wait, help="long poll of a fetch")
     add("--worker-id", metavar="ID", default=default.worker_id, help="hostname-pid")
-    add("--grace", metavar="S", type=seconds, default=default.grace,
-        help="seconds the jobs in hand get to finish after SIGTERM or SIGINT")  # fmt: skip
+    add(
+        "--grace",
+        metavar="S",
+        type=seconds,
+        default=default.grace,
+        help="seconds the jobs in hand get to finish after SIGTERM or SIGINT",
+    )
     add("handler", metavar="package.module:function", help="called with each job's body")
     args = parser.parse_args(argv)
     try:

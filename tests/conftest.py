@@ -56,10 +56,10 @@ async def start_presque(redis_server: RedisServer, **server_settings):
 
     from presque.broker import Broker
     from presque.config import ServerSettings
+    from presque.longpoll import LongPoll
     from presque.redis import Redis
     from presque.redis_url import parse_redis_url
     from presque.web import build_site
-    from presque.web.longpoll import LongPoll
 
     address = parse_redis_url(redis_server.url)
     redis = Redis(address, command_timeout=2.0)

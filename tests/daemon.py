@@ -22,8 +22,10 @@ class Daemon:
         *args: str,
         twistd_args: tuple[str, ...] = (),
         port: int | None = None,
+        config: Path = SHIPPED_CONFIG,
     ) -> None:
         self.workdir = workdir
+        self.config = config
         self.port = port or free_port()
         self.log = workdir / "daemon.log"
         self.args = args
@@ -39,7 +41,7 @@ class Daemon:
                     "-n",
                     "presque",
                     "--config",
-                    str(SHIPPED_CONFIG),
+                    str(self.config),
                     "--listen",
                     listen,
                     *self.args,
@@ -100,9 +102,10 @@ def start(
     *args: str,
     twistd_args: tuple[str, ...] = (),
     port: int | None = None,
+    config: Path = SHIPPED_CONFIG,
 ) -> Daemon:
     """Start a daemon, have C{daemons} clean it up, and wait until its Redis answers."""
-    daemon = Daemon(workdir, *args, twistd_args=twistd_args, port=port).start()
+    daemon = Daemon(workdir, *args, twistd_args=twistd_args, port=port, config=config).start()
     daemons.append(daemon)
     daemon.until_redis_answers()
     return daemon

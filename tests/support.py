@@ -2,7 +2,7 @@
 Real parts for the tests: redis-server processes on free loopback ports, an
 in-process presque site, and a small treq wrapper.
 
-Nothing here imports txredisapi or klein at module level: they would install
+Nothing here imports txredisapi at module level: it would install
 the reactor before pytest-twisted does.
 """
 
@@ -308,3 +308,9 @@ async def assert_puts_count_as_failed(http: Http, worker: str) -> None:
     for failed in (1, 2):
         await http.put("/q/q1", json_body={"n": failed}, headers={WORKER: worker})
         assert await http.worker_counts(worker) == (0, failed)
+
+
+async def run_due(broker) -> tuple[int, int]:
+    """One round of the scheduler's due work: (delayed jobs promoted, leases expired)."""
+    done = await broker.run_due()
+    return done.promoted, done.expired

@@ -17,6 +17,7 @@ from tests.support import (
     Http,
     assert_error,
     epoch_seconds,
+    run_due,
 )
 
 NOT_AN_ARRAY = (400, {"error": "jobs should be an array of job"})
@@ -241,7 +242,7 @@ async def test_post_batch_honours_delayed(http: Http, presque) -> None:
     assert reply.status == 201
     taken = await http.get("/qb/q1")
     assert (taken.status, taken.json()) == NO_JOB
-    assert await presque.broker.tick() == (0, 0)
+    assert await run_due(presque.broker) == (0, 0)
     assert await http.job_count("q1") == 0
 
 

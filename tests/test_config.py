@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from presque.broker.model import QueueSettings
+from presque.broker.settings import QueueSettings
 from presque.config import Config, ConfigError, WorkerSettings, load_config
 from presque.redis_url import RedisAddress
 from tests.support import SHIPPED_CONFIG

@@ -110,7 +110,7 @@ def refused_config(workdir: Path, name: str, text: str) -> tuple[Path, str]:
     config.write_text(text)
     result = run_twistd(workdir, "--config", str(config))
     assert result.returncode != 0
-    return config, result.stdout.decode()
+    return config, (result.stdout + result.stderr).decode()
 
 
 def test_a_bad_config_value_stops_the_daemon_naming_file_section_and_key(
@@ -118,6 +118,13 @@ def test_a_bad_config_value_stops_the_daemon_naming_file_section_and_key(
 ) -> None:
     config, output = refused_config(workdir, "bad.ini", "[redis]\npool_size = many\n")
     assert f"{config}: [redis] pool_size: must be a positive integer" in output
+
+
+def test_a_config_error_is_said_alone_without_the_usage_text(workdir: Path) -> None:
+    _, output = refused_config(workdir, "bad.ini", "[redis]\npool_size = many\n")
+    assert output.strip().startswith("presque: ")
+    assert "Usage:" not in output
+    assert len(output.strip().splitlines()) == 1
 
 
 def test_an_unknown_config_key_stops_the_daemon(workdir: Path) -> None:

@@ -12,7 +12,7 @@ from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
 from tests.leasing import bury, dead_ids, dead_page, fail, lease_one, state_of
-from tests.support import JSON, Http
+from tests.support import JSON, Http, run_due
 
 NO_SUCH_JOB = (404, {"error": "no such job"})
 NO_SUCH_DEAD_LETTER = (404, {"error": "no such dead letter"})
@@ -45,7 +45,7 @@ async def many_dead_letters(presque: Presque, queue: str, count: int) -> None:
     while (await broker.fetch(queue, 250, lease=0.001)).jobs:
         pass
     await deferLater(reactor, 0.01)
-    while (await broker.tick())[1]:
+    while (await run_due(broker))[1]:
         pass
     assert (await dead_page(presque.http, queue, limit="1"))["total"] == count
 
@@ -188,7 +188,7 @@ async def test_retried_jobs_go_to_the_back_of_the_queue_oldest_dead_first(http: 
 async def test_retry_with_ids_puts_back_only_those(http: Http) -> None:
     ids = await bury_all(http, "q1", 3)
     reply = await retry(http, "q1", json_body={"ids": [ids[1]]})
-    assert (reply.status, reply.json()) == (200, {"queue": "q1", "retried": 1})
+    assert (reply.status, reply.json()) == (200, {"queue": "q1", "retried": 1, "missing": []})
     assert await dead_ids(http, "q1") == [ids[0], ids[2]]
     again = await lease_one(http, "q1")
     assert (again.id, again.attempt) == (ids[1], 1)
@@ -199,7 +199,10 @@ async def test_retry_skips_ids_that_are_not_dead_letters(http: Http) -> None:
     dead = await bury(http, "q1", {"n": 1})
     ready = (await http.post_job("q1", {"n": 2})).header("X-Presque-Job-Id")
     reply = await retry(http, "q1", json_body={"ids": [dead, ready, "0123456789abcdef"]})
-    assert (reply.status, reply.json()) == (200, {"queue": "q1", "retried": 1})
+    assert (reply.status, reply.json()) == (
+        200,
+        {"queue": "q1", "retried": 1, "missing": [ready, "0123456789abcdef"]},
+    )
     # The ready job is in the queue once, not twice.
     assert await ready_count(http, "q1") == 2
     assert await dead_ids(http, "q1") == []
@@ -209,7 +212,7 @@ async def test_retry_skips_ids_that_are_not_dead_letters(http: Http) -> None:
 async def test_retry_with_an_empty_ids_list_puts_back_none(http: Http) -> None:
     ids = await bury_all(http, "q1", 2)
     reply = await retry(http, "q1", json_body={"ids": []})
-    assert (reply.status, reply.json()) == (200, {"queue": "q1", "retried": 0})
+    assert (reply.status, reply.json()) == (200, {"queue": "q1", "retried": 0, "missing": []})
     assert await dead_ids(http, "q1") == ids
 
 
@@ -218,7 +221,8 @@ async def test_retry_naming_ten_thousand_ids_is_answered(http: Http) -> None:
     dead = await bury(http, "q1", {"n": 1})
     unknown = [f"{n:026x}" for n in range(10_000)]
     reply = await retry(http, "q1", json_body={"ids": [*unknown, dead]})
-    assert (reply.status, reply.json()) == (200, {"queue": "q1", "retried": 1})
+    assert (reply.status, reply.json()["retried"]) == (200, 1)
+    assert reply.json()["missing"] == unknown
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
-from tests.support import NO_JOB, NO_QUEUES, Http, assert_error, epoch, epoch_seconds
+from tests.support import NO_JOB, NO_QUEUES, Http, assert_error, epoch, epoch_seconds, run_due
 
 
 async def sleep_until(when: str, margin: float = 0.05) -> None:
@@ -99,7 +99,7 @@ async def test_due_delayed_jobs_come_out_earliest_due_first_in_a_batch(http: Htt
 async def test_tick_promotes_makes_due_jobs_ready(http: Http, presque) -> None:
     await http.post_jobs("q1", 3, delayed=epoch(-1))
     assert await http.job_count("q1") == 0
-    assert await presque.broker.tick() == (3, 0)
+    assert await run_due(presque.broker) == (3, 0)
     assert await http.job_count("q1") == 3
 
 
@@ -107,7 +107,7 @@ async def test_tick_promotes_makes_due_jobs_ready(http: Http, presque) -> None:
 async def test_tick_promotes_leaves_jobs_not_yet_due(http: Http, presque) -> None:
     await http.post_job("q1", {"n": "due"}, delayed=epoch(-1))
     await http.post_job("q1", {"n": "later"}, delayed=epoch(60))
-    assert await presque.broker.tick() == (1, 0)
+    assert await run_due(presque.broker) == (1, 0)
     assert await http.job_count("q1") == 1
     assert (await http.get("/q/q1")).json() == {"n": "due"}
     assert (await http.get("/q/q1")).status == 404
@@ -118,7 +118,7 @@ async def test_tick_promotes_puts_due_jobs_at_the_head(http: Http, presque) -> N
     await http.post_job("q1", {"n": "ready"})
     await http.post_job("q1", {"n": "first"}, delayed=epoch(-2))
     await http.post_job("q1", {"n": "second"}, delayed=epoch(-1))
-    await presque.broker.tick()
+    await run_due(presque.broker)
     reply = await http.get("/status/q1", params={"with_desc": "1"})
     assert reply.json() == {
         "queue": "q1",
@@ -131,7 +131,7 @@ async def test_tick_promotes_puts_due_jobs_at_the_head(http: Http, presque) -> N
 async def test_tick_promotes_moves_jobs_of_every_queue(http: Http, presque) -> None:
     await http.post_job("q1", {"n": 1}, delayed=epoch(-1))
     await http.post_job("q2", {"n": 2}, delayed=epoch(-1))
-    assert await presque.broker.tick() == (2, 0)
+    assert await run_due(presque.broker) == (2, 0)
     assert await http.job_count("q1") == 1
     assert await http.job_count("q2") == 1
 
@@ -141,8 +141,8 @@ async def test_concurrent_tick_promotes_moves_each_job_exactly_once(http: Http, 
     await http.post_jobs("q1", 5, delayed=epoch(-1))
     moved = await defer.gatherResults(
         [
-            defer.Deferred.fromCoroutine(presque.broker.tick()),
-            defer.Deferred.fromCoroutine(presque.broker.tick()),
+            defer.Deferred.fromCoroutine(run_due(presque.broker)),
+            defer.Deferred.fromCoroutine(run_due(presque.broker)),
         ],
         consumeErrors=True,
     )
@@ -157,8 +157,8 @@ async def test_concurrent_tick_promotes_moves_each_job_exactly_once(http: Http, 
 @async_test
 async def test_tick_promotes_twice_moves_nothing_the_second_time(http: Http, presque) -> None:
     await http.post_job("q1", {"n": 1}, delayed=epoch(-1))
-    assert await presque.broker.tick() == (1, 0)
-    assert await presque.broker.tick() == (0, 0)
+    assert await run_due(presque.broker) == (1, 0)
+    assert await run_due(presque.broker) == (0, 0)
     assert await http.job_count("q1") == 1
 
 
@@ -170,7 +170,7 @@ async def test_invalid_delayed_is_refused(http: Http, presque) -> None:
 @async_test
 async def test_invalid_delayed_stores_nothing(http: Http, presque) -> None:
     await http.post_job("q1", {"n": 1}, delayed="soon")
-    assert await presque.broker.tick() == (0, 0)
+    assert await run_due(presque.broker) == (0, 0)
     assert await http.job_count("q1") == 0
     taken = await http.get("/q/q1")
     assert (taken.status, taken.json()) == NO_JOB

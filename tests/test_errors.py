@@ -59,17 +59,29 @@ async def test_unknown_route_is_404_json(http: Http) -> None:
 
 
 @async_test
-async def test_route_without_its_trailing_slash_is_not_an_internal_error(http: Http) -> None:
-    # Either a JSON 404 or a redirect to the route with the slash: never a 500.
-    for path in ("/q", "/qb", "/status", "/w"):
-        response = await http.client.request("GET", http.base + path, allow_redirects=False)
-        await response.content()
-        if 300 <= response.code < 400:
-            location = response.headers.getRawHeaders("Location")[0]
-            assert location.endswith(path + "/"), (path, location)
-        else:
-            assert response.code == 404, (path, response.code)
-            assert response.headers.getRawHeaders("Content-Type") == ["application/json"]
+async def test_a_route_without_its_trailing_slash_redirects_to_it_keeping_the_query(
+    http: Http,
+) -> None:
+    response = await http.client.request(
+        "GET", http.base + "/status?x=1", allow_redirects=False, headers={"Host": "evil.test"}
+    )
+    await response.content()
+    assert response.code == 308
+    assert response.headers.getRawHeaders("Location") == ["/status/?x=1"]
+    assert response.headers.getRawHeaders("Content-Type") == ["application/json"]
+
+
+@async_test
+async def test_a_route_with_a_slash_too_many_redirects_to_the_route_without(http: Http) -> None:
+    response = await http.client.request("GET", http.base + "/queues/", allow_redirects=False)
+    await response.content()
+    assert (response.code, response.headers.getRawHeaders("Location")) == (308, ["/queues"])
+
+
+@async_test
+async def test_q_and_qb_without_a_queue_are_404_json(http: Http) -> None:
+    for path in ("/q", "/qb", "/sse"):
+        assert_error(await http.get(path), 404, path)
 
 
 @async_test

@@ -17,6 +17,7 @@ from tests.support import (
     assert_puts_count_as_failed,
     epoch_seconds,
     queue_counts_body,
+    run_due,
     take_and_fail_a_job,
 )
 
@@ -146,7 +147,7 @@ async def test_delete_removes_delayed_jobs(http: Http, presque) -> None:
     await http.post_job("q1", {"n": 1}, delayed=epoch_seconds(-5))
     await http.post_job("q1", {"n": 2}, delayed=epoch_seconds(60))
     await http.delete("/q/q1")
-    assert await presque.broker.tick() == (0, 0)
+    assert await run_due(presque.broker) == (0, 0)
     taken = await http.get("/q/q1")
     assert (taken.status, taken.json()) == NO_JOB
 

@@ -10,7 +10,7 @@ from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
 from tests.leasing import ack, extend, fail, lease_one, state_of
-from tests.support import NO_JOB, Http
+from tests.support import NO_JOB, Http, run_due
 
 STALE = 409
 NO_SUCH_JOB = (404, {"error": "no such job"})
@@ -178,7 +178,7 @@ async def test_an_expired_lease_makes_the_job_ready_with_its_attempt_counted(
     await http.post_job("q1", {"n": 1})
     leased = await lease_one(http, "q1", seconds=0.1)
     await deferLater(reactor, 0.2)
-    assert await presque.broker.tick() == (0, 1)
+    assert await run_due(presque.broker) == (0, 1)
     view = (await http.get(f"/q/q1/{leased.id}")).json()
     assert (view["state"], view["attempts"]) == ("ready", 1)
     assert [e["error"] for e in view["errors"]] == ["lease expired"]
@@ -193,7 +193,7 @@ async def test_an_expired_lease_on_the_last_attempt_goes_to_the_dead_letters(
     await http.post_job("q1", {"n": 1})
     leased = await lease_one(http, "q1", seconds=0.1)
     await deferLater(reactor, 0.2)
-    await presque.broker.tick()
+    await run_due(presque.broker)
     assert await state_of(http, "q1", leased.id) == "dead"
 
 
@@ -206,7 +206,7 @@ async def test_expiry_racing_an_ack_has_exactly_one_winner(http: Http, presque: 
         acked, (_, expired) = await defer.gatherResults(
             [
                 defer.ensureDeferred(ack(http, "race", leased.id, leased.receipt)),
-                defer.ensureDeferred(presque.broker.tick()),
+                defer.ensureDeferred(run_due(presque.broker)),
             ],
             consumeErrors=True,
         )

@@ -11,7 +11,7 @@ from twisted.internet.task import deferLater
 
 from tests.conftest import Presque, start_presque
 from tests.leasing import ack
-from tests.support import NO_JOB, Http, RedisServer
+from tests.support import NO_JOB, Http, RedisServer, run_due
 
 
 async def until(condition, timeout: float = 5.0) -> None:
@@ -155,7 +155,7 @@ async def test_a_waiting_batch_gets_the_jobs_of_a_batch(presque: Presque) -> Non
     await until(lambda: presque.longpoll.waiting("q1") == 1)
     await presque.http.post("/qb/q1", json_body={"jobs": [{"n": 1}, {"n": 2}]})
     reply = await waiting
-    assert reply.json() == ['{"n":1}', '{"n":2}']
+    assert reply.json() == ['{"n": 1}', '{"n": 2}']
 
 
 @async_test
@@ -164,7 +164,7 @@ async def test_a_delayed_job_coming_due_wakes_a_waiter(presque: Presque) -> None
     waiting = waiting_get(presque.http, "/q/q1", wait="5")
     await until(lambda: presque.longpoll.waiting("q1") == 1)
     await deferLater(reactor, 0.3)
-    await presque.broker.tick()
+    await run_due(presque.broker)
     assert (await waiting).json() == {"n": 1}
 
 

@@ -11,7 +11,7 @@ from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
 from tests.leasing import fail, lease_one
-from tests.support import Http
+from tests.support import Http, run_due
 
 
 async def take_all(http: Http, queue: str) -> list[object]:
@@ -54,7 +54,7 @@ async def test_priority_0_is_the_default(http: Http) -> None:
 
 @async_test
 async def test_an_invalid_priority_is_400_and_stores_nothing(http: Http) -> None:
-    for priority in ("10", "-1", "high", "1.5", "01"):
+    for priority in ("10", "-1", "high", "1.5", "\u0661", "+1", "1e0"):
         reply = await http.post_job("q1", {"n": 1}, priority=priority)
         assert reply.status == 400, priority
         assert reply.json() == {"error": "priority must be an integer from 0 to 9"}
@@ -94,7 +94,7 @@ async def test_a_retried_job_keeps_its_priority(http: Http, presque: Presque) ->
     leased = await lease_one(http, "q1")
     await http.post_job("q1", {"n": "plain"})
     await fail(http, "q1", leased.id, leased.receipt, delay="0")
-    await presque.broker.tick()
+    await run_due(presque.broker)
     assert await take_all(http, "q1") == ["urgent", "plain"]
 
 
@@ -104,7 +104,7 @@ async def test_an_expired_lease_keeps_its_priority(http: Http, presque: Presque)
     await lease_one(http, "q1", seconds=0.05)
     await http.post_job("q1", {"n": "plain"})
     await deferLater(reactor, 0.1)
-    await presque.broker.tick()
+    await run_due(presque.broker)
     assert await take_all(http, "q1") == ["urgent", "plain"]
 
 

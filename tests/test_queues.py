@@ -11,7 +11,7 @@ from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
 from tests.leasing import ack, bury, configure, fail, lease_one
-from tests.support import Http, epoch, queue_counts_body
+from tests.support import Http, epoch, queue_counts_body, run_due
 
 DEFAULT_SETTINGS = {"lease": 0.0, "max_attempts": 5, "backoff_base": 1.0, "backoff_cap": 3600.0}
 NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
@@ -144,7 +144,7 @@ async def test_an_expired_lease_counts_as_failed_and_retried(http: Http, presque
     await http.post_job("q1", {"n": 1})
     await lease_one(http, "q1", seconds=0.05)
     await deferLater(reactor, 0.1)
-    await presque.broker.tick()
+    await run_due(presque.broker)
     assert await totals(http, "q1") == {"processed": 0, "failed": 1, "retried": 1, "dead": 0}
     assert await counts(http, "q1") == {"ready": 1, "delayed": 0, "leased": 0, "dead": 0}
 
@@ -157,7 +157,7 @@ async def test_an_expired_last_attempt_counts_as_failed_and_dead(
     await http.post_job("q1", {"n": 1})
     await lease_one(http, "q1", seconds=0.05)
     await deferLater(reactor, 0.1)
-    await presque.broker.tick()
+    await run_due(presque.broker)
     assert await totals(http, "q1") == {"processed": 0, "failed": 1, "retried": 0, "dead": 1}
     assert await counts(http, "q1") == {"ready": 0, "delayed": 0, "leased": 0, "dead": 1}
 
@@ -344,6 +344,9 @@ async def test_queues_lists_every_queue_with_status_and_counts(http: Http) -> No
     reply = await http.get("/queues")
     assert reply.status == 200
     assert reply.json() == {
+        "total": 3,
+        "offset": 0,
+        "limit": 100,
         "queues": [
             {
                 "queue": "q1",
@@ -367,7 +370,10 @@ async def test_queues_lists_every_queue_with_status_and_counts(http: Http) -> No
 @async_test
 async def test_queues_without_any_queue_is_an_empty_list(http: Http) -> None:
     reply = await http.get("/queues")
-    assert (reply.status, reply.json()) == (200, {"queues": []})
+    assert (reply.status, reply.json()) == (
+        200,
+        {"total": 0, "offset": 0, "limit": 100, "queues": []},
+    )
 
 
 # The bodies of presque 1 stay as they were

@@ -13,7 +13,7 @@ from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
 from tests.leasing import ack
-from tests.support import Http
+from tests.support import Http, run_due
 
 
 class EventStream(Protocol):
@@ -114,7 +114,7 @@ async def test_jobs_of_a_dropped_stream_come_back_after_their_lease(presque: Pre
     stream.close()
     await until(lambda: presque.site.in_flight == 0)
     await deferLater(reactor, 0.3)
-    await presque.broker.tick()
+    await run_due(presque.broker)
     again = await presque.http.get("/q/q1", params={"lease": "30"})
     assert (again.json(), again.header("X-Presque-Attempt")) == ({"n": 1}, "2")
 

@@ -162,12 +162,13 @@ async def test_unregistered_worker_counters_are_dropped(http: Http) -> None:
 
 
 @async_test
-async def test_registering_again_resets_the_counters(http: Http) -> None:
+async def test_registering_again_keeps_the_counters(http: Http) -> None:
     await register(http, "q1", "w1")
     await http.post_job("q1", {"n": 1})
     await http.get("/q/q1", headers={WORKER: "w1"})
+    await register(http, "q2", "w1")
     await register(http, "q1", "w1")
-    assert await http.worker_counts("w1") == (0, 0)
+    assert await http.worker_counts("w1") == (1, 0)
     assert (await http.get("/w/")).json() == ["w1"]
 
 

@@ -71,7 +71,10 @@ async def queue_worker_entry(http: Http, queue: str, worker: str) -> dict[str, A
 @async_test
 async def test_no_worker_is_listed_at_first(http: Http) -> None:
     reply = await http.get("/workers")
-    assert (reply.status, reply.json()) == (200, {"workers": []})
+    assert (reply.status, reply.json()) == (
+        200,
+        {"total": 0, "offset": 0, "limit": 100, "workers": []},
+    )
 
 
 @async_test

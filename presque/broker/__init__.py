@@ -9,45 +9,55 @@ out of it.
 from __future__ import annotations
 
 from presque.broker.dead import DeadLetterOperations
-from presque.broker.jobs import JobOperations
-from presque.broker.keys import new_job_id
-from presque.broker.model import (
-    DeadLetter,
-    DeadPage,
-    Delivery,
+from presque.broker.deliveries import MAX_LEASED_BATCH, DeliveryOperations
+from presque.broker.errors import (
     DuplicateJob,
+    IdempotencyConflict,
+    QueueClosed,
+    StaleReceipt,
+    UnknownJob,
+)
+from presque.broker.jobs import JobOperations
+from presque.broker.model import (
+    PRIORITIES,
+    DeadLetter,
+    Delivery,
+    Enqueued,
     FailOutcome,
     Job,
     JobView,
-    QueueClosed,
-    QueueCounts,
-    QueueSettings,
+    Page,
+    QueueSummary,
     QueueView,
-    StaleReceipt,
-    UnknownJob,
+    Retried,
     WorkerStats,
 )
-from presque.broker.registry import RegistryOperations
+from presque.broker.queues import QueueOperations
+from presque.broker.settings import QueueSettings
 
 __all__ = [
+    "MAX_LEASED_BATCH",
+    "PRIORITIES",
     "Broker",
     "DeadLetter",
-    "DeadPage",
     "Delivery",
     "DuplicateJob",
+    "Enqueued",
     "FailOutcome",
+    "IdempotencyConflict",
     "Job",
     "JobView",
+    "Page",
     "QueueClosed",
-    "QueueCounts",
     "QueueSettings",
+    "QueueSummary",
     "QueueView",
+    "Retried",
     "StaleReceipt",
     "UnknownJob",
     "WorkerStats",
-    "new_job_id",
 ]
 
 
-class Broker(JobOperations, DeadLetterOperations, RegistryOperations):
+class Broker(JobOperations, DeliveryOperations, DeadLetterOperations, QueueOperations):
     """Every queue operation, over one Redis connection pool."""

@@ -1,4 +1,4 @@
-"""What every part of the broker shares: the Redis pool and the defaults."""
+"""What every part of the broker shares: the Redis pool, the defaults, the helpers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 
 from twisted.internet import defer
 
-from presque.broker.keys import QueueKeys
-from presque.broker.model import QueueSettings, StaleReceipt, UnknownJob
-from presque.redis import Redis, RedisArg, Script
+from presque.broker.errors import StaleReceipt, UnknownJob
+from presque.broker.keys import queue_keys
+from presque.broker.settings import QueueSettings, setting_fields
+from presque.lua import LuaScript
+from presque.redis import Redis, RedisArg
 
 # How many jobs one maintenance step (promotions, expiries, dead-letter
 # moves) handles per script call, so that no call holds Redis for long.
@@ -17,19 +19,47 @@ BATCH_LIMIT = 1000
 
 
 class BrokerBase:
-    """A Redis pool, the server's default L{QueueSettings} and liveness window."""
+    """A Redis pool, the server's default L{QueueSettings} and its other limits."""
 
     def __init__(
-        self, redis: Redis, defaults: QueueSettings | None = None, alive_window: float = 60.0
+        self,
+        redis: Redis,
+        defaults: QueueSettings | None = None,
+        alive_window: float = 60.0,
+        retention: float = 86400.0,
+        idempotency_window: float = 3600.0,
+        delivery_timeout: float = 30.0,
+        reactor: Any = None,
     ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor
         self.redis = redis
+        self.reactor = reactor
         self.defaults = defaults or QueueSettings()
         #: A worker seen within this many seconds counts as alive.
         self.alive_window = alive_window
+        #: Worker records unseen for this many seconds are forgotten.
+        self.retention = retention
+        #: How long an Idempotency-Key is remembered, in seconds.
+        self.idempotency_window = idempotency_window
+        #: How long a delivery for good waits for its confirmation (seconds).
+        self.delivery_timeout = delivery_timeout
+        self._default_args = [str(getattr(self.defaults, f.name)) for f in setting_fields()]
 
-    def run(self, script: Script, queue: str, args: Sequence[RedisArg]) -> defer.Deferred[Any]:
-        """Run a per-queue script with the queue's keys."""
-        return self.redis.eval(script, QueueKeys(queue).all, args)
+    def run(
+        self,
+        script: LuaScript,
+        queue: str,
+        args: Sequence[RedisArg] = (),
+        extra_keys: Sequence[str] = (),
+    ) -> defer.Deferred[Any]:
+        """Run a per-queue script with the queue's keys (and the defaults it needs)."""
+        keys = queue_keys(queue).all
+        if extra_keys:
+            keys = [*keys, *extra_keys]
+        if script.uses_settings:
+            args = [*args, *self._default_args]
+        return self.redis.eval(script, keys, args)
 
     async def sorted_members(self, key: str) -> list[str]:
         """The members of a Redis set, decoded and sorted."""
@@ -48,14 +78,19 @@ async def gather(calls: Sequence[Awaitable[Any]]) -> list[Any]:
         raise  # unreachable: raiseException always raises
 
 
-def as_int(value: bytes | None) -> int:
+def as_int(value: bytes | int | None) -> int:
     """A Redis reply as an integer, 0 when absent."""
     return int(value) if value else 0
 
 
-def seconds(millis: bytes | int | None) -> float | None:
+def millis(value: float | None) -> int | str:
+    """Seconds as the milliseconds a script takes; '' for None."""
+    return "" if value is None else round(value * 1000)
+
+
+def seconds(value: bytes | int | None) -> float | None:
     """Milliseconds from Redis as unix seconds, None when absent."""
-    return None if millis is None or millis is False else int(float(millis)) / 1000
+    return None if value is None or value is False or value == b"" else int(float(value)) / 1000
 
 
 def errors_of(info: dict[str, Any]) -> list[dict[str, Any]]:

@@ -6,9 +6,8 @@ import json
 from collections.abc import Sequence
 
 from presque.broker.base import BATCH_LIMIT, BrokerBase, errors_of, seconds
-from presque.broker.model import DeadLetter, DeadPage
-from presque.lua import load_script
-from presque.redis import Script
+from presque.broker.model import DeadLetter, Page, Retried
+from presque.lua import LuaScript, load_script
 
 _DEAD_PAGE = load_script("dead_page")
 _RETRY_DEAD = load_script("retry_dead")
@@ -18,7 +17,7 @@ _DROP_DEAD = load_script("drop_dead")
 class DeadLetterOperations(BrokerBase):
     """Listing, retrying and dropping dead letters."""
 
-    async def dead_letters(self, queue: str, offset: int = 0, limit: int = 100) -> DeadPage:
+    async def dead_letters(self, queue: str, offset: int = 0, limit: int = 100) -> Page[DeadLetter]:
         """Up to C{limit} dead letters of C{queue} from C{offset}, oldest first."""
         reply = await self.run(_DEAD_PAGE, queue, [offset, limit])
         letters = []
@@ -33,29 +32,35 @@ class DeadLetterOperations(BrokerBase):
                     errors=errors_of(info),
                 )
             )
-        return DeadPage(int(reply[0]), letters)
+        return Page(int(reply[0]), letters)
 
-    async def retry_dead(self, queue: str, ids: Sequence[str] | None = None) -> int:
+    async def retry_dead(self, queue: str, ids: Sequence[str] | None = None) -> Retried:
         """
         Put dead letters back at the end of C{queue} with fresh attempts:
-        those of C{ids}, or all of them. Returns how many moved.
+        those of C{ids}, or all of them. Says how many moved, and which of
+        C{ids} were not dead letters.
         """
-        return await self._in_batches(_RETRY_DEAD, queue, ids)
+        replies = await self._in_batches(_RETRY_DEAD, queue, ids)
+        return Retried(
+            retried=sum(int(reply[0]) for reply in replies),
+            missing=[job_id.decode("ascii") for reply in replies for job_id in reply[1:]],
+        )
 
     async def drop_dead(self, queue: str, ids: Sequence[str] | None = None) -> int:
         """Remove dead letters for good: those of C{ids}, or all of them."""
-        return await self._in_batches(_DROP_DEAD, queue, ids)
+        return sum(int(reply[0]) for reply in await self._in_batches(_DROP_DEAD, queue, ids))
 
-    async def _in_batches(self, script: Script, queue: str, ids: Sequence[str] | None) -> int:
+    async def _in_batches(
+        self, script: LuaScript, queue: str, ids: Sequence[str] | None
+    ) -> list[list[bytes]]:
         if ids is not None:
             # Slices: a script cannot unpack more than ~8,000 arguments.
             slices = [ids[i : i + BATCH_LIMIT] for i in range(0, len(ids), BATCH_LIMIT)]
-            done = [await self.run(script, queue, [BATCH_LIMIT, *part]) for part in slices]
-            return sum(int(count) for count in done)
+            return [await self.run(script, queue, [BATCH_LIMIT, *part]) for part in slices]
         # All of them, a bounded batch per call so Redis never stalls.
-        total = 0
+        replies = []
         while True:
-            moved = int(await self.run(script, queue, [BATCH_LIMIT]))
-            total += moved
-            if moved < BATCH_LIMIT:
-                return total
+            reply = await self.run(script, queue, [BATCH_LIMIT])
+            replies.append(reply)
+            if int(reply[0]) < BATCH_LIMIT:
+                return replies

@@ -3,7 +3,8 @@ Redis key names and identifiers: the only place that spells a key.
 
 Per-queue keys carry the hash tag C{presque:{Q}:...} so that every script
 touches a single Redis Cluster slot; keys across queues (the set of queues,
-the workers) are written outside those scripts, idempotently.
+the workers, the schedule of due work) are written outside those scripts,
+idempotently.
 """
 
 from __future__ import annotations
@@ -11,55 +12,90 @@ from __future__ import annotations
 import os
 import random
 import time
+from functools import lru_cache
 
 QUEUES_KEY = "presque:queues"
+#: Registered workers (presque 1's POST /w/Q), by time of their last sign of life (ms).
 WORKERS_KEY = "presque:workers"
+#: Every worker that made a request, by time of its last one (ms).
 SEEN_WORKERS_KEY = "presque:seen"
+#: When each queue next has due work (delayed jobs, leases, handoffs), in ms.
+#: Both schedule keys share one hash tag: the scripts on them touch one slot.
+DUE_KEY = "presque:{schedule}:due"
+#: Queues whose due time was lowered while a scheduler held them.
+DUE_DIRTY_KEY = "presque:{schedule}:dirty"
+
+#: The keys of one queue, in the order every per-queue script takes them as
+#: KEYS; scripts see them as C{K.<name>} (L{presque.lua} builds that table
+#: from this one), so a key is added here and nowhere else.
+QUEUE_KEYS: tuple[tuple[str, str], ...] = (
+    ("meta", "hash: status, listed, settings, prioritized, seq, indexed, deleting"),
+    ("ready", "list: ready job ids of priority 0, head first out"),
+    ("urgent", "sorted set: ready job ids of priority 1-9 (see includes/ready.lua)"),
+    ("delayed", "sorted set: job id -> due time (ms)"),
+    ("leased", "sorted set: job id -> lease deadline (ms)"),
+    ("handoff", "sorted set: job id -> deadline (ms) of a delivery for good not yet written"),
+    ("dead", "sorted set: job id -> time dead-lettered (ms)"),
+    ("jobs", "hash: job id -> payload"),
+    ("info", "hash: job id -> JSON {created, uniq, attempts, errors, receipt, priority}"),
+    ("uniq", "hash: uniq key -> job id"),
+    ("stats", "hash: processed, failed, retried, dead"),
+    ("acked", "sorted set: job id -> time acked (ms), the recent ones only"),
+    ("workers", "sorted set: worker registered on the queue -> last sign of life (ms)"),
+    ("seen", "sorted set: worker -> time of its last request on the queue (ms)"),
+)
+
+#: The pub/sub channels of one queue, which scripts publish on.
+QUEUE_CHANNELS: tuple[tuple[str, str], ...] = (
+    ("wake", "jobs became ready: waiting consumers of every server try again"),
+    ("settled", "a leased job was settled: streams with a full window look again"),
+)
+
+#: The per-queue keys that hold jobs or their traces: what a purge removes.
+JOB_KEYS = (
+    "ready",
+    "urgent",
+    "delayed",
+    "leased",
+    "handoff",
+    "dead",
+    "jobs",
+    "info",
+    "uniq",
+    "stats",
+    "acked",
+)
+
+_PREFIX = "presque:{"
+
+
+def queue_prefix(queue: str) -> str:
+    """What every key and channel of C{queue} starts with."""
+    return f"{_PREFIX}{queue}}}:"
 
 
 class QueueKeys:
-    """The Redis keys of one queue."""
+    """The Redis keys and channels of one queue, as attributes named in L{QUEUE_KEYS}."""
 
-    __slots__ = (
-        "all",
-        "meta",
-        "ready",
-        "seen",
-        "settled",
-        "stats",
-        "urgent",
-        "wake",
-        "workers",
-    )
+    __slots__ = ("all", *(name for name, _ in QUEUE_KEYS), *(name for name, _ in QUEUE_CHANNELS))
 
     def __init__(self, queue: str) -> None:
-        prefix = f"presque:{{{queue}}}:"
-        self.meta = prefix + "meta"
-        self.ready = prefix + "ready"
-        self.stats = prefix + "stats"
-        self.urgent = prefix + "urgent"
-        self.workers = prefix + "workers"
-        # Workers that made requests on this queue, by last time (ms).
-        self.seen = prefix + "seen"
-        # The pub/sub channel scripts publish on when jobs become ready
-        # (includes/queue_keys.lua builds the same name).
-        self.wake = prefix + "wake"
-        self.settled = prefix + "settled"
-        # The KEYS of every per-queue script, in the order of
-        # presque/lua/includes/queue_keys.lua.
-        self.all = [
-            self.meta,
-            self.ready,
-            prefix + "delayed",
-            prefix + "jobs",
-            prefix + "info",
-            prefix + "uniq",
-            self.stats,
-            prefix + "leased",
-            prefix + "dead",
-            prefix + "acked",
-            self.urgent,
-        ]
+        prefix = queue_prefix(queue)
+        for name, _ in (*QUEUE_KEYS, *QUEUE_CHANNELS):
+            setattr(self, name, prefix + name)
+        #: The KEYS of every per-queue script, in order.
+        self.all = [prefix + name for name, _ in QUEUE_KEYS]
+
+
+@lru_cache(maxsize=4096)
+def queue_keys(queue: str) -> QueueKeys:
+    """The keys of C{queue}, built once for the busiest queues."""
+    return QueueKeys(queue)
+
+
+def idempotency_key(queue: str, key: str) -> str:
+    """Where a POST's C{Idempotency-Key} keeps the ids it stored, for a while."""
+    return f"{queue_prefix(queue)}idem:{key}"
 
 
 def worker_key(worker: str) -> str:
@@ -70,6 +106,15 @@ def worker_key(worker: str) -> str:
 def worker_queues_key(worker: str) -> str:
     """The set of queues one worker was seen on or registered with."""
     return f"presque:worker:{{{worker}}}:queues"
+
+
+def parse_channel(channel: str) -> tuple[str, str] | None:
+    """The queue and the kind (a name of L{QUEUE_CHANNELS}) of a pub/sub channel."""
+    for kind, _ in QUEUE_CHANNELS:
+        suffix = f"}}:{kind}"
+        if channel.startswith(_PREFIX) and channel.endswith(suffix):
+            return channel[len(_PREFIX) : -len(suffix)], kind
+    return None
 
 
 class _IdClock:
@@ -97,21 +142,13 @@ def new_job_id() -> str:
     return f"{millis:012x}{_IdClock.sequence:06x}{random.getrandbits(32):08x}"
 
 
+#: What L{new_job_id} makes: 26 lower-case hexadecimal digits.
+JOB_ID_LENGTH = 26
+
+
 def new_nonce() -> str:
     """
     An unguessable token from which a delivery's receipts are made: only the
     worker that received a delivery can settle it.
     """
     return os.urandom(12).hex()
-
-
-def parse_channel(channel: str) -> tuple[str, str] | None:
-    """
-    The queue and the kind of a pub/sub channel: C{presque:{Q}:wake} (jobs
-    became ready) or C{presque:{Q}:settled} (a leased job was settled).
-    """
-    for kind in ("wake", "settled"):
-        suffix = f"}}:{kind}"
-        if channel.startswith("presque:{") and channel.endswith(suffix):
-            return channel[len("presque:{") : -len(suffix)], kind
-    return None

@@ -1,79 +1,16 @@
-"""What the broker hands out and takes: jobs, deliveries, views, settings."""
+"""What the broker hands out and takes: jobs, deliveries, views, pages."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
+from presque.broker.settings import QueueSettings
 
-class QueueClosed(Exception):
-    """The queue is closed: jobs may be added but none handed out."""
+T = TypeVar("T")
 
-
-class DuplicateJob(Exception):
-    """A job with the same uniq key is still in the queue."""
-
-
-class UnknownJob(Exception):
-    """No job has this id in this queue."""
-
-
-class StaleReceipt(Exception):
-    """The receipt does not name the job's current delivery."""
-
-
-@dataclass(frozen=True)
-class QueueSettings:
-    """
-    How a queue treats its jobs. Every queue starts from the server's
-    defaults ([queues] in the INI file) and may override each of them.
-    """
-
-    #: Seconds a fetched job stays leased; 0 takes it out for good (presque 1).
-    lease: float = 0.0
-    #: Deliveries before a failing job goes to the dead letters.
-    max_attempts: int = 5
-    #: Seconds before the first retry; each retry doubles it...
-    backoff_base: float = 1.0
-    #: ...up to this many seconds.
-    backoff_cap: float = 3600.0
-
-    def updated(self, changes: Mapping[str, Any]) -> QueueSettings:
-        """
-        These settings with C{changes} applied.
-
-        @raise ValueError: an unknown name or an unusable value; the message
-            names it.
-        """
-        known = {f.name for f in fields(self)}
-        for name in changes:
-            if name not in known:
-                raise ValueError(f"unknown setting {name!r}; known: {', '.join(sorted(known))}")
-        result = replace(self, **{name: _check(name, value) for name, value in changes.items()})
-        if result.backoff_cap < result.backoff_base:
-            raise ValueError("backoff_cap must be at least backoff_base")
-        return result
-
-    def as_dict(self) -> dict[str, float | int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-_MAX_SECONDS = 7 * 24 * 3600
-
-
-def _check(name: str, value: Any) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number")
-    if name == "max_attempts":
-        if value != int(value) or not 1 <= value <= 1000:
-            raise ValueError("max_attempts must be an integer from 1 to 1000")
-        return int(value)
-    lowest = 0 if name == "lease" else 0.001
-    if not lowest <= value <= _MAX_SECONDS:
-        raise ValueError(f"{name} must be from {lowest} to {_MAX_SECONDS} seconds")
-    return float(value)
+#: The priorities a job may have, lowest first.
+PRIORITIES = range(10)
 
 
 @dataclass(frozen=True)
@@ -88,10 +25,34 @@ class Job:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What one fetch handed out; C{lease_expires} is None without a lease."""
+    """
+    What one fetch handed out, and how: C{"lease"} (the jobs come back unless
+    settled by C{deadline}), C{"handoff"} (taken for good once the server
+    confirms that the answer was written, see L{Broker.delivered}), or
+    C{""} when it handed out nothing.
+    """
 
+    queue: str
     jobs: list[Job]
-    lease_expires: float | None = None
+    kind: str = ""
+    #: The lease's or the handoff's deadline, in Redis milliseconds.
+    deadline_ms: int = 0
+    #: The worker named by the request, whose counters follow the delivery.
+    worker: str | None = None
+
+    @property
+    def lease_expires(self) -> float | None:
+        """When the lease runs out, in unix seconds; None without a lease."""
+        return self.deadline_ms / 1000 if self.kind == "lease" else None
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """The ids of the jobs a POST stored, or stored before under its Idempotency-Key."""
+
+    ids: list[str]
+    #: The request was a repeat of one whose Idempotency-Key is remembered.
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,26 +79,42 @@ class JobView:
 
 
 @dataclass(frozen=True)
-class QueueCounts:
-    """The numbers old clients read from C{/j/Q}."""
+class QueueSummary:
+    """A queue's status, its jobs in each state and its counters."""
 
-    ready: int
-    processed: int
-    failed: int
+    name: str
+    open: bool
+    #: Ready jobs of each priority, 0 to 9.
+    ready_by_priority: list[int]
+    delayed: int
+    leased: int
+    dead: int
+    #: processed, failed, retried and dead (dead-lettered ever).
+    totals: dict[str, int]
+
+    @property
+    def ready(self) -> int:
+        """Ready jobs of every priority."""
+        return sum(self.ready_by_priority)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Jobs in each state."""
+        return {
+            "ready": self.ready,
+            "delayed": self.delayed,
+            "leased": self.leased,
+            "dead": self.dead,
+        }
 
 
 @dataclass(frozen=True)
 class QueueView:
     """Everything about one queue, for C{GET /queues/Q}."""
 
-    name: str
-    open: bool
-    counts: dict[str, int]
-    #: Ready jobs of each priority that has any ("0" to "9").
-    ready_by_priority: dict[str, int]
-    totals: dict[str, int]
-    workers: list[str]
+    summary: QueueSummary
     settings: QueueSettings
+    workers: list[str]
 
 
 @dataclass(frozen=True)
@@ -165,8 +142,16 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
-class DeadPage:
-    """A page of dead letters, and how many there are in all."""
+class Page(Generic[T]):
+    """A slice of a longer list, and how long that list is."""
 
     total: int
-    letters: list[DeadLetter]
+    items: list[T]
+
+
+@dataclass(frozen=True)
+class Retried:
+    """Dead letters put back in their queue, and the ids named that were none."""
+
+    retried: int
+    missing: list[str] = field(default_factory=list)

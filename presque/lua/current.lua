@@ -1,7 +1,7 @@
 -- Which of the given deliveries are still current: leased, under the same
 -- receipt (GET /sse/Q counts its unsettled jobs this way). Changes nothing.
 --
--- KEYS: the queue's keys (includes/queue_keys.lua)
+-- KEYS: the queue's keys (queue_keys)
 -- ARGV  job id, receipt, job id, receipt, ...
 --
 -- Returns the ids of the deliveries still current.

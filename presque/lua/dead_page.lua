@@ -1,6 +1,6 @@
 -- A page of a queue's dead letters, oldest first (GET /dead/Q). Changes nothing.
 --
--- KEYS: the queue's keys (includes/queue_keys.lua)
+-- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]  offset
 -- ARGV[2]  limit (0: just the total)
 --

@@ -1,11 +1,11 @@
 -- Removes dead letters for good (DELETE /dead/Q, DELETE /dead/Q/<id>).
 --
--- KEYS: the queue's keys (includes/queue_keys.lua)
+-- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]   the most jobs to remove when no ids are given
 -- ARGV[2..] the ids to remove; none: the oldest dead letters
 --
--- Returns the number of jobs removed; ids that are not dead letters are
--- skipped.
+-- Returns {removed}: the number of jobs removed; ids that are not dead
+-- letters are skipped.
 
 --@include queue_keys
 --@include jobs
@@ -19,4 +19,4 @@ for _, id in ipairs(ids) do
     removed = removed + 1
   end
 end
-return removed
+return {removed}

@@ -1,15 +1,22 @@
 -- Adds one or more jobs to a queue (POST /q, PUT /q, POST /qb).
 --
--- KEYS: the queue's keys (includes/queue_keys.lua)
+-- KEYS: the queue's keys (queue_keys), then, when the request carries an
+--       Idempotency-Key, the key that remembers it (broker.keys)
 -- ARGV[1]  due time in ms, or '' to make the jobs ready now
 -- ARGV[2]  uniq key, or '' (only with a single job)
 -- ARGV[3]  '1' to count a failed job first (a worker gave it back), else '0'
 -- ARGV[4]  priority, 0 to 9 (higher first)
--- ARGV[5..] job id, payload, job id, payload, ...
+-- ARGV[5]  digest of the request, kept under the Idempotency-Key ('' without one)
+-- ARGV[6]  how long an Idempotency-Key is remembered, in ms
+-- ARGV[7..] job id, payload, job id, payload, ...
 --
--- Returns {status, unlisted}: status is 'ok', or 'exists' when the uniq key
--- is held by a job still in the queue (nothing is added); unlisted is 1 when
--- the queue has never been recorded in the set of queues.
+-- Returns {status, unlisted, schedule_at, id, ...}: status is 'ok' (with
+-- the ids added), 'exists' when the uniq key is held by a job still in the
+-- queue, 'replay' when the Idempotency-Key was seen with the same request
+-- (with the ids it stored then), or 'conflict' when it was seen with another
+-- request; nothing is added but with 'ok'. unlisted is 1 when the queue is
+-- not yet recorded in the set of queues; schedule_at, when not 0, is a due
+-- time the schedule must hear of (includes/schedule.lua).
 --
 -- A job id already present is skipped, so a retried call adds nothing twice.
 -- Jobs ready at once are announced on the queue's wake channel.
@@ -17,18 +24,35 @@
 --@include queue_keys
 --@include now_ms
 --@include ready
+--@include schedule
 
-local due, uniq = ARGV[1], ARGV[2]
+local due, uniq, digest = ARGV[1], ARGV[2], ARGV[5]
+local remembered = KEYS[#KEYS]
 
-if ARGV[3] == '1' then
-  redis.call('HINCRBY', K.stats, 'failed', 1)
+if digest ~= '' then
+  local seen = redis.call('GET', remembered)
+  if seen then
+    local seen_digest, ids = string.match(seen, '^([^ ]*) (.*)$')
+    if seen_digest ~= digest then
+      return {'conflict', 0, 0}
+    end
+    local reply = {'replay', 0, 0}
+    for id in string.gmatch(ids, '[^,]+') do
+      reply[#reply + 1] = id
+    end
+    return reply
+  end
 end
 
 if uniq ~= '' then
   local holder = redis.call('HGET', K.uniq, uniq)
-  if holder and holder ~= ARGV[5] then
-    return {'exists', 0}
+  if holder and holder ~= ARGV[7] then
+    return {'exists', 0, 0}
   end
+end
+
+if ARGV[3] == '1' then
+  redis.call('HINCRBY', K.stats, 'failed', 1)
 end
 
 local now = now_ms()
@@ -36,9 +60,11 @@ local priority = tonumber(ARGV[4])
 if priority > 0 then
   redis.call('HSET', K.meta, 'prioritized', '1')
 end
+local reply = {'ok', 0, 0}
 local added = {}
-for i = 5, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   local id = ARGV[i]
+  reply[#reply + 1] = id
   if redis.call('HSETNX', K.jobs, id, ARGV[i + 1]) == 1 then
     local info = {created = now, attempts = 0}
     if priority > 0 then
@@ -70,6 +96,16 @@ end
 if #added > 0 then
   wake_waiters()
 end
+if due ~= '' then
+  reply[3] = note_due(tonumber(due))
+end
+if digest ~= '' then
+  redis.call('SET', remembered, digest .. ' ' .. table.concat(reply, ',', 4), 'PX', ARGV[6])
+end
 
-local unlisted = redis.call('HEXISTS', K.meta, 'listed') == 0 and 1 or 0
-return {'ok', unlisted}
+if redis.call('HEXISTS', K.meta, 'listed') == 0 then
+  -- A queue being deleted (forget_queue.lua) learns that it lives on.
+  redis.call('HDEL', K.meta, 'deleting')
+  reply[2] = 1
+end
+return reply

@@ -1,11 +1,11 @@
 -- Everything about one job (GET /q/Q/<id>). Changes nothing.
 --
--- KEYS: the queue's keys (includes/queue_keys.lua)
+-- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]  job id
 --
 -- Returns {} for an unknown job, else {payload, info JSON, delayed due ms,
--- lease deadline ms, dead-lettered ms} with false for the times that do
--- not apply.
+-- lease deadline ms, dead-lettered ms, handoff deadline ms} with false for
+-- the times that do not apply.
 
 --@include queue_keys
 
@@ -20,4 +20,5 @@ return {
   redis.call('ZSCORE', K.delayed, id),
   redis.call('ZSCORE', K.leased, id),
   redis.call('ZSCORE', K.dead, id),
+  redis.call('ZSCORE', K.handoff, id),
 }

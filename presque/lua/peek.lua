@@ -1,7 +1,7 @@
 -- Reads the payloads of a queue's ready jobs, in the order they will be
 -- handed out (priorities first) (GET /status/Q?with_desc=1). Changes nothing.
 --
--- KEYS: the queue's keys (includes/queue_keys.lua)
+-- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]  the index of the last job to read (-1 for all)
 --
 -- Returns the list of payloads.

@@ -1,8 +1,8 @@
 -- Removes every job of a queue, in every state, its uniq index and its
--- counters (DELETE /q). The queue's status, settings and place in the set
--- of queues stay.
+-- counters (DELETE /q). The queue's status, settings, workers and place in
+-- the set of queues stay.
 --
--- KEYS: the queue's keys (includes/queue_keys.lua)
+-- KEYS: the queue's keys (queue_keys)
 -- ARGV: none
 --
 -- Returns the number of keys removed. UNLINK frees the memory in the
@@ -10,5 +10,13 @@
 
 --@include queue_keys
 
-return redis.call('UNLINK', K.ready, K.delayed, K.jobs, K.info, K.uniq, K.stats,
-  K.leased, K.dead, K.acked, K.urgent)
+local kept = {[K.meta] = true, [K.workers] = true, [K.seen] = true}
+local removed = {}
+for _, key in ipairs(KEYS) do
+  if not kept[key] then
+    removed[#removed + 1] = key
+  end
+end
+-- Nothing is due any more: the next due job is noted afresh.
+redis.call('HDEL', K.meta, 'indexed')
+return redis.call('UNLINK', unpack(removed))

@@ -1,7 +1,7 @@
 -- Sets fields of a queue's meta hash: its status (POST /control/Q) or its
 -- settings (PATCH /queues/Q). Validation is the caller's.
 --
--- KEYS: the queue's keys (includes/queue_keys.lua)
+-- KEYS: the queue's keys (queue_keys)
 -- ARGV  field, value, field, value, ...
 --
 -- Returns the number of fields that were new.

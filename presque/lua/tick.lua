@@ -1,25 +1,33 @@
--- The scheduler's periodic work on one queue: due delayed jobs to the head
--- of the queue, expired leases back to it (or to the dead letters).
+-- The scheduler's work on one queue whose due time came (broker/schedule.py):
+-- due delayed jobs to the head of the queue, expired leases back to it (or
+-- to the dead letters), lost deliveries for good back to it.
 --
--- KEYS: the queue's keys (includes/queue_keys.lua)
+-- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]  the most jobs of each kind to handle in this call
--- ARGV[2]  the server's default maximum number of attempts
+-- then the server's default settings (settings)
 --
--- Returns {promoted, expired}. Atomic, so any number of servers may run it
+-- Returns {promoted, expired, returned, next}: next is the queue's next due
+-- time in ms, or '' when it has no due work left, and becomes the time the
+-- queue asked the schedule for. Atomic, so any number of servers may run it
 -- at once and each job still moves exactly once. Jobs made ready are
 -- announced on the queue's wake channel.
 
 --@include queue_keys
+--@include settings
 --@include now_ms
 --@include jobs
 --@include ready
+--@include schedule
 --@include promote_due
 --@include expire_leases
+--@include handoff
+--@include due_work
 
-local now, limit = now_ms(), tonumber(ARGV[1])
-local promoted = promote_due(now, limit)
-local expired = expire_leases(now, limit, ARGV[2])
-if promoted + expired > 0 then
-  wake_waiters()
+local promoted, expired, returned = handle_due_work(now_ms(), tonumber(ARGV[1]))
+local next = next_due()
+if next then
+  redis.call('HSET', K.meta, 'indexed', next)
+else
+  redis.call('HDEL', K.meta, 'indexed')
 end
-return {promoted, expired}
+return {promoted, expired, returned, next and tostring(next) or ''}

@@ -1,18 +1,45 @@
-"""The HTTP API: routes that turn requests into broker calls."""
+"""
+The HTTP API: the routes, each in the module named after its resource,
+served through one dispatcher (L{presque.web.dispatch}) that answers every
+error the same way (L{presque.web.errors}).
+"""
 
 from __future__ import annotations
 
 from presque.broker import Broker
 from presque.config import ServerSettings
-from presque.web.inputs import Limits
-from presque.web.longpoll import LongPoll
-from presque.web.root import build_root
+from presque.longpoll import LongPoll
+from presque.web.batches import Batches
+from presque.web.context import Context
+from presque.web.control import Control
+from presque.web.dashboard import Dashboard
+from presque.web.dead import DeadLetters
+from presque.web.dispatch import Api
+from presque.web.jobs import Jobs
+from presque.web.queues import Queues
+from presque.web.routing import Route, Router
 from presque.web.sightings import Sightings
 from presque.web.site import PresqueSite
+from presque.web.status import Status
+from presque.web.stream import Streams
+from presque.web.workers import Workers
+
+_RESOURCES = (Jobs, Batches, Streams, Status, Control, Workers, DeadLetters, Queues, Dashboard)
+
+
+def all_routes(context: Context) -> list[Route]:
+    """Every route of the API."""
+    return [route for resource in _RESOURCES for route in resource(context).routes()]
 
 
 def build_site(broker: Broker, settings: ServerSettings, longpoll: LongPoll) -> PresqueSite:
     """The site serving the API over C{broker} with C{settings}' limits."""
-    limits = Limits(settings.max_batch_size, settings.max_queue_name_length, settings.max_wait)
-    root = build_root(broker, limits, longpoll)
-    return PresqueSite(root, settings.max_body_size, settings.access_log, Sightings(broker))
+    router = Router(all_routes(Context(broker, settings, longpoll)), settings.max_queue_name_length)
+    return PresqueSite(
+        Api(router, broker, Sightings(broker)),
+        settings.max_body_size,
+        settings.access_log,
+        idle_timeout=settings.idle_timeout,
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+    )

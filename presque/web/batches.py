@@ -1,73 +1,111 @@
 """
 C{/qb/Q}: jobs in batches. GET takes up to C{batch_size} jobs, POST adds
-C{{"jobs": [...]}}; PUT and DELETE are refused, as in presque 1.
+C{{"jobs": [...]}}, each element stored as its own text, byte for byte as
+posted; PUT and DELETE are refused, as in presque 1.
 
 The job ids of a batch come in C{X-Presque-Job-Ids} only when the client
-asks with C{ids=1}: for a large batch that header outgrows the 8 KiB header
-lines that presque 1's Perl client (Net::HTTP) accepts.
+asks with C{ids=1} (or leases the jobs): for a large batch that header
+outgrows the 8 KiB header lines that presque 1's Perl client accepts.
 """
 
 from __future__ import annotations
 
-from twisted.web.iweb import IRequest
-
+from presque import headers
+from presque.web.answers import Answer, empty_answer
+from presque.web.context import Context
+from presque.web.errors import ApiError
+from presque.web.fetching import fetch_jobs
 from presque.web.inputs import (
-    delayed_until,
-    flag,
-    parse_json,
-    priority,
-    read_body,
+    BATCH_SIZE,
+    DELAYED,
+    IDEMPOTENCY_KEY,
+    IDS,
+    LEASE,
+    PRIORITY,
+    WAIT,
+    WORKER,
+    body,
     require_json_content_type,
 )
-from presque.web.resource import Handler, Path, QueueResource
-from presque.web.responses import ApiError, empty_response, encode_json, json_body
+from presque.web.jobs import replayed
+from presque.web.jsontext import batch_jobs, body_text, encode_json
+from presque.web.routing import Call, Route
 
-JOB_IDS_HEADER = b"X-Presque-Job-Ids"
 
-
-class BatchesResource(QueueResource):
+class Batches:
     """The C{/qb/} routes."""
 
-    def handlers(self) -> dict[tuple[bytes, Path], Handler]:
-        return {
-            (b"GET", ()): self.take,
-            (b"POST", ()): self.add,
-            (b"PUT", ()): self.refuse,
-            (b"DELETE", ()): self.refuse,
-        }
+    def __init__(self, context: Context) -> None:
+        self.broker = context.broker
+        self.context = context
 
-    async def take(self, request: IRequest, queue: str) -> bytes:
-        count = self.limits.batch_size(request)
-        delivery = await self.deliver(request, queue, count)
+    def routes(self) -> list[Route]:
+        refused = {400: ("Not supported in batch mode.", "Error")}
+        return [
+            Route(
+                "GET",
+                "/qb/{queue}",
+                self.take,
+                "Take up to batch_size jobs: an array of the jobs' JSON texts.",
+                args=(BATCH_SIZE, LEASE, WAIT, IDS),
+                headers=(WORKER,),
+                answers={
+                    200: ("The jobs' texts, in order.", "JobTexts"),
+                    404: ("No job is ready, or the queue is closed.", "Error"),
+                },
+                sighting="queue",
+            ),
+            Route(
+                "POST",
+                "/qb/{queue}",
+                self.add,
+                'Add the jobs of {"jobs": [...]}, in order.',
+                args=(DELAYED, PRIORITY, IDS),
+                headers=(WORKER, IDEMPOTENCY_KEY),
+                body="Batch",
+                answers={201: ("Stored.", None)},
+                sighting="queue",
+            ),
+            Route("PUT", "/qb/{queue}", self.refuse, "Refused.", answers=refused),
+            Route("DELETE", "/qb/{queue}", self.refuse, "Refused.", answers=refused),
+        ]
+
+    async def take(self, call: Call) -> Answer:
+        count = min(BATCH_SIZE.read(call.request), self.context.settings.max_batch_size)
+        delivery = await fetch_jobs(self.context, call, count)
         jobs = delivery.jobs
+        answer_headers = {}
         leased = delivery.lease_expires is not None
-        if leased or flag(request, b"ids"):
-            request.setHeader(JOB_IDS_HEADER, ",".join(job.id for job in jobs))
+        if leased or IDS.read(call.request):
+            answer_headers[headers.JOB_IDS] = ",".join(job.id for job in jobs)
         if leased:
-            request.setHeader(b"X-Presque-Receipts", ",".join(str(job.receipt) for job in jobs))
-            request.setHeader(b"X-Presque-Attempts", ",".join(str(job.attempt) for job in jobs))
+            answer_headers[headers.RECEIPTS] = ",".join(str(job.receipt) for job in jobs)
+            answer_headers[headers.ATTEMPTS] = ",".join(str(job.attempt) for job in jobs)
+            answer_headers[headers.LEASE_EXPIRES] = f"{delivery.lease_expires:.3f}"
         # Each element is the job's JSON text, which clients decode again.
-        return json_body(request, encode_json([job.payload.decode("utf-8") for job in jobs]))
+        texts = encode_json([body_text(job.payload) for job in jobs])
+        return Answer(200, texts, answer_headers, delivery=delivery)
 
-    async def add(self, request: IRequest, queue: str) -> bytes:
+    async def add(self, call: Call) -> Answer:
+        request = call.request
         require_json_content_type(request)
-        document = parse_json(read_body(request), "batch")
-        jobs = document.get("jobs") if isinstance(document, dict) else None
-        if not isinstance(jobs, list):
+        run_at, priority = DELAYED.read(request), PRIORITY.read(request)
+        idempotency, with_ids = IDEMPOTENCY_KEY.read(request), IDS.read(request)
+        jobs = batch_jobs(body(request))
+        if jobs is None:
             raise ApiError(400, "jobs should be an array of job")
-        if len(jobs) > self.limits.max_batch_size:
-            raise ApiError(400, f"a batch holds at most {self.limits.max_batch_size} jobs")
-        if jobs:
-            ids = await self.broker.enqueue(
-                queue,
-                [encode_json(job) for job in jobs],
-                run_at=delayed_until(request),
-                priority=priority(request),
-            )
-            if flag(request, b"ids"):
-                request.setHeader(JOB_IDS_HEADER, ",".join(ids))
-        return empty_response(request, 201)
+        most = self.context.settings.max_batch_size
+        if len(jobs) > most:
+            raise ApiError(400, f"a batch holds at most {most} jobs")
+        if not jobs:
+            return empty_answer(201)
+        enqueued = await self.broker.enqueue(
+            call.queue, jobs, run_at=run_at, priority=priority, idempotency=idempotency
+        )
+        answer_headers = replayed(enqueued)
+        if with_ids:
+            answer_headers[headers.JOB_IDS] = ",".join(enqueued.ids)
+        return empty_answer(201, answer_headers)
 
-    async def refuse(self, request: IRequest, queue: str) -> bytes:
-        method = request.method.decode("ascii")
-        raise ApiError(400, f"{method} is not supported in batch mode")
+    async def refuse(self, call: Call) -> Answer:
+        raise ApiError(400, f"{call.request.method.decode('ascii')} is not supported in batch mode")

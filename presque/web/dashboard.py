@@ -1,15 +1,17 @@
 """
-C{GET /}: a page for people, listing the queues and their counts.
+C{GET /}: a page for people, listing the first queues and their counts.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from klein import Klein
-from twisted.web.iweb import IRequest
+from presque.web.answers import Answer
+from presque.web.context import Context
+from presque.web.routing import Call, Route
 
-from presque.broker import Broker
+#: The most queues the page lists.
+MAX_LISTED = 100
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -39,21 +41,40 @@ th:first-child, td:first-child {{ text-align: left; }}
 _ROW = "<tr><td>{name}</td><td>{ready}</td><td>{processed}</td><td>{failed}</td></tr>"
 
 
-def add_routes(app: Klein, broker: Broker) -> None:
-    """Register C{GET /} on C{app}."""
+class Dashboard:
+    """The C{GET /} route."""
 
-    @app.route("/", methods=["GET"])
-    async def dashboard(request: IRequest) -> bytes:
-        overview = await broker.overview()
+    def __init__(self, context: Context) -> None:
+        self.broker = context.broker
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(
+                "GET",
+                "/",
+                self.page,
+                "A page for people about the queues.",
+                answers={200: ("An HTML page.", None)},
+                safe=True,
+                html=True,
+            )
+        ]
+
+    async def page(self, call: Call) -> Answer:
+        names = await self.broker.queue_names(0, MAX_LISTED)
+        summaries = await self.broker.summaries(names.items)
         rows = "\n".join(
             _ROW.format(
-                name=escape(queue),
-                ready=count.ready,
-                processed=count.processed,
-                failed=count.failed,
+                name=escape(summary.name),
+                ready=summary.ready,
+                processed=summary.totals["processed"],
+                failed=summary.totals["failed"],
             )
-            for queue, count in overview
+            for summary in summaries
         )
-        summary = f"{len(overview)} queue{'s' if len(overview) != 1 else ''}"
-        request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
-        return _PAGE.format(summary=summary, rows=rows).encode("utf-8")
+        total = names.total
+        summary = f"{total} queue{'s' if total != 1 else ''}"
+        if total > len(summaries):
+            summary += f", the first {len(summaries)} listed"
+        page = _PAGE.format(summary=summary, rows=rows).encode("utf-8")
+        return Answer(200, page, content_type="text/html; charset=utf-8")

@@ -5,72 +5,108 @@ them a page at a time, put them back in the queue, or drop them.
 
 from __future__ import annotations
 
-from klein import Klein
-from twisted.web.iweb import IRequest
+from presque.broker import DeadLetter
+from presque.web.answers import Answer, empty_answer
+from presque.web.context import Context
+from presque.web.errors import ApiError
+from presque.web.inputs import LIMIT, OFFSET, body
+from presque.web.jsontext import as_utf8, encode_json, read_json, spliced
+from presque.web.routing import Call, Route
 
-from presque.broker import Broker, DeadLetter
-from presque.web.inputs import Limits, count_arg, json_object, parse_json
-from presque.web.responses import ApiError, empty_response, json_response
 
-MAX_PAGE = 1000
+class DeadLetters:
+    """The C{/dead/} routes."""
+
+    def __init__(self, context: Context) -> None:
+        self.broker = context.broker
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(
+                "GET",
+                "/dead/{queue}",
+                self.page,
+                "A page of dead letters, oldest first.",
+                args=(OFFSET, LIMIT),
+                answers={200: ("A page of dead letters.", "DeadPage")},
+                safe=True,
+            ),
+            Route(
+                "POST",
+                "/dead/{queue}/retry",
+                self.retry,
+                'Put dead letters back in the queue: all of them, or those of {"ids": [...]}.',
+                body="DeadIds",
+                answers={
+                    200: ("How many went back, and the ids that were no dead letters.", "Retried"),
+                    404: ("None of the ids named is a dead letter.", "Error"),
+                },
+            ),
+            Route(
+                "DELETE",
+                "/dead/{queue}",
+                self.drop_all,
+                "Drop every dead letter.",
+                answers={200: ("How many were dropped.", "Dropped")},
+            ),
+            Route(
+                "DELETE",
+                "/dead/{queue}/{job}",
+                self.drop_one,
+                "Drop one dead letter.",
+                answers={204: ("Dropped.", None), 404: ("No such dead letter.", "Error")},
+            ),
+        ]
+
+    async def page(self, call: Call) -> Answer:
+        offset, limit = OFFSET.read(call.request), LIMIT.read(call.request)
+        page = await self.broker.dead_letters(call.queue, offset, limit)
+        head = encode_json(
+            {"queue": call.queue, "total": page.total, "offset": offset, "limit": limit}
+        )
+        letters = b",".join(_letter(letter) for letter in page.items)
+        return Answer(200, b'%s,"jobs":[%s]}' % (head[:-1], letters))
+
+    async def retry(self, call: Call) -> Answer:
+        ids = _ids(body(call.request))
+        outcome = await self.broker.retry_dead(call.queue, ids)
+        if ids and not outcome.retried:
+            raise ApiError(404, "no such dead letter", refusal=False)
+        answer = {"queue": call.queue, "retried": outcome.retried}
+        if ids is not None:
+            answer["missing"] = outcome.missing
+        return Answer(200, encode_json(answer))
+
+    async def drop_all(self, call: Call) -> Answer:
+        removed = await self.broker.drop_dead(call.queue)
+        return Answer(200, encode_json({"queue": call.queue, "removed": removed}))
+
+    async def drop_one(self, call: Call) -> Answer:
+        if not await self.broker.drop_dead(call.queue, [call.job]):
+            raise ApiError(404, "no such dead letter", refusal=False)
+        return empty_answer(204)
 
 
-def _letter(letter: DeadLetter) -> dict[str, object]:
-    return {
+def _letter(letter: DeadLetter) -> bytes:
+    summary = {
         "id": letter.id,
         "dead_since": letter.dead_since,
         "attempts": letter.attempts,
         "errors": letter.errors,
-        "job": parse_json(letter.payload, "job"),
     }
+    return spliced(summary, "job", as_utf8(letter.payload))
 
 
-def _ids(request: IRequest) -> list[str] | None:
+def _ids(content: bytes) -> list[str] | None:
     """The ids of an optional C{{"ids": [...]}} body; None means all."""
-    document = json_object(request, "body", required=False)
+    if not content.strip():
+        return None
+    document = read_json(content, "body")
+    if not isinstance(document, dict):
+        raise ApiError(400, "body must be a JSON object")
     if "ids" not in document:
         return None
     ids = document["ids"]
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ApiError(400, "ids must be an array of job ids")
     return ids
-
-
-def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
-    """Register the C{/dead/} routes on C{app}."""
-
-    @app.route("/dead/<queue>", methods=["GET"])
-    async def list_dead_letters(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        offset = count_arg(request, b"offset", 0, 10**9)
-        limit = count_arg(request, b"limit", 100, MAX_PAGE)
-        page = await broker.dead_letters(queue, offset, limit)
-        return json_response(
-            request,
-            {
-                "queue": queue,
-                "total": page.total,
-                "offset": offset,
-                "limit": limit,
-                "jobs": [_letter(letter) for letter in page.letters],
-            },
-        )
-
-    @app.route("/dead/<queue>/retry", methods=["POST"])
-    async def retry_dead_letters(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        retried = await broker.retry_dead(queue, _ids(request))
-        return json_response(request, {"queue": queue, "retried": retried})
-
-    @app.route("/dead/<queue>", methods=["DELETE"])
-    async def purge_dead_letters(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        removed = await broker.drop_dead(queue)
-        return json_response(request, {"queue": queue, "removed": removed})
-
-    @app.route("/dead/<queue>/<job_id>", methods=["DELETE"])
-    async def drop_dead_letter(request: IRequest, queue: str, job_id: str) -> bytes:
-        queue = limits.queue_name(queue)
-        if not await broker.drop_dead(queue, [job_id]):
-            raise ApiError(404, "no such dead letter")
-        return empty_response(request, 204)

@@ -1,179 +1,241 @@
 """
-Reading what a request carries: queue names, headers, query arguments and
-bodies, each checked, each refusal an L{ApiError} with a clear message.
+What a request may carry, declared once: every query argument and header
+with its range, read by the routes through L{Arg.read} and described by the
+same declarations in C{/openapi.json}. Every refusal is an L{ApiError} 400
+whose message names the argument and what it must be.
+
+Numbers are plain decimals (C{30}, C{1.5}; no sign, no exponent, ASCII
+digits only, at most 20 characters). Durations are in seconds to the
+millisecond: a duration that is not 0 but rounds to 0 ms is refused, since
+presque would otherwise read it as 0 (e.g. a lease of 0 takes jobs for good).
 """
 
 from __future__ import annotations
 
-import json
-import math
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from twisted.web.iweb import IRequest
 
-from presque.web.responses import ApiError
+from presque import headers
+from presque.broker.settings import MAX_SECONDS, plain_number
+from presque.web.errors import ApiError
 
-WORKER_HEADER = b"X-presque-workerid"
+_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?", re.ASCII)
+#: The latest unix time C{delayed} may name: the end of year 9999.
+LATEST_TIME = 253402300799
 
 
-class Limits:
-    """What a request may carry, from the [server] settings."""
+@dataclass(frozen=True)
+class Arg:
+    """A query argument: its name, what it means, and its default."""
 
-    def __init__(
-        self, max_batch_size: int, max_queue_name_length: int, max_wait: float = 60.0
-    ) -> None:
-        self.max_batch_size = max_batch_size
-        self.max_queue_name_length = max_queue_name_length
-        #: Longer C{wait=S} are cut down to this many seconds.
-        self.max_wait = max_wait
+    name: str
+    doc: str
+    default: Any = None
 
-    def queue_name(self, name: str) -> str:
-        """C{name} if it is a usable queue name."""
-        if not name:
-            raise ApiError(404, "queue name is missing")
-        if len(name) > self.max_queue_name_length:
-            raise ApiError(
-                400, f"queue name is longer than {self.max_queue_name_length} characters"
-            )
-        if any(ord(char) < 32 or ord(char) == 127 for char in name) or "\ufffd" in name:
-            raise ApiError(400, "queue name has control characters or invalid UTF-8")
-        return name
-
-    def batch_size(self, request: IRequest, default: int = 10) -> int:
-        """
-        The C{batch_size} query argument, a positive integer. Sizes above the
-        configured maximum are cut down to it: presque 1 had no maximum, and
-        "up to N jobs" still holds.
-        """
-        raw = query_arg(request, b"batch_size")
+    def read(self, request: IRequest) -> Any:
+        """The argument's value in C{request}, or its default when it is absent or empty."""
+        values = request.args.get(self.name.encode("ascii"))
+        raw = values[0] if values else b""
         if not raw:
-            return min(default, self.max_batch_size)
-        if not raw.isdigit() or int(raw) < 1:
-            raise ApiError(400, "batch_size must be a positive integer")
-        return min(int(raw), self.max_batch_size)
+            return self.default
+        return self.parse(raw.decode("utf-8", "replace"))
+
+    def parse(self, raw: str) -> Any:
+        """C{raw} as this argument holds it; L{ApiError} when it cannot."""
+        return raw
+
+    def schema(self) -> dict[str, Any]:
+        """The argument in JSON Schema, for the API description."""
+        return {"type": "string"}
+
+    def refuse(self, expected: str) -> ApiError:
+        """The refusal of a value that is not C{expected}."""
+        return ApiError(400, f"{self.name} must be {expected}")
 
 
-def query_arg(request: IRequest, name: bytes) -> str | None:
-    """The first value of query argument C{name}, decoded, or None."""
-    values = request.args.get(name)
-    if not values:
-        return None
-    return values[0].decode("utf-8", errors="replace")
+@dataclass(frozen=True)
+class Seconds(Arg):
+    """A duration in seconds, from C{low} to C{high}, to the millisecond."""
+
+    low: float = 0.0
+    high: float = MAX_SECONDS
+
+    def parse(self, raw: str) -> float:
+        expected = f"a number of seconds from {plain_number(self.low)} to {plain_number(self.high)}"
+        if not _DECIMAL.fullmatch(raw):
+            raise self.refuse(expected)
+        value = float(raw)
+        if not self.low <= value <= self.high:
+            raise self.refuse(expected)
+        if value and not round(value * 1000):
+            raise self.refuse(f"0 or at least 0.001 ({expected})")
+        return round(value * 1000) / 1000
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "number", "minimum": self.low, "maximum": self.high}
 
 
-def count_arg(request: IRequest, name: bytes, default: int, highest: int) -> int:
-    """A non-negative integer from the query, at most C{highest}."""
-    raw = query_arg(request, name)
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) > highest:
-        raise ApiError(400, f"{name.decode()} must be an integer from 0 to {highest}")
-    return int(raw)
+@dataclass(frozen=True)
+class UnixTime(Seconds):
+    """A moment, in unix seconds."""
+
+    high: float = LATEST_TIME
+
+    def parse(self, raw: str) -> float:
+        if not _DECIMAL.fullmatch(raw) or float(raw) > self.high:
+            raise self.refuse(f"a unix time in seconds, at most {self.high}")
+        return float(raw)
 
 
-def json_object(request: IRequest, what: str, required: bool = True) -> dict[str, Any]:
-    """The body as a JSON object; C{{}} for an empty optional body."""
-    body = read_body(request)
-    if not body.strip():
-        if required:
-            raise ApiError(400, f"{what} is missing")
-        return {}
-    document = parse_json(body, what)
-    if not isinstance(document, dict):
-        raise ApiError(400, f"{what} must be a JSON object")
-    return document
+@dataclass(frozen=True)
+class Count(Arg):
+    """A whole number from C{low} to C{high}."""
+
+    low: int = 0
+    high: int = 10**9
+
+    def parse(self, raw: str) -> int:
+        if (
+            not raw.isascii()
+            or not raw.isdigit()
+            or len(raw) > 10
+            or not (self.low <= int(raw) <= self.high)
+        ):
+            raise self.refuse(f"an integer from {self.low} to {self.high}")
+        return int(raw)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.low, "maximum": self.high}
 
 
-def priority(request: IRequest) -> int:
-    """The C{priority} query argument: 0 (the default) to 9, higher first."""
-    raw = query_arg(request, b"priority")
-    if not raw:
-        return 0
-    if len(raw) != 1 or not raw.isdigit():
-        raise ApiError(400, "priority must be an integer from 0 to 9")
-    return int(raw)
+@dataclass(frozen=True)
+class Flag(Arg):
+    """A yes-or-no argument: anything but C{0} (or nothing) is yes."""
+
+    default: bool = False
+
+    def parse(self, raw: str) -> bool:
+        return raw != "0"
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": ["0", "1"]}
 
 
-def flag(request: IRequest, name: bytes) -> bool:
-    """Whether query argument C{name} is set to something other than 0."""
-    return query_arg(request, name) not in (None, "", "0")
+@dataclass(frozen=True)
+class Text(Arg):
+    """A string of at most C{longest} characters, without control characters."""
+
+    longest: int = 256
+
+    def parse(self, raw: str) -> str:
+        check_text(raw, self.name, self.longest)
+        return raw
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "maxLength": self.longest}
+
+
+def check_text(value: str, what: str, longest: int) -> None:
+    """Refuse C{value} if it is longer than C{longest}, or not clean text."""
+    if len(value) > longest:
+        raise ApiError(400, f"{what} is longer than {longest} characters")
+    if _CONTROL.search(value) or "\ufffd" in value:
+        raise ApiError(400, f"{what} has control characters or is not valid UTF-8")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+# The arguments of the routes, each declared once.
+LEASE = Seconds(
+    "lease",
+    "Lease the jobs for this many seconds (at-least-once); 0 takes them for good."
+    " Without it, the queue's lease setting applies.",
+)
+WAIT = Seconds(
+    "wait", "Wait up to this many seconds for a job (cut down to the server's max_wait)."
+)
+DELAYED = UnixTime("delayed", "Hand the jobs out no sooner than this unix time, in seconds.")
+UNIQ = Text("uniq", "Refuse the job while another job with this key is in the queue.")
+PRIORITY = Count(
+    "priority", "0 (the default) to 9: higher priorities are handed out first.", 0, high=9
+)
+BATCH_SIZE = Count(
+    "batch_size", "Take up to this many jobs (cut down to the server's max_batch_size).", 10, 1
+)
+IDS = Flag("ids", "Answer the ids of the jobs in X-Presque-Job-Ids.")
+DELAY = Seconds("delay", "Retry the failed job after exactly this many seconds.")
+DEAD = Flag("dead", "Send the failed job to the dead letters at once.")
+EXTENSION = Seconds("seconds", "The new lease, in seconds from now.", None, 0.001)
+PREFETCH = Count("prefetch", "Jobs a stream may hold unsettled at a time.", 1, 1, 100)
+STREAM_LEASE = Seconds("lease", "Lease each streamed job for this many seconds.", 30.0, 0.001)
+WITH_DESC = Flag("with_desc", "Also list the ready jobs (the first 1,000).")
+OFFSET = Count("offset", "Skip this many items.", 0)
+LIMIT = Count("limit", "Answer at most this many items.", 100, 0, 1000)
+QUEUE_NAME = Text("queue_name", "The queue whose workers and counters to show.")
+WORKER_ID = Text("worker_id", "The worker whose counters to show.")
+
+
+@dataclass(frozen=True)
+class Header:
+    """A request header presque reads: at most C{longest} characters of clean text."""
+
+    name: str
+    doc: str
+    longest: int
+
+    def read(self, request: IRequest) -> str | None:
+        """The header's value, or None when it is absent or empty."""
+        raw = request.getHeader(self.name.encode("ascii"))
+        if not raw:
+            return None
+        value = raw.decode("utf-8", "replace")
+        check_text(value, self.name, self.longest)
+        return value
+
+    def require(self, request: IRequest, why: str) -> str:
+        """The header's value; a 400 saying C{why} it is needed when it is absent."""
+        value = self.read(request)
+        if value is None:
+            raise ApiError(400, why)
+        return value
+
+
+WORKER = Header(headers.WORKER, "The worker making the request (its counters follow).", 128)
+RECEIPT = Header(headers.RECEIPT, "The receipt of the delivery being settled.", 64)
+IDEMPOTENCY_KEY = Header(
+    headers.IDEMPOTENCY_KEY,
+    "A key the producer chose for this request: repeating the request with it stores"
+    " nothing more and answers the same ids.",
+    255,
+)
 
 
 def worker_id(request: IRequest) -> str | None:
-    """The worker named by the C{X-presque-workerid} header, if any."""
-    value = request.getHeader(WORKER_HEADER)
-    return value.decode("utf-8", errors="replace") if value else None
+    """The worker named by the request, if any."""
+    return WORKER.read(request)
 
 
-def required_worker_id(request: IRequest) -> str:
-    """The worker id header, which this route cannot do without."""
-    worker = worker_id(request)
-    if not worker:
-        raise ApiError(400, "worker_id is missing")
-    return worker
+def queue_name(name: str, longest: int) -> str:
+    """C{name}, from a URL path, if it is a usable queue name."""
+    if not name:
+        raise ApiError(404, "queue name is missing")
+    check_text(name, "queue name", longest)
+    if "/" in name or name in (".", ".."):
+        raise ApiError(400, "queue name may not contain / nor be . or ..")
+    return name
 
 
 def require_json_content_type(request: IRequest) -> None:
-    """Refuse a body that is not declared as JSON (as presque 1 did)."""
-    content_type = request.getHeader(b"Content-Type") or b""
-    if b"application/json" not in content_type.lower():
+    """Refuse a body that is not declared as JSON: its media type must be application/json."""
+    content_type = (request.getHeader(b"Content-Type") or b"").decode("latin-1")
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
         raise ApiError(400, "content-type must be set to application/json")
 
 
-def read_body(request: IRequest) -> bytes:
+def body(request: IRequest) -> bytes:
     """The whole request body."""
     request.content.seek(0)
     return request.content.read()
-
-
-def parse_json(body: bytes, what: str) -> Any:
-    """Decode C{body}, which must be UTF-8; C{what} names it in the error message."""
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, f"{what} is not valid JSON") from None
-
-
-def _number_arg(request: IRequest, name: bytes) -> float | None:
-    """A number from the query (NaN when it is not one), or None when absent."""
-    raw = query_arg(request, name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        return math.nan
-
-
-RECEIPT_HEADER = b"X-Presque-Receipt"
-MAX_LEASE = 7 * 24 * 3600
-
-
-def seconds_arg(request: IRequest, name: bytes, lowest: float = 0.0) -> float | None:
-    """A duration in seconds from the query, C{lowest} to 7 days, or None."""
-    value = _number_arg(request, name)
-    if value is None:
-        return None
-    if not (math.isfinite(value) and lowest <= value <= MAX_LEASE):
-        raise ApiError(
-            400, f"{name.decode()} must be a number of seconds from {lowest:g} to {MAX_LEASE}"
-        )
-    return value
-
-
-def receipt(request: IRequest) -> str:
-    """The receipt of the delivery a worker settles."""
-    value = request.getHeader(RECEIPT_HEADER)
-    if not value:
-        raise ApiError(400, "receipt is missing: send the X-Presque-Receipt of the delivery")
-    return value.decode("ascii", errors="replace")
-
-
-def delayed_until(request: IRequest) -> float | None:
-    """The C{delayed} query argument: a unix time in seconds, or None."""
-    value = _number_arg(request, b"delayed")
-    if value is None:
-        return None
-    if not math.isfinite(value) or value < 0:
-        raise ApiError(400, "delayed must be a unix time in seconds")
-    return value

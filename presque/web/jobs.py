@@ -9,138 +9,237 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from twisted.web.iweb import IRequest
-
-from presque.broker import DuplicateJob
+from presque import headers
+from presque.broker import Enqueued
+from presque.web.answers import Answer, empty_answer, json_answer
+from presque.web.context import Context
+from presque.web.errors import ApiError
+from presque.web.fetching import fetch_jobs
 from presque.web.inputs import (
-    delayed_until,
-    flag,
-    parse_json,
-    priority,
-    query_arg,
-    read_body,
-    receipt,
+    DEAD,
+    DELAY,
+    DELAYED,
+    EXTENSION,
+    IDEMPOTENCY_KEY,
+    LEASE,
+    PRIORITY,
+    RECEIPT,
+    UNIQ,
+    WAIT,
+    WORKER,
+    body,
     require_json_content_type,
-    seconds_arg,
-    worker_id,
 )
-from presque.web.resource import JOB, Handler, Path, QueueResource
-from presque.web.responses import ApiError, empty_response, json_body, json_response
+from presque.web.jsontext import check_job, read_json, spliced
+from presque.web.routing import Call, Route
 
-JOB_ID_HEADER = b"X-Presque-Job-Id"
+#: The longest error a worker may tell when it fails a job.
 MAX_ERROR_LENGTH = 2000
 
+_JOB = "/q/{queue}/{job}"
 
-class JobsResource(QueueResource):
+
+class Jobs:
     """The C{/q/} routes."""
 
-    def handlers(self) -> dict[tuple[bytes, Path], Handler]:
-        return {
-            (b"GET", ()): self.take,
-            (b"POST", ()): self.add,
-            (b"PUT", ()): self.give_back,
-            (b"DELETE", ()): self.purge,
-            (b"GET", (JOB,)): self.show,
-            (b"DELETE", (JOB,)): self.ack,
-            (b"PUT", (JOB,)): self.fail,
-            (b"POST", (JOB, "lease")): self.extend,
-        }
+    def __init__(self, context: Context) -> None:
+        self.broker = context.broker
+        self.context = context
 
-    async def take(self, request: IRequest, queue: str) -> bytes:
-        delivery = await self.deliver(request, queue, 1)
+    def routes(self) -> list[Route]:
+        settled = {404: ("No such job.", "Error"), 409: ("The receipt is not current.", "Error")}
+        added = {201: ("Stored; its id is in X-Presque-Job-Id and Location.", None)}
+        return [
+            Route(
+                "GET",
+                "/q/{queue}",
+                self.take,
+                "Take the next job: for good, or leased with lease=S.",
+                args=(LEASE, WAIT),
+                headers=(WORKER,),
+                answers={
+                    200: ("The job, byte for byte as it was posted.", "Job"),
+                    404: ("No job is ready, or the queue is closed.", "Error"),
+                },
+                sighting="queue",
+            ),
+            Route(
+                "POST",
+                "/q/{queue}",
+                self.add,
+                "Add a job.",
+                args=(DELAYED, UNIQ, PRIORITY),
+                headers=(WORKER, IDEMPOTENCY_KEY),
+                body="Job",
+                answers=added,
+                sighting="queue",
+            ),
+            Route(
+                "PUT",
+                "/q/{queue}",
+                self.give_back,
+                "Give a job back after failing it (presque 1): counted as failed, then added.",
+                args=(DELAYED, UNIQ, PRIORITY),
+                headers=(WORKER,),
+                body="Job",
+                answers=added,
+                sighting="queue",
+            ),
+            Route(
+                "DELETE",
+                "/q/{queue}",
+                self.purge,
+                "Purge the queue: every job in every state, its uniq keys and counters.",
+                answers={204: ("Purged.", None)},
+                sighting="queue",
+            ),
+            Route(
+                "GET",
+                _JOB,
+                self.show,
+                "Everything about one job.",
+                answers={200: ("The job.", "JobView"), 404: ("No such job.", "Error")},
+                safe=True,
+            ),
+            Route(
+                "DELETE",
+                _JOB,
+                self.ack,
+                "Ack a leased job: done, gone for good.",
+                headers=(RECEIPT, WORKER),
+                answers={204: ("Acked.", None), **settled},
+                sighting="queue",
+            ),
+            Route(
+                "PUT",
+                _JOB,
+                self.fail,
+                "Fail a leased job: retried after a backoff, or dead.",
+                args=(DELAY, DEAD),
+                headers=(RECEIPT, WORKER),
+                body="Failure",
+                answers={200: ("What became of the job.", "FailOutcome"), **settled},
+                sighting="queue",
+            ),
+            Route(
+                "POST",
+                _JOB + "/lease",
+                self.extend,
+                "Extend the lease of a job.",
+                args=(EXTENSION,),
+                headers=(RECEIPT, WORKER),
+                answers={200: ("The new deadline.", "Extension"), **settled},
+                sighting="queue",
+            ),
+        ]
+
+    async def take(self, call: Call) -> Answer:
+        delivery = await fetch_jobs(self.context, call, 1)
         [job] = delivery.jobs
-        request.setHeader(JOB_ID_HEADER, job.id)
-        if job.receipt is not None:
-            request.setHeader(b"X-Presque-Attempt", str(job.attempt))
-            request.setHeader(b"X-Presque-Receipt", job.receipt)
-        return json_body(request, job.payload)
+        answer_headers = {headers.JOB_ID: job.id}
+        if delivery.lease_expires is not None:
+            answer_headers[headers.ATTEMPT] = str(job.attempt)
+            answer_headers[headers.RECEIPT] = str(job.receipt)
+            answer_headers[headers.LEASE_EXPIRES] = f"{delivery.lease_expires:.3f}"
+        return Answer(200, job.payload, answer_headers, delivery=delivery)
 
-    async def add(self, request: IRequest, queue: str) -> bytes:
-        return await self._insert(request, queue, as_failure=False)
+    async def add(self, call: Call) -> Answer:
+        return await self._insert(call, as_failure=False)
 
-    async def give_back(self, request: IRequest, queue: str) -> bytes:
-        return await self._insert(request, queue, as_failure=True)
+    async def give_back(self, call: Call) -> Answer:
+        return await self._insert(call, as_failure=True)
 
-    async def _insert(self, request: IRequest, queue: str, as_failure: bool) -> bytes:
+    async def _insert(self, call: Call, as_failure: bool) -> Answer:
+        request = call.request
         require_json_content_type(request)
-        payload = read_body(request)
+        payload = body(request)
         if not payload.strip():
             raise ApiError(400, "job is missing")
-        parse_json(payload, "job")
-        try:
-            [job_id] = await self.broker.enqueue(
-                queue,
-                [payload],
-                run_at=delayed_until(request),
-                uniq=query_arg(request, b"uniq") or None,
-                failed_by=worker_id(request),
-                as_failure=as_failure,
-                priority=priority(request),
-            )
-        except DuplicateJob:
-            raise ApiError(400, "job already exists") from None
-        request.setHeader(b"Location", f"/q/{quote(queue, safe='')}/{job_id}")
-        request.setHeader(JOB_ID_HEADER, job_id)
-        return empty_response(request, 201)
-
-    async def purge(self, request: IRequest, queue: str) -> bytes:
-        await self.broker.purge(queue)
-        return empty_response(request, 204)
-
-    async def show(self, request: IRequest, queue: str, job_id: str) -> bytes:
-        view = await self.broker.inspect(queue, job_id)
-        return json_response(
-            request,
-            {
-                "id": view.id,
-                "queue": queue,
-                "state": view.state,
-                "attempts": view.attempts,
-                "errors": view.errors,
-                "created": view.created,
-                "next_run": view.next_run,
-                "lease_expires": view.lease_expires,
-                "dead_since": view.dead_since,
-                "job": parse_json(view.payload, "job"),
-            },
+        check_job(payload)
+        enqueued = await self.broker.enqueue(
+            call.queue,
+            [payload],
+            run_at=DELAYED.read(request),
+            uniq=UNIQ.read(request),
+            failed_by=call.worker,
+            as_failure=as_failure,
+            priority=PRIORITY.read(request),
+            idempotency=None if as_failure else IDEMPOTENCY_KEY.read(request),
         )
+        [job_id] = enqueued.ids
+        answer_headers = {
+            "Location": f"/q/{quote(call.queue, safe='')}/{job_id}",
+            headers.JOB_ID: job_id,
+            **replayed(enqueued),
+        }
+        return empty_answer(201, answer_headers)
 
-    async def ack(self, request: IRequest, queue: str, job_id: str) -> bytes:
-        await self.broker.ack(queue, job_id, receipt(request), worker_id(request))
-        return empty_response(request, 204)
+    async def purge(self, call: Call) -> Answer:
+        await self.broker.purge(call.queue)
+        return empty_answer(204)
 
-    async def fail(self, request: IRequest, queue: str, job_id: str) -> bytes:
+    async def show(self, call: Call) -> Answer:
+        view = await self.broker.inspect(call.queue, call.job)
+        summary = {
+            "id": view.id,
+            "queue": call.queue,
+            "state": view.state,
+            "attempts": view.attempts,
+            "errors": view.errors,
+            "created": view.created,
+            "next_run": view.next_run,
+            "lease_expires": view.lease_expires,
+            "dead_since": view.dead_since,
+        }
+        return Answer(200, spliced(summary, "job", view.payload))
+
+    async def ack(self, call: Call) -> Answer:
+        await self.broker.ack(call.queue, call.job, _receipt(call), call.worker)
+        return empty_answer(204)
+
+    async def fail(self, call: Call) -> Answer:
+        request = call.request
         outcome = await self.broker.fail(
-            queue,
-            job_id,
-            receipt(request),
-            error=_error_message(read_body(request)),
-            delay=seconds_arg(request, b"delay"),
-            dead=flag(request, b"dead"),
-            worker=worker_id(request),
+            call.queue,
+            call.job,
+            _receipt(call),
+            error=_error_message(body(request)),
+            delay=DELAY.read(request),
+            dead=DEAD.read(request),
+            worker=call.worker,
         )
-        return json_response(
-            request,
+        return json_answer(
             {
-                "id": job_id,
+                "id": call.job,
                 "state": "dead" if outcome.dead else "delayed",
                 "next_run": outcome.retry_at,
-            },
+            }
         )
 
-    async def extend(self, request: IRequest, queue: str, job_id: str) -> bytes:
-        lease = seconds_arg(request, b"seconds", lowest=0.001)
+    async def extend(self, call: Call) -> Answer:
+        lease = EXTENSION.read(call.request)
         if lease is None:
             raise ApiError(400, "seconds is missing: how long the new lease lasts")
-        deadline = await self.broker.extend(queue, job_id, receipt(request), lease)
-        return json_response(request, {"id": job_id, "lease_expires": deadline})
+        deadline = await self.broker.extend(call.queue, call.job, _receipt(call), lease)
+        return json_answer({"id": call.job, "lease_expires": deadline})
 
 
-def _error_message(body: bytes) -> str:
+def replayed(enqueued: Enqueued) -> dict[str, str]:
+    """The header that tells a producer its repeated POST stored nothing new."""
+    return {headers.IDEMPOTENT_REPLAYED: "true"} if enqueued.replayed else {}
+
+
+def _receipt(call: Call) -> str:
+    return RECEIPT.require(
+        call.request, "receipt is missing: send the X-Presque-Receipt of the delivery"
+    )
+
+
+def _error_message(text: bytes) -> str:
     """The C{error} of an optional C{{"error": "..."}} body."""
-    if not body.strip():
+    if not text.strip():
         return ""
-    document = parse_json(body, "body")
+    document = read_json(text, "body")
     error = document.get("error") if isinstance(document, dict) else None
     if not isinstance(error, str):
         raise ApiError(400, 'the body must be {"error": "<what went wrong>"}')

@@ -1,66 +1,114 @@
 """
-C{/queues} and C{/queues/Q}: everything about queues, and their settings
-(default lease, maximum attempts, backoff), changed with PATCH.
+C{/queues} and C{/queues/Q}: everything about queues, their settings
+(changed with PATCH), and deleting a queue.
 """
 
 from __future__ import annotations
 
-from klein import Klein
-from twisted.web.iweb import IRequest
-
-from presque.broker import Broker, QueueView
-from presque.web.inputs import Limits, json_object
-from presque.web.responses import ApiError, json_response
+from presque.broker import QueueSummary, QueueView
+from presque.web.answers import Answer, empty_answer, json_answer
+from presque.web.context import Context
+from presque.web.errors import ApiError
+from presque.web.inputs import LIMIT, OFFSET, body
+from presque.web.jsontext import read_json
+from presque.web.routing import Call, Route
 from presque.web.workers import worker_summary
 
 
-async def _queue(broker: Broker, view: QueueView) -> dict[str, object]:
-    workers = await broker.workers_stats(view.workers)
+def queue_summary(summary: QueueSummary) -> dict[str, object]:
+    """A queue as C{/queues} lists it."""
     return {
-        "queue": view.name,
-        "status": "open" if view.open else "closed",
-        "counts": view.counts,
-        "ready_by_priority": view.ready_by_priority,
-        "totals": view.totals,
-        "settings": view.settings.as_dict(),
-        "workers": [
-            worker_summary(name, stats) for name, stats in zip(view.workers, workers, strict=True)
-        ],
+        "queue": summary.name,
+        "status": "open" if summary.open else "closed",
+        "counts": summary.counts,
     }
 
 
-def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
-    """Register the C{/queues} routes on C{app}."""
+class Queues:
+    """The C{/queues} routes."""
 
-    @app.route("/queues", methods=["GET"])
-    async def list_queues_in_full(request: IRequest) -> bytes:
-        views = await broker.queue_views()
-        return json_response(
-            request,
+    def __init__(self, context: Context) -> None:
+        self.broker = context.broker
+
+    def routes(self) -> list[Route]:
+        view = {200: ("Everything about the queue.", "QueueView")}
+        return [
+            Route(
+                "GET",
+                "/queues",
+                self.list_in_full,
+                "Every queue with its status and counts, a page at a time, by name.",
+                args=(OFFSET, LIMIT),
+                answers={200: ("A page of queues.", "QueuePage")},
+                safe=True,
+            ),
+            Route(
+                "GET",
+                "/queues/{queue}",
+                self.show,
+                "Everything about a queue: status, counts, totals, settings, workers.",
+                answers=view,
+                safe=True,
+            ),
+            Route(
+                "PATCH",
+                "/queues/{queue}",
+                self.configure,
+                "Change settings of a queue.",
+                body="Settings",
+                answers=view,
+            ),
+            Route(
+                "DELETE",
+                "/queues/{queue}",
+                self.delete,
+                "Delete a queue: its jobs in every state, counters, settings, workers.",
+                answers={204: ("Deleted.", None)},
+            ),
+        ]
+
+    async def list_in_full(self, call: Call) -> Answer:
+        offset, limit = OFFSET.read(call.request), LIMIT.read(call.request)
+        page = await self.broker.queue_names(offset, limit)
+        summaries = await self.broker.summaries(page.items)
+        return json_answer(
             {
-                "queues": [
-                    {
-                        "queue": view.name,
-                        "status": "open" if view.open else "closed",
-                        "counts": view.counts,
-                    }
-                    for view in views
-                ]
-            },
+                "total": page.total,
+                "offset": offset,
+                "limit": limit,
+                "queues": [queue_summary(summary) for summary in summaries],
+            }
         )
 
-    @app.route("/queues/<queue>", methods=["GET"])
-    async def show_queue(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        view = await broker.queue_view(queue)
-        return json_response(request, await _queue(broker, view))
+    async def show(self, call: Call) -> Answer:
+        return json_answer(await self._view(await self.broker.queue_view(call.queue)))
 
-    @app.route("/queues/<queue>", methods=["PATCH"])
-    async def configure_queue(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
+    async def configure(self, call: Call) -> Answer:
+        content = body(call.request)
+        if not content.strip():
+            raise ApiError(400, "settings is missing")
+        changes = read_json(content, "settings")
+        if not isinstance(changes, dict):
+            raise ApiError(400, "settings must be a JSON object")
         try:
-            await broker.configure(queue, json_object(request, "settings"))
+            await self.broker.configure(call.queue, changes)
         except ValueError as error:
-            raise ApiError(400, str(error)) from None
-        view = await broker.queue_view(queue)
-        return json_response(request, await _queue(broker, view))
+            raise ApiError(400, str(error)[:500]) from None
+        return json_answer(await self._view(await self.broker.queue_view(call.queue)))
+
+    async def delete(self, call: Call) -> Answer:
+        await self.broker.delete_queue(call.queue)
+        return empty_answer(204)
+
+    async def _view(self, view: QueueView) -> dict[str, object]:
+        stats = await self.broker.workers_stats(view.workers)
+        summary = view.summary
+        return {
+            **queue_summary(summary),
+            "ready_by_priority": {str(p): n for p, n in enumerate(summary.ready_by_priority) if n},
+            "totals": summary.totals,
+            "settings": view.settings.as_dict(),
+            "workers": [
+                worker_summary(name, s) for name, s in zip(view.workers, stats, strict=True)
+            ],
+        }

@@ -1,29 +1,50 @@
 """
-The HTTP site: request body limits, an access log through twisted.logger,
-and the count of requests in flight that a graceful stop waits for.
+The HTTP site: limits and deadlines on what a client may send, an access
+log through twisted.logger, and the count of requests in flight that a
+graceful stop waits for.
+
+Twisted answers a request it cannot parse with a bare 400 (or closes the
+connection on a line that is too long) before any resource sees it; the
+channel here answers those in JSON like every other error: 400 for what
+cannot be parsed, 414 for a request line over L{MAX_REQUEST_LINE}, 431 for
+headers over L{MAX_HEADERS_SIZE} or L{MAX_HEADERS}, and 408 when the headers
+or the body do not arrive within their deadlines (a client that trickles a
+byte at a time cannot hold a connection for ever).
 """
 
 from __future__ import annotations
 
+import json
 import time
-from urllib.parse import unquote_to_bytes
+from typing import Any
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.web.http import HTTPChannel
 from twisted.web.resource import IResource
 from twisted.web.server import Request, Site
 
-from presque.web.responses import JSON_TYPE, encode_json
-from presque.web.sightings import Sightings
-
 access_log = Logger(namespace="presque.access")
+log = Logger()
+
+#: The longest request line (method, target and version), in bytes.
+MAX_REQUEST_LINE = 8192
+#: The most bytes of the request line and headers together.
+MAX_HEADERS_SIZE = 16384
+#: The most header lines of a request.
+MAX_HEADERS = 100
+
+_REASONS = {
+    400: b"Bad Request",
+    408: b"Request Timeout",
+    414: b"URI Too Long",
+    431: b"Request Header Fields Too Large",
+    500: b"Internal Server Error",
+}
 
 
 class PresqueRequest(Request):
-    """
-    A request that stops storing its body past the site's limit and is
-    answered 413 without reaching a route.
-    """
+    """A request that stops storing its body past the site's limit (answered 413)."""
 
     too_large = False
     started = 0.0
@@ -45,52 +66,120 @@ class PresqueRequest(Request):
         super().handleContentChunk(data)
 
     def process(self) -> None:
-        site = self.channel.site
-        site.request_started(self)
-        refusal = self._refusal(site.max_body_size)
-        if refusal is None:
-            if site.sightings is not None:
-                site.sightings.saw(self)
-            super().process()
-            return
-        # Answered here because no route should see such a request at all.
-        self.site = site
-        status, message = refusal
-        self.setResponseCode(status)
-        self.setHeader(b"Content-Type", JSON_TYPE)
-        self.write(encode_json({"error": message}))
-        self.finish()
+        self.channel.site.request_started(self)
+        super().process()
 
-    def _refusal(self, max_body_size: int) -> tuple[int, str] | None:
-        if self.too_large:
-            return 413, f"body is larger than {max_body_size} bytes"
-        try:
-            unquote_to_bytes(self.path).decode("utf-8")
-        except UnicodeDecodeError:
-            return 400, "the URL path is not valid UTF-8"
-        return None
+    def processingFailed(self, reason: Any) -> Any:
+        # Never Twisted's HTML page: a JSON 500 (the dispatcher answers every
+        # error itself, so this is a bug, logged).
+        log.failure("processing {uri} failed", reason, uri=self.uri)
+        body = json.dumps({"error": "internal error"}).encode()
+        self.setResponseCode(500)
+        self.setHeader(b"Content-Type", b"application/json")
+        self.setHeader(b"Content-Length", b"%d" % len(body))
+        self.write(body)
+        self.finish()
+        return reason
+
+
+class PresqueChannel(HTTPChannel):
+    """An HTTP/1.1 connection with limits and deadlines, whose refusals are JSON."""
+
+    MAX_LENGTH = MAX_REQUEST_LINE
+    totalHeadersSize = MAX_HEADERS_SIZE
+    maxHeaders = MAX_HEADERS
+
+    _deadline: Any = None
+    _reading = False
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self._reading and not self._handlingRequest:
+            # A new request begins: its headers have their deadline.
+            self._reading = True
+            self._set_deadline(self.site.header_timeout, "the request headers")
+        super().dataReceived(data)
+
+    def lineReceived(self, line: bytes) -> None:
+        if self._receivedHeaderSize + len(line) > self.totalHeadersSize:
+            self._refuse(431, f"request line and headers are over {self.totalHeadersSize} bytes")
+            return
+        super().lineReceived(line)
+
+    def headerReceived(self, line: bytes) -> bool:
+        if self._receivedHeaderCount >= self.maxHeaders:
+            self._refuse(431, f"a request has at most {self.maxHeaders} headers")
+            return False
+        return super().headerReceived(line)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        if hasattr(self, "_command"):
+            self._refuse(431, f"a header line is over {self.MAX_LENGTH} bytes")
+        else:
+            self._refuse(414, f"the request line is over {self.MAX_LENGTH} bytes")
+
+    def allHeadersReceived(self) -> None:
+        super().allHeadersReceived()
+        self._set_deadline(self.site.body_timeout, "the request body")
+
+    def allContentReceived(self) -> None:
+        self._set_deadline(None, "")
+        self._reading = False
+        super().allContentReceived()
+
+    def _respondToBadRequestAndDisconnect(self) -> None:
+        self._refuse(400, "the request is not valid HTTP")
+
+    def connectionLost(self, reason: Any) -> None:
+        self._set_deadline(None, "")
+        super().connectionLost(reason)
+
+    def _set_deadline(self, seconds: float | None, what: str) -> None:
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        self._deadline = None
+        if seconds:
+            self._deadline = self.callLater(
+                seconds, self._refuse, 408, f"{what} did not arrive within {seconds:g} seconds"
+            )
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer C{status} before any request could be made of what came, and hang up."""
+        self._set_deadline(None, "")
+        if self.transport is None or getattr(self, "_refused", False):
+            return
+        self._refused = True
+        body = json.dumps({"error": message}).encode()
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            b"Connection: close\r\n\r\n%s" % (status, _REASONS[status], len(body), body)
+        )
+        self.loseConnection()
 
 
 class PresqueSite(Site):
     """A L{Site} for the presque API."""
 
+    protocol = PresqueChannel
     requestFactory = PresqueRequest
     noisy = False
+    displayTracebacks = False
 
     def __init__(
         self,
         resource: IResource,
         max_body_size: int,
         log_requests: bool = True,
-        sightings: Sightings | None = None,
+        idle_timeout: float = 60.0,
+        header_timeout: float = 10.0,
+        body_timeout: float = 60.0,
     ) -> None:
         # Form parsing would cost every POST with a Content-Type for nothing.
-        super().__init__(resource, parsePOSTFormSubmission=False)
+        super().__init__(resource, parsePOSTFormSubmission=False, timeout=idle_timeout)
         self.max_body_size = max_body_size
         self.log_requests = log_requests
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
         self.in_flight = 0
-        #: Told of every request, for worker liveness.
-        self.sightings = sightings
         self._idle: list[defer.Deferred[None]] = []
 
     def request_started(self, request: PresqueRequest) -> None:
@@ -120,7 +209,8 @@ class PresqueSite(Site):
         method = request.method.decode("ascii", "replace")
         uri = request.uri.decode("utf-8", "replace")
         duration_ms = round((time.monotonic() - request.started) * 1000, 2)
-        client = request.getClientAddress().host
+        client = request.getClientAddress()
+        client = getattr(client, "host", None) or str(client)
         line = f"{method} {uri} {request.code} {request.sentLength} {duration_ms}ms {client}"
         # Formatted here, once: twisted.logger's own formatting of several
         # fields costs more than the request. The fields stay in the event

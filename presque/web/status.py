@@ -4,42 +4,71 @@ Queue information of presque 1: C{/status/}, C{/status/Q} and C{/j/Q}.
 
 from __future__ import annotations
 
-from klein import Klein
-from twisted.web.iweb import IRequest
+from presque.web.answers import Answer, json_answer
+from presque.web.context import Context
+from presque.web.inputs import WITH_DESC
+from presque.web.jsontext import body_text
+from presque.web.routing import Call, Route
 
-from presque.broker import Broker
-from presque.web.inputs import Limits, flag
-from presque.web.responses import json_response
+#: The most ready jobs C{with_desc=1} lists.
+MAX_DESCRIBED = 1000
 
 
-def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
-    """Register the C{/status/} and C{/j/} routes on C{app}."""
+class Status:
+    """The C{/status/} and C{/j/} routes."""
 
-    @app.route("/status/", methods=["GET"])
-    async def list_queues(request: IRequest) -> bytes:
-        queues = await broker.queues()
-        return json_response(request, {"queues": queues, "size": len(queues)})
+    def __init__(self, context: Context) -> None:
+        self.broker = context.broker
 
-    @app.route("/status/<queue>", methods=["GET"])
-    async def queue_status(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        if not flag(request, b"with_desc"):
-            size = await broker.ready_count(queue)
-            return json_response(request, {"queue": queue, "size": size})
-        payloads = await broker.ready_payloads(queue)
-        jobs = [payload.decode("utf-8") for payload in payloads]
-        return json_response(request, {"queue": queue, "size": len(jobs), "jobs": jobs})
+    def routes(self) -> list[Route]:
+        return [
+            Route(
+                "GET",
+                "/status/",
+                self.list_queues,
+                "The names of every queue.",
+                answers={200: ("Every queue, in one list.", "QueueNames")},
+                safe=True,
+            ),
+            Route(
+                "GET",
+                "/status/{queue}",
+                self.queue_status,
+                "How many jobs of a queue are ready; with with_desc=1, the first of them.",
+                args=(WITH_DESC,),
+                answers={200: ("The queue's size.", "QueueSize")},
+                safe=True,
+            ),
+            Route(
+                "GET",
+                "/j/{queue}",
+                self.queue_counts,
+                "The ready jobs and the counters of a queue.",
+                answers={200: ("The counts.", "QueueCounts")},
+                safe=True,
+            ),
+        ]
 
-    @app.route("/j/<queue>", methods=["GET"])
-    async def queue_counts(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        counts = await broker.counts(queue)
-        return json_response(
-            request,
+    async def list_queues(self, call: Call) -> Answer:
+        queues = await self.broker.queues()
+        return json_answer({"queues": queues, "size": len(queues)})
+
+    async def queue_status(self, call: Call) -> Answer:
+        with_desc = WITH_DESC.read(call.request)
+        size = await self.broker.ready_count(call.queue)
+        if not with_desc:
+            return json_answer({"queue": call.queue, "size": size})
+        payloads = await self.broker.ready_payloads(call.queue, MAX_DESCRIBED)
+        jobs = [body_text(payload) for payload in payloads]
+        return json_answer({"queue": call.queue, "size": size, "jobs": jobs})
+
+    async def queue_counts(self, call: Call) -> Answer:
+        summary = await self.broker.summary(call.queue)
+        return json_answer(
             {
-                "queue_name": queue,
-                "job_count": counts.ready,
-                "job_processed": counts.processed,
-                "job_failed": counts.failed,
-            },
+                "queue_name": call.queue,
+                "job_count": summary.ready,
+                "job_processed": summary.totals["processed"],
+                "job_failed": summary.totals["failed"],
+            }
         )

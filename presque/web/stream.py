@@ -4,77 +4,97 @@ C{GET /sse/Q?lease=S&prefetch=N}: jobs streamed as Server-Sent Events.
 Each event is one leased job: C{id:} its id, C{event: job}, and C{data:}
 a JSON object with the job, its receipt, attempt and lease deadline. At most
 N jobs of a stream are unsettled at once; the consumer settles them through
-the REST routes (ack, fail, extend), and a stream that drops simply leaves
-its jobs to expire and be delivered again. Usable with C{curl -N} and a
-browser's EventSource.
+the REST routes (ack, fail, extend). A stream that drops leaves the jobs it
+had sent to their leases, and gives back at once those it could not send.
+A client that does not read pauses its stream: nothing piles up in memory.
+Usable with C{curl -N} and a browser's EventSource.
 """
 
 from __future__ import annotations
 
-import json
-
 from twisted.internet.defer import Deferred
-from twisted.logger import Logger
+from twisted.internet.interfaces import IPushProducer
 from twisted.web.iweb import IRequest
-from twisted.web.server import NOT_DONE_YET
+from zope.interface import implementer
 
-from presque.broker import Job, QueueClosed
+from presque.broker import Broker, Delivery, Job, QueueClosed
+from presque.longpoll import Departure, LongPoll
 from presque.redis import RedisUnavailable
-from presque.web.inputs import count_arg, seconds_arg, worker_id
-from presque.web.resource import ApiResource
-from presque.web.responses import ApiError, error_response
+from presque.web.answers import STREAMED, Answer
+from presque.web.context import Context
+from presque.web.inputs import PREFETCH, STREAM_LEASE, WORKER
+from presque.web.jsontext import spliced
+from presque.web.routing import Call, Route
 
-log = Logger()
-
-DEFAULT_LEASE = 30.0
-MAX_PREFETCH = 100
 # A comment line this often keeps proxies from closing an idle stream.
 KEEPALIVE = 15.0
 
 
-class StreamResource(ApiResource):
+class Streams:
     """The C{/sse/} route."""
 
-    def render_GET(self, request: IRequest) -> bytes | int:
-        try:
-            if len(request.postpath) != 1:
-                raise ApiError(404, "not found")
-            queue = self.limits.queue_name(request.postpath[0].decode("utf-8"))
-            lease = seconds_arg(request, b"lease", lowest=0.001) or DEFAULT_LEASE
-            prefetch = max(1, count_arg(request, b"prefetch", 1, MAX_PREFETCH))
-        except ApiError as error:
-            return error_response(request, error.status, error.message)
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(
+                "GET",
+                "/sse/{queue}",
+                self.stream,
+                "Stream leased jobs as Server-Sent Events.",
+                args=(STREAM_LEASE, PREFETCH),
+                headers=(WORKER,),
+                answers={200: ("A stream of events (text/event-stream).", None)},
+                sighting="queue",
+            )
+        ]
+
+    async def stream(self, call: Call) -> Answer:
+        request = call.request
+        lease, prefetch = STREAM_LEASE.read(request), PREFETCH.read(request)
         request.setHeader(b"Content-Type", b"text/event-stream")
         request.setHeader(b"Cache-Control", b"no-cache")
         request.write(b"retry: 1000\n\n")
-        gone: Deferred[None] = Deferred()
-        request.notifyFinish().addBoth(lambda _: gone.called or gone.callback(None))
-        stream = _Stream(self, request, queue, lease, prefetch, gone)
+        stream = _Stream(self.context, call, lease, prefetch)
+        request.registerProducer(stream, True)
         Deferred.fromCoroutine(stream.run()).addBoth(lambda _: stream.end())
-        return NOT_DONE_YET
+        return STREAMED
 
 
+@implementer(IPushProducer)
 class _Stream:
-    def __init__(
-        self,
-        resource: StreamResource,
-        request: IRequest,
-        queue: str,
-        lease: float,
-        prefetch: int,
-        gone: Deferred[None],
-    ) -> None:
-        self.broker = resource.broker
-        self.longpoll = resource.longpoll
-        self.request = request
-        self.queue = queue
+    def __init__(self, context: Context, call: Call, lease: float, prefetch: int) -> None:
+        self.broker: Broker = context.broker
+        self.longpoll: LongPoll = context.longpoll
+        self.request: IRequest = call.request
+        self.queue = call.queue
+        self.worker = call.worker
         self.lease = lease
         self.prefetch = prefetch
-        self.gone = gone
+        self.departure = Departure.of_request(call.request)
         self.unsettled: list[Job] = []
+        self._resumed: Deferred[None] | None = None
+
+    # The transport pauses the stream while the client does not read.
+    def pauseProducing(self) -> None:
+        if self._resumed is None:
+            self._resumed = Deferred()
+
+    def resumeProducing(self) -> None:
+        resumed, self._resumed = self._resumed, None
+        if resumed is not None:
+            resumed.callback(None)
+
+    def stopProducing(self) -> None:
+        self.departure.happen()
+        self.resumeProducing()
 
     async def run(self) -> None:
-        while not (self.gone.called or self.longpoll.closed):
+        while not (self.departure.happened or self.longpoll.closed):
+            if self._resumed is not None:
+                await self._resumed
+                continue
             try:
                 await self._step()
             except QueueClosed:
@@ -89,41 +109,44 @@ class _Stream:
         self.unsettled = [job for job in self.unsettled if job.id in current]
         free = self.prefetch - len(self.unsettled)
         if free <= 0:
-            await self.longpoll.settled(self.queue, min(self.lease, KEEPALIVE), self.gone)
+            await self.longpoll.settled(self.queue, min(self.lease, KEEPALIVE), self.departure)
             return
-        worker = worker_id(self.request)
 
-        def fetch() -> Deferred:
+        def fetch() -> Deferred[Delivery]:
             return Deferred.fromCoroutine(
-                self.broker.fetch(self.queue, free, worker, lease=self.lease)
+                self.broker.fetch(self.queue, free, self.worker, lease=self.lease)
             )
 
-        delivery = await self.longpoll.take(self.queue, KEEPALIVE, fetch, self.gone)
+        delivery = await self.longpoll.take(self.queue, KEEPALIVE, fetch, self.departure)
         if not delivery.jobs:
             self._send(b": keepalive\n\n")
+            return
+        if self.departure.happened:
+            await self.broker.undelivered(delivery)
             return
         for job in delivery.jobs:
             self.unsettled.append(job)
             self._send(_event(job, delivery.lease_expires))
 
     def _send(self, data: bytes) -> None:
-        if not self.gone.called:
+        if not self.departure.happened:
             self.request.write(data)
 
     def end(self) -> None:
-        if not self.gone.called:
+        if not self.departure.happened:
+            self.request.unregisterProducer()
             self.request.finish()
 
 
 def _event(job: Job, lease_expires: float | None) -> bytes:
-    data = {
-        "id": job.id,
-        "receipt": job.receipt,
-        "attempt": job.attempt,
-        "lease_expires": lease_expires,
-        "job": json.loads(job.payload),
-    }
-    return b"id: %s\nevent: job\ndata: %s\n\n" % (
-        job.id.encode("ascii"),
-        json.dumps(data, separators=(",", ":")).encode("utf-8"),
+    data = spliced(
+        {
+            "id": job.id,
+            "receipt": job.receipt,
+            "attempt": job.attempt,
+            "lease_expires": lease_expires,
+        },
+        "job",
+        job.payload,
     )
+    return b"id: %s\nevent: job\ndata: %s\n\n" % (job.id.encode("ascii"), data)

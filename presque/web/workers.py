@@ -1,17 +1,17 @@
 """
 C{/w/}: optional worker registration, for statistics (presque 1), and
-C{/workers}: every worker registered or seen, with its queues, counters,
-last request and whether it is alive.
+C{/workers}: every worker registered or seen lately, with its queues,
+counters, last request and whether it is alive.
 """
 
 from __future__ import annotations
 
-from klein import Klein
-from twisted.web.iweb import IRequest
-
-from presque.broker import Broker, WorkerStats
-from presque.web.inputs import Limits, query_arg, required_worker_id
-from presque.web.responses import empty_response, json_response
+from presque.broker import WorkerStats
+from presque.web.answers import Answer, empty_answer, json_answer
+from presque.web.context import Context
+from presque.web.errors import ApiError
+from presque.web.inputs import LIMIT, OFFSET, QUEUE_NAME, WORKER, WORKER_ID, queue_name
+from presque.web.routing import Call, Route
 
 
 def worker_summary(worker: str, stats: WorkerStats) -> dict[str, object]:
@@ -27,61 +27,104 @@ def worker_summary(worker: str, stats: WorkerStats) -> dict[str, object]:
     }
 
 
-def add_routes(app: Klein, broker: Broker, limits: Limits) -> None:
-    """Register the C{/w/} and C{/workers} routes on C{app}."""
+class Workers:
+    """The C{/w/} and C{/workers} routes."""
 
-    @app.route("/workers", methods=["GET"])
-    async def list_workers_in_full(request: IRequest) -> bytes:
-        workers = await broker.known_workers()
-        stats = await broker.workers_stats(workers)
-        return json_response(
-            request,
-            {
-                "workers": [
-                    worker_summary(name, worker)
-                    for name, worker in zip(workers, stats, strict=True)
-                ]
-            },
+    def __init__(self, context: Context) -> None:
+        self.broker = context.broker
+        self.context = context
+
+    def routes(self) -> list[Route]:
+        missing = {400: ("No X-presque-workerid header.", "Error")}
+        return [
+            Route(
+                "GET",
+                "/workers",
+                self.list_in_full,
+                "Every worker registered or seen lately, a page at a time.",
+                args=(OFFSET, LIMIT),
+                answers={200: ("A page of workers.", "WorkerPage")},
+                safe=True,
+            ),
+            # Also /w and /w/<anything>: Net::Presque drops the slash, the
+            # Clojure client adds a segment, and presque 1 ignored the path.
+            Route(
+                "GET",
+                "/w/{rest}",
+                self.statistics,
+                "Counters of a queue's workers (queue_name=Q), of a worker (worker_id=W),"
+                " or the list of registered workers.",
+                args=(QUEUE_NAME, WORKER_ID),
+                answers={200: ("The statistics asked for.", "WorkerStatistics")},
+                safe=True,
+            ),
+            Route(
+                "POST",
+                "/w/{queue}",
+                self.register,
+                "Register the worker of X-presque-workerid on a queue.",
+                headers=(WORKER,),
+                answers={201: ("Registered.", None), **missing},
+                sighting="queue",
+            ),
+            Route(
+                "DELETE",
+                "/w/{queue}",
+                self.unregister,
+                "Unregister the worker of X-presque-workerid, and forget its counters.",
+                headers=(WORKER,),
+                answers={204: ("Unregistered.", None), **missing},
+                # Recording it as seen would race with forgetting it.
+                sighting="none",
+            ),
+        ]
+
+    async def list_in_full(self, call: Call) -> Answer:
+        offset, limit = OFFSET.read(call.request), LIMIT.read(call.request)
+        page = await self.broker.known_workers(offset, limit)
+        stats = await self.broker.workers_stats(page.items)
+        workers = [worker_summary(name, s) for name, s in zip(page.items, stats, strict=True)]
+        return json_answer(
+            {"total": page.total, "offset": offset, "limit": limit, "workers": workers}
         )
 
-    @app.route("/w/", methods=["GET"])
-    async def worker_statistics(request: IRequest) -> bytes:
-        queue = query_arg(request, b"queue_name")
+    async def statistics(self, call: Call) -> Answer:
+        request = call.request
+        queue, worker = QUEUE_NAME.read(request), WORKER_ID.read(request)
         if queue:
-            queue = limits.queue_name(queue)
-            workers = await broker.queue_workers(queue)
-            counts = await broker.counts(queue)
-            return json_response(
-                request,
+            queue = queue_name(queue, self.context.settings.max_queue_name_length)
+            workers = await self.broker.queue_workers(queue)
+            summary = await self.broker.summary(queue)
+            return json_answer(
                 {
                     "queue_name": queue,
                     "workers_list": workers,
-                    "processed": counts.processed,
-                    "failed": counts.failed,
-                },
+                    "processed": summary.totals["processed"],
+                    "failed": summary.totals["failed"],
+                }
             )
-        worker = query_arg(request, b"worker_id")
         if worker:
-            stats = await broker.worker_stats(worker)
-            return json_response(
-                request,
+            stats = await self.broker.worker_stats(worker)
+            return json_answer(
                 {
                     "worker_id": worker,
                     "processed": stats.processed,
                     "failed": stats.failed,
                     "started_at": stats.started_at,
-                },
+                }
             )
-        return json_response(request, await broker.workers())
+        return json_answer(await self.broker.workers())
 
-    @app.route("/w/<queue>", methods=["POST"])
-    async def register_worker(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        await broker.register_worker(queue, required_worker_id(request))
-        return empty_response(request, 201)
+    async def register(self, call: Call) -> Answer:
+        await self.broker.register_worker(call.queue, _required_worker(call))
+        return empty_answer(201)
 
-    @app.route("/w/<queue>", methods=["DELETE"])
-    async def unregister_worker(request: IRequest, queue: str) -> bytes:
-        queue = limits.queue_name(queue)
-        await broker.unregister_worker(queue, required_worker_id(request))
-        return empty_response(request, 204)
+    async def unregister(self, call: Call) -> Answer:
+        await self.broker.unregister_worker(call.queue, _required_worker(call))
+        return empty_answer(204)
+
+
+def _required_worker(call: Call) -> str:
+    if not call.worker:
+        raise ApiError(400, "worker_id is missing")
+    return call.worker

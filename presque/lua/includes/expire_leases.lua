@@ -1,14 +1,14 @@
 -- Leases that ran out: their worker is presumed dead. Each such job counts
 -- a failure and is ready again at the head of the queue, or goes to the
 -- dead letters once its attempts are used up. At most `limit` per call.
--- The queue's max_attempts (else `default_max_attempts`) is read only when
--- a lease did run out: every fetch comes through here.
-local function expire_leases(now, limit, default_max_attempts)
+-- The queue's max_attempts is read only when a lease did run out: every
+-- fetch comes through here.
+local function expire_leases(now, limit)
   local expired = redis.call('ZRANGEBYSCORE', K.leased, '-inf', now, 'LIMIT', 0, limit)
   if #expired == 0 then
     return 0
   end
-  local max_attempts = setting('max_attempts', default_max_attempts)
+  local max_attempts = setting('max_attempts')
   for _, id in ipairs(expired) do
     redis.call('ZREM', K.leased, id)
     redis.call('HINCRBY', K.stats, 'failed', 1)

@@ -14,11 +14,6 @@ local function save_info(id, info)
   redis.call('HSET', K.info, id, cjson.encode(info))
 end
 
--- A setting of this queue (meta hash), or the server's default.
-local function setting(name, default)
-  return tonumber(redis.call('HGET', K.meta, name) or default)
-end
-
 -- The uniq key is held only while the job may still run.
 local function free_uniq(id, info)
   if info and info.uniq and redis.call('HGET', K.uniq, info.uniq) == id then

@@ -1,6 +1,7 @@
 -- Moves up to `limit` delayed jobs whose time has come to the head of the
--- ready list (or of their priority), the earliest due first. Returns how many moved. Bounded so that
--- no single call holds Redis for long; the next call moves the rest.
+-- ready list (or of their priority), the earliest due first. Returns how
+-- many moved. Bounded so that no single call holds Redis for long; the next
+-- call moves the rest.
 local function promote_due(now, limit)
   local due = redis.call('ZRANGEBYSCORE', K.delayed, '-inf', now, 'LIMIT', 0, limit)
   if #due == 0 then

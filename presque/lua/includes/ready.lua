@@ -9,8 +9,9 @@ local function urgent_score(priority)
   return (9 - priority) * PRIORITY_SPAN + redis.call('HINCRBY', K.meta, 'seq', 1)
 end
 
--- Ready again (lease expired, retried dead letter): at the head of the
--- ready list when `at_head`, and at the end of its priority when urgent.
+-- Ready again (lease expired, delivery given back, retried dead letter): at
+-- the head of the ready list when `at_head`, and at the end of its priority
+-- when urgent.
 local function make_ready(id, info, at_head)
   local priority = info and info.priority or 0
   if priority > 0 then
@@ -20,4 +21,9 @@ local function make_ready(id, info, at_head)
   else
     redis.call('RPUSH', K.ready, id)
   end
+end
+
+-- Tells the waiting consumers of every server that jobs became ready.
+local function wake_waiters()
+  redis.call('PUBLISH', K.wake, '')
 end

@@ -1,51 +1,98 @@
 """
-Long polling: requests that wait (C{?wait=S}) for a job to arrive.
+Long polling: requests that wait (C{?wait=S}) for a job to arrive, and
+streams that wait for one of their jobs to be settled.
 
 Waiting requests are kept in memory, per queue, first come first served.
 Each queue with waiters is subscribed to its wake channel, on which the
 scripts publish whenever jobs become ready (on any server sharing the
 Redis). A wake-up lets the first waiter try again; one that gets a job
 wakes the next, since there may be more. No Redis command is spent while
-nothing happens: idle waiters cost a timer each.
+nothing happens: idle waiters cost a timer each. Nothing is kept about a
+queue once nobody waits on it.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable
+from itertools import count
 from typing import Any
 
 from twisted.internet import defer
 
 from presque.broker import Delivery
-from presque.broker.keys import QueueKeys, parse_channel
+from presque.broker.keys import parse_channel, queue_keys
 from presque.pubsub import Subscriber
 from presque.redis import RedisUnavailable
 from presque.redis_url import RedisAddress
 
 
+class Departure:
+    """Something that goes away once, such as a client: tells those who watch it."""
+
+    def __init__(self) -> None:
+        self.happened = False
+        self._watchers: dict[int, Callable[[], None]] = {}
+        self._ids = count()
+
+    @classmethod
+    def of_request(cls, request: Any) -> Departure:
+        """The departure of C{request}'s client before its answer is written."""
+        departure = cls()
+        request.notifyFinish().addErrback(lambda _: departure.happen())
+        return departure
+
+    def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call C{callback} when it happens (at once if it did); returns what stops watching."""
+        if self.happened:
+            callback()
+            return _nothing
+        key = next(self._ids)
+        self._watchers[key] = callback
+
+        def unwatch() -> None:
+            self._watchers.pop(key, None)
+
+        return unwatch
+
+    def happen(self) -> None:
+        """It happened: tell every watcher, once."""
+        if self.happened:
+            return
+        self.happened = True
+        watchers, self._watchers = self._watchers, {}
+        for callback in watchers.values():
+            callback()
+
+
+def _nothing() -> None:
+    pass
+
+
 class LongPoll:
-    """The waiting requests of one server."""
+    """The waiting requests and streams of one server."""
 
     def __init__(self, reactor: Any) -> None:
         self.reactor = reactor
         self.subscriber: Subscriber | None = None
         # Each queue's line of waiting requests, first come first served; a
         # request stays in line while it tries a fetch after a wake-up.
-        self._waiters: dict[str, deque[_Place]] = {}
+        self._lines: dict[str, deque[_Place]] = {}
         self._watchers: dict[str, list[defer.Deferred[None]]] = {}
-        # Bumped on every wake-up of a queue: a waiter that saw it change
-        # since its last try knows to try again before sleeping.
-        self._generation: dict[str, int] = {}
+        # The last wake-up of each queue with a line, as a number never used
+        # before: a waiter that saw it change since its last try knows to try
+        # again before sleeping. Dropped with the line.
+        self._woken: dict[str, int] = {}
+        self._wakes = count(1)
         self._closed = False
 
     def listen(self, address: RedisAddress) -> None:
         """Start hearing wake-ups from the Redis at C{address}."""
         self.subscriber = Subscriber(address, self.reactor, self.woken, self.wake_all)
-        for queue in self._waiters:
-            self.subscriber.subscribe(QueueKeys(queue).wake)
+        for queue in self._lines:
+            self.subscriber.subscribe(queue_keys(queue).wake)
         for queue in self._watchers:
-            self.subscriber.subscribe(QueueKeys(queue).settled)
+            self.subscriber.subscribe(queue_keys(queue).settled)
         self.subscriber.start()
 
     def stop(self) -> defer.Deferred[None]:
@@ -57,33 +104,37 @@ class LongPoll:
     def waiting(self, queue: str | None = None) -> int:
         """How many requests wait (on C{queue}, or on all queues)."""
         if queue is not None:
-            return len(self._waiters.get(queue, ()))
-        return sum(len(waiters) for waiters in self._waiters.values())
+            return len(self._lines.get(queue, ()))
+        return sum(len(line) for line in self._lines.values())
+
+    def tracked(self) -> int:
+        """How many queues this server keeps anything about (waiters, watchers, wake-ups)."""
+        return len(self._lines.keys() | self._watchers.keys() | self._woken.keys())
 
     async def take(
         self,
         queue: str,
         wait: float,
         fetch: Callable[[], Awaitable[Delivery]],
-        gone: defer.Deferred[Any],
+        departure: Departure,
     ) -> Delivery:
         """
         C{fetch()} until it hands out jobs or C{wait} seconds pass, sleeping
-        between tries until the queue is woken. C{gone} fires (or fails) when
-        the client goes away, which ends the wait at once.
+        between tries until the queue is woken. The wait ends at once when
+        C{departure} happens.
         """
-        generation = self._generation.get(queue, 0)
+        seen = self._woken.get(queue, 0)
         delivery = await fetch()
-        if delivery.jobs or wait <= 0 or self._closed:
+        if delivery.jobs or wait <= 0 or self._closed or departure.happened:
             return delivery
         place = _Place(queue, self.reactor.seconds() + wait)
         self._join(place)
-        gone.addBoth(lambda _: self._leave(place))
+        unwatch = departure.watch(lambda: self._leave(place))
         try:
             while not (self._closed or place.gone):
-                if self._generation.get(queue, 0) == generation and not await self._sleep(place):
+                if self._woken.get(queue, 0) == seen and not await self._sleep(place):
                     break
-                generation = self._generation.get(queue, 0)
+                seen = self._woken.get(queue, 0)
                 try:
                     delivery = await fetch()
                 except RedisUnavailable:
@@ -93,6 +144,7 @@ class LongPoll:
                 if delivery.jobs:
                     break
         finally:
+            unwatch()
             self._depart(place)
         if delivery.jobs:
             # There may be more: the next in line tries too.
@@ -100,24 +152,25 @@ class LongPoll:
         return delivery
 
     def _join(self, place: _Place) -> None:
-        line = self._waiters.get(place.queue)
+        line = self._lines.get(place.queue)
         if line is None:
-            line = self._waiters[place.queue] = deque()
+            line = self._lines[place.queue] = deque()
             if self.subscriber is not None:
                 # A job posted before Redis confirms goes unheard: look again then.
-                subscribed = self.subscriber.subscribe(QueueKeys(place.queue).wake)
+                subscribed = self.subscriber.subscribe(queue_keys(place.queue).wake)
                 subscribed.addCallback(lambda _: self._recheck(place.queue))
         line.append(place)
 
     def _depart(self, place: _Place) -> None:
-        line = self._waiters.get(place.queue)
+        line = self._lines.get(place.queue)
         if line is None or place not in line:
             return
         line.remove(place)
         if not line:
-            del self._waiters[place.queue]
+            del self._lines[place.queue]
+            self._woken.pop(place.queue, None)
             if self.subscriber is not None:
-                self.subscriber.unsubscribe(QueueKeys(place.queue).wake)
+                self.subscriber.unsubscribe(queue_keys(place.queue).wake)
 
     def _sleep(self, place: _Place) -> defer.Deferred[bool]:
         """Fires True when woken, False at the deadline, on shutdown or when gone."""
@@ -139,14 +192,15 @@ class LongPoll:
 
     def _wake_first(self, queue: str) -> None:
         # The first in line tries; if it is trying already, it will see the
-        # new generation and try again, so nobody overtakes it.
-        line = self._waiters.get(queue)
+        # new wake-up and try again, so nobody overtakes it.
+        line = self._lines.get(queue)
         if line:
             self._rouse(line[0], True)
 
     def _recheck(self, queue: str) -> None:
-        self._generation[queue] = self._generation.get(queue, 0) + 1
-        self._wake_first(queue)
+        if queue in self._lines:
+            self._woken[queue] = next(self._wakes)
+            self._wake_first(queue)
 
     def woken(self, channel: str) -> None:
         """
@@ -162,30 +216,28 @@ class LongPoll:
         else:
             self._release_watchers(queue)
 
-    def settled(
-        self, queue: str, timeout: float, gone: defer.Deferred[Any]
-    ) -> defer.Deferred[None]:
+    def settled(self, queue: str, timeout: float, departure: Departure) -> defer.Deferred[None]:
         """
         Fire when a leased job of C{queue} is settled anywhere, after
-        C{timeout} seconds, or when C{gone} fires: whichever comes first.
-        Streams with a full window wait on this.
+        C{timeout} seconds, or when C{departure} happens: whichever comes
+        first. Streams with a full window wait on this.
         """
         watched = self._watchers.setdefault(queue, [])
         if not watched and self.subscriber is not None:
             # A settlement before Redis confirms goes unheard: look again then.
-            subscribed = self.subscriber.subscribe(QueueKeys(queue).settled)
+            subscribed = self.subscriber.subscribe(queue_keys(queue).settled)
             subscribed.addCallback(lambda _: self._release_watchers(queue))
         done: defer.Deferred[None] = defer.Deferred()
         watched.append(done)
 
-        def release(_: object = None) -> None:
+        def release() -> None:
             if not done.called:
                 self._unwatch(queue, done)
                 done.callback(None)
 
         timer = self.reactor.callLater(timeout, release)
-        gone.addBoth(release)
-        return done.addBoth(lambda result: _cancel(timer) or result)
+        unwatch = departure.watch(release)
+        return done.addBoth(lambda result: _cancel(timer) or unwatch() or result)
 
     def _unwatch(self, queue: str, done: defer.Deferred[None]) -> None:
         watched = self._watchers.get(queue, [])
@@ -194,7 +246,7 @@ class LongPoll:
         if not watched and queue in self._watchers:
             del self._watchers[queue]
             if self.subscriber is not None:
-                self.subscriber.unsubscribe(QueueKeys(queue).settled)
+                self.subscriber.unsubscribe(queue_keys(queue).settled)
 
     def _release_watchers(self, queue: str) -> None:
         for done in list(self._watchers.get(queue, ())):
@@ -205,8 +257,8 @@ class LongPoll:
         """Let every waiter and watcher try again: messages may have been missed."""
         for queue in list(self._watchers):
             self._release_watchers(queue)
-        for queue, line in list(self._waiters.items()):
-            self._generation[queue] = self._generation.get(queue, 0) + 1
+        for queue, line in list(self._lines.items()):
+            self._woken[queue] = next(self._wakes)
             for place in list(line):
                 self._rouse(place, True)
 
@@ -220,7 +272,7 @@ class LongPoll:
         self._closed = True
         for queue in list(self._watchers):
             self._release_watchers(queue)
-        for line in list(self._waiters.values()):
+        for line in list(self._lines.values()):
             for place in list(line):
                 self._leave(place)
 

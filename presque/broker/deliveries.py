@@ -1,0 +1,199 @@
+"""
+Jobs out: fetching (for good or leased), telling whether the answer went
+out, and settling leased jobs (ack, fail, extend).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from twisted.logger import Logger
+
+from presque.broker.base import BATCH_LIMIT, check_settled, millis, seconds
+from presque.broker.errors import QueueClosed
+from presque.broker.keys import new_nonce, worker_key
+from presque.broker.model import Delivery, FailOutcome, Job
+from presque.broker.schedule import ScheduleOperations
+from presque.lua import load_script
+from presque.redis import RedisUnavailable
+
+log = Logger()
+
+_FETCH = load_script("fetch")
+_CONFIRM = load_script("confirm")
+_RELEASE = load_script("release")
+_ACK = load_script("ack")
+_FAIL = load_script("fail")
+_EXTEND = load_script("extend")
+_CURRENT = load_script("current")
+
+# Receipts and ids of a leased batch travel in response headers; 250 of each
+# stays under the 8 KiB header lines common HTTP clients accept.
+MAX_LEASED_BATCH = 250
+
+
+class DeliveryOperations(ScheduleOperations):
+    """Handing jobs out and settling them."""
+
+    _unconfirmed: dict[str, list[str | int]] | None = None
+
+    async def fetch(
+        self,
+        queue: str,
+        count: int = 1,
+        worker: str | None = None,
+        lease: float | None = None,
+    ) -> Delivery:
+        """
+        Hand out up to C{count} jobs of C{queue}, oldest first (due delayed
+        jobs and expired leases ahead of the others). A delivery for good
+        must then be told L{delivered} or L{undelivered}; a leased one may
+        be told L{undelivered} when its answer could not be written.
+
+        @param lease: seconds to lease the jobs for; None for the queue's
+            setting; 0 takes them out for good (presque 1).
+        @raise QueueClosed: the queue is closed.
+        """
+        reply = await self.run(
+            _FETCH,
+            queue,
+            [
+                count,
+                BATCH_LIMIT,
+                millis(lease),
+                new_nonce(),
+                MAX_LEASED_BATCH,
+                millis(self.delivery_timeout),
+            ],
+        )
+        if reply[0] == b"closed":
+            raise QueueClosed(queue)
+        kind = reply[1].decode("ascii")
+        leased = kind == "lease"
+        jobs = [
+            Job(
+                reply[i].decode("ascii"),
+                reply[i + 1],
+                int(reply[i + 2]) if leased else None,
+                reply[i + 3].decode("ascii") if leased else None,
+            )
+            for i in range(4, len(reply), 4)
+        ]
+        await self.note_due(queue, reply[3])
+        if jobs and worker and not leased:
+            await self.redis.execute("HINCRBY", worker_key(worker), "processed", len(jobs))
+        return Delivery(queue, jobs, kind, int(reply[2]), worker)
+
+    def delivered(self, delivery: Delivery) -> None:
+        """
+        The answer that carried C{delivery} was written: its jobs taken for
+        good are forgotten. Confirmations of one reactor turn share a script
+        call per queue.
+        """
+        if delivery.kind != "handoff" or not delivery.jobs:
+            return
+        if self._unconfirmed is None:
+            self._unconfirmed = {}
+            self.reactor.callLater(0, self._confirm)
+        pairs = self._unconfirmed.setdefault(delivery.queue, [])
+        for job in delivery.jobs:
+            pairs += (job.id, delivery.deadline_ms)
+
+    def _confirm(self) -> None:
+        unconfirmed, self._unconfirmed = self._unconfirmed or {}, None
+        for queue, pairs in unconfirmed.items():
+            self.run(_CONFIRM, queue, pairs).addErrback(_not_confirmed, queue)
+
+    async def undelivered(self, delivery: Delivery) -> None:
+        """
+        The answer that carried C{delivery} could not be written (its client
+        went away): its jobs are ready again at once, as if never handed out.
+        """
+        if not delivery.jobs:
+            return
+        handoff = delivery.kind == "handoff"
+        tokens = [
+            x
+            for job in delivery.jobs
+            for x in (job.id, delivery.deadline_ms if handoff else job.receipt or "")
+        ]
+        await self.run(_RELEASE, delivery.queue, [delivery.kind, *tokens])
+        if handoff and delivery.worker:
+            await self.redis.execute(
+                "HINCRBY", worker_key(delivery.worker), "processed", -len(delivery.jobs)
+            )
+
+    async def ack(self, queue: str, job_id: str, receipt: str, worker: str | None = None) -> None:
+        """
+        The worker holding C{receipt} is done with the job: gone for good.
+
+        @raise UnknownJob: no such job.
+        @raise StaleReceipt: the receipt is not the current delivery's.
+        """
+        check_settled(await self.run(_ACK, queue, [job_id, receipt]), queue, job_id)
+        if worker:
+            await self.redis.execute("HINCRBY", worker_key(worker), "processed", 1)
+
+    async def fail(
+        self,
+        queue: str,
+        job_id: str,
+        receipt: str,
+        error: str = "",
+        delay: float | None = None,
+        dead: bool = False,
+        worker: str | None = None,
+    ) -> FailOutcome:
+        """
+        The worker holding C{receipt} failed the job: retry it after
+        C{delay} seconds (default: the queue's backoff) or, with C{dead}, or
+        once its attempts are used up, park it in the dead letters.
+
+        @raise UnknownJob: no such job.
+        @raise StaleReceipt: the receipt is not the current delivery's.
+        """
+        outcome, due, schedule_at = await self.run(
+            _FAIL,
+            queue,
+            [job_id, receipt, error, millis(delay), "1" if dead else "0", random.random()],
+        )
+        check_settled(outcome, queue, job_id)
+        await self.note_due(queue, schedule_at)
+        if worker:
+            await self.redis.execute("HINCRBY", worker_key(worker), "failed", 1)
+        if outcome == b"dead":
+            return FailOutcome(dead=True)
+        return FailOutcome(dead=False, retry_at=seconds(due))
+
+    async def extend(self, queue: str, job_id: str, receipt: str, lease: float) -> float:
+        """
+        Give the worker holding C{receipt} C{lease} more seconds from now;
+        returns the new deadline.
+
+        @raise UnknownJob: no such job.
+        @raise StaleReceipt: the receipt is not the current delivery's.
+        """
+        outcome, deadline = await self.run(_EXTEND, queue, [job_id, receipt, millis(lease)])
+        check_settled(outcome, queue, job_id)
+        return seconds(deadline)
+
+    async def still_current(self, queue: str, deliveries: Sequence[Job]) -> set[str]:
+        """The ids of C{deliveries} (leased jobs) that nobody has settled yet."""
+        if not deliveries:
+            return set()
+        args = [x for job in deliveries for x in (job.id, job.receipt or "")]
+        return {job_id.decode("ascii") for job_id in await self.run(_CURRENT, queue, args)}
+
+
+def _not_confirmed(failure, queue: str) -> None:
+    # The jobs stay in their handoff and come back when it runs out: a
+    # duplicate delivery, never a lost one.
+    if failure.check(RedisUnavailable):
+        log.warn(
+            "deliveries of {queue} not confirmed ({reason}); they will be delivered again",
+            queue=queue,
+            reason=failure.getErrorMessage(),
+        )
+    else:
+        log.failure("confirming deliveries of {queue} failed", failure, queue=queue)

@@ -1,0 +1,125 @@
+"""Queues as a whole: listing, status, counts, settings, deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from twisted.logger import Logger
+
+from presque.broker.base import gather
+from presque.broker.keys import QUEUES_KEY, queue_keys
+from presque.broker.model import PRIORITIES, Page, QueueSummary, QueueView
+from presque.broker.settings import QueueSettings, setting_fields
+from presque.broker.workers import WorkerOperations
+from presque.lua import load_script
+
+log = Logger()
+
+_SUMMARY = load_script("summary")
+_SET_META = load_script("set_meta")
+_PEEK = load_script("peek")
+_DELETE_QUEUE = load_script("delete_queue")
+_FORGET_QUEUE = load_script("forget_queue")
+
+_TOTALS = ("processed", "failed", "retried", "dead")
+#: The most workers one queue's view lists.
+MAX_LISTED_WORKERS = 1000
+
+
+class QueueOperations(WorkerOperations):
+    """What is known about queues."""
+
+    async def queues(self) -> list[str]:
+        """The names of all queues that ever received a job, sorted."""
+        return await self.sorted_members(QUEUES_KEY)
+
+    async def queue_names(self, offset: int, limit: int) -> Page[str]:
+        """A slice of the sorted names of all queues."""
+        names = await self.queues()
+        return Page(len(names), names[offset : offset + limit])
+
+    async def summary(self, queue: str) -> QueueSummary:
+        """The status, counts and counters of C{queue} (all 0 for an unknown one)."""
+        status, *numbers = await self.run(_SUMMARY, queue)
+        ready = [int(n) for n in numbers[: len(PRIORITIES)]]
+        delayed, leased, dead, *totals = (int(n) for n in numbers[len(PRIORITIES) :])
+        return QueueSummary(
+            name=queue,
+            open=status != b"0",
+            ready_by_priority=ready,
+            delayed=delayed,
+            leased=leased,
+            dead=dead,
+            totals=dict(zip(_TOTALS, totals, strict=True)),
+        )
+
+    async def summaries(self, queues: Sequence[str]) -> list[QueueSummary]:
+        """The summary of each of C{queues}."""
+        return await gather([self.summary(queue) for queue in queues])
+
+    async def ready_count(self, queue: str) -> int:
+        """How many jobs of C{queue} are ready to be handed out, of every priority."""
+        return (await self.summary(queue)).ready
+
+    async def ready_payloads(self, queue: str, limit: int) -> list[bytes]:
+        """The payloads of the first C{limit} ready jobs, in delivery order."""
+        return await self.run(_PEEK, queue, [limit - 1])
+
+    async def is_open(self, queue: str) -> bool:
+        """Whether jobs can be taken from C{queue}; unknown queues are open."""
+        status = await self.redis.execute("HGET", queue_keys(queue).meta, "status")
+        return status != b"0"
+
+    async def set_open(self, queue: str, is_open: bool) -> None:
+        """Open or close C{queue}."""
+        await self.run(_SET_META, queue, ["status", "1" if is_open else "0"])
+
+    async def settings(self, queue: str) -> QueueSettings:
+        """The settings in force for C{queue}: its own, else the defaults."""
+        names = [setting.name for setting in setting_fields()]
+        values = await self.redis.execute("HMGET", queue_keys(queue).meta, *names)
+        own = {name: float(value) for name, value in zip(names, values, strict=True) if value}
+        try:
+            return self.defaults.updated(own)
+        except ValueError as error:
+            # Written by hand into Redis, say: the defaults are still usable.
+            log.warn(
+                "queue {queue}: ignoring its stored settings: {error}", queue=queue, error=error
+            )
+            return self.defaults
+
+    async def configure(self, queue: str, changes: Mapping[str, Any]) -> QueueSettings:
+        """
+        Override settings of C{queue}; returns the settings now in force.
+
+        @raise ValueError: an unknown setting or an unusable value.
+        """
+        settings = (await self.settings(queue)).updated(changes)
+        if changes:
+            stored = settings.as_dict()
+            await self.run(_SET_META, queue, [x for name in changes for x in (name, stored[name])])
+        return settings
+
+    async def queue_view(self, queue: str) -> QueueView:
+        """Everything about C{queue}."""
+        summary, settings, workers = await gather(
+            [
+                self.summary(queue),
+                self.settings(queue),
+                self.queue_workers_seen(queue, MAX_LISTED_WORKERS),
+            ]
+        )
+        return QueueView(summary, settings, workers)
+
+    async def delete_queue(self, queue: str) -> None:
+        """
+        Remove C{queue} and everything about it: jobs in every state, counters,
+        settings, workers, its place in the set of queues.
+        """
+        await self.run(_DELETE_QUEUE, queue)
+        await self.redis.execute("SREM", QUEUES_KEY, queue)
+        if await self.run(_FORGET_QUEUE, queue) == b"revived":
+            # A job arrived in between: the queue lives on, and is listed.
+            await self.redis.execute("SADD", QUEUES_KEY, queue)
+            await self.redis.execute("HSET", queue_keys(queue).meta, "listed", "1")

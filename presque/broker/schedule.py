@@ -1,0 +1,100 @@
+"""
+The schedule of due work: which queues have delayed jobs, leases or
+deliveries falling due, and when, so that the periodic work of a server
+costs in proportion to the queues with something due, not to all queues.
+
+A sorted set across queues (C{DUE_KEY}) holds each queue's next due time.
+Per-queue scripts cannot write it (it lives in another cluster slot), so
+they tell the broker when a queue's earliest due time moved earlier
+(C{schedule_at} in their replies, see C{lua/includes/schedule.lua}) and the
+broker writes it with L{ScheduleOperations.note_due}. A scheduler takes the
+queues whose time came (holding each for a while so other servers leave it
+alone), does their work with C{tick.lua}, then puts back each queue's next
+due time, or forgets the queue. A note that arrives while a queue is held
+marks it dirty, so the scheduler never forgets a queue that gained work
+meanwhile.
+
+A server killed between a script and its note leaves a queue whose due work
+the schedule does not know: fetches on that queue still do it, and a slow
+sweep over every queue (a few per round) notes it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from presque.broker.base import BATCH_LIMIT, BrokerBase, as_int, gather
+from presque.broker.keys import DUE_DIRTY_KEY, DUE_KEY, QUEUES_KEY
+from presque.lua import load_script
+
+_NOTE = load_script("due_note")
+_CLAIM = load_script("due_claim")
+_RESCHEDULE = load_script("due_reschedule")
+_TICK = load_script("tick")
+
+_SCHEDULE_KEYS = (DUE_KEY, DUE_DIRTY_KEY)
+
+#: How long a scheduler holds the queues it took before others may take them (ms).
+HOLD_MS = 30_000
+#: The most queues one round takes from the schedule.
+QUEUES_PER_ROUND = 1000
+#: Queues worked on at once within a round.
+CONCURRENCY = 50
+
+
+@dataclass(frozen=True)
+class RoundDone:
+    """What one round of periodic work did."""
+
+    queues: int = 0
+    promoted: int = 0
+    expired: int = 0
+    returned: int = 0
+
+
+class ScheduleOperations(BrokerBase):
+    """Noting due work, and doing it when its time comes."""
+
+    _sweep_cursor = b"0"
+
+    async def note_due(self, queue: str, at_ms: int | bytes) -> None:
+        """C{queue} has work due at C{at_ms} (Redis milliseconds); 0 means none to note."""
+        if as_int(at_ms):
+            await self.redis.eval(_NOTE, _SCHEDULE_KEYS, [queue, at_ms])
+
+    async def run_due(self) -> RoundDone:
+        """One round: the work of every queue whose due time came."""
+        reply = await self.redis.eval(_CLAIM, _SCHEDULE_KEYS, [QUEUES_PER_ROUND, HOLD_MS])
+        queues = [name.decode("utf-8") for name in reply[1:]]
+        done = []
+        for first in range(0, len(queues), CONCURRENCY):
+            done += await gather(
+                [self._work_on(queue) for queue in queues[first : first + CONCURRENCY]]
+            )
+        return RoundDone(
+            queues=len(queues),
+            promoted=sum(d[0] for d in done),
+            expired=sum(d[1] for d in done),
+            returned=sum(d[2] for d in done),
+        )
+
+    async def _work_on(self, queue: str) -> tuple[int, int, int]:
+        promoted, expired, returned, next_due = await self.run(_TICK, queue, [BATCH_LIMIT])
+        await self.redis.eval(_RESCHEDULE, _SCHEDULE_KEYS, [queue, next_due])
+        return int(promoted), int(expired), int(returned)
+
+    async def sweep(self, count: int) -> int:
+        """
+        Look at C{count} more queues of the set of queues, in turn, and note
+        their due work: the repair of notes lost with a killed server.
+        Returns how many queues it looked at.
+        """
+        cursor, names = await self.redis.execute(
+            "SSCAN", QUEUES_KEY, self._sweep_cursor, "COUNT", count
+        )
+        self._sweep_cursor = cursor
+        for name in names:
+            queue = name.decode("utf-8")
+            reply = await self.run(_TICK, queue, [BATCH_LIMIT])
+            await self.note_due(queue, reply[3])
+        return len(names)

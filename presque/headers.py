@@ -1,0 +1,20 @@
+"""The HTTP headers of presque's API, named once for the server and the clients."""
+
+#: Names the worker making a request (presque 1): its counters and liveness follow.
+WORKER = "X-presque-workerid"
+#: The id of the job posted or handed out.
+JOB_ID = "X-Presque-Job-Id"
+#: The ids of a batch's jobs, comma-separated, in order.
+JOB_IDS = "X-Presque-Job-Ids"
+#: Which delivery of a leased job this is (1 for the first).
+ATTEMPT = "X-Presque-Attempt"
+ATTEMPTS = "X-Presque-Attempts"
+#: Names one delivery of a leased job; settling it needs it.
+RECEIPT = "X-Presque-Receipt"
+RECEIPTS = "X-Presque-Receipts"
+#: When a lease runs out, in unix seconds.
+LEASE_EXPIRES = "X-Presque-Lease-Expires"
+#: A producer's key for a POST that may be repeated safely.
+IDEMPOTENCY_KEY = "Idempotency-Key"
+#: Answered "true" to a repeated POST: the jobs were stored by the first one.
+IDEMPOTENT_REPLAYED = "Idempotent-Replayed"

@@ -1,0 +1,29 @@
+-- The queue's side of the schedule of due work (broker/schedule.py). The
+-- meta field `indexed` is the earliest due time (ms) this queue has asked
+-- the schedule to hold for it; a script that adds due work earlier than
+-- that (or when there is none) returns the new time, which the broker then
+-- writes into the schedule. Later due work needs no write: the scheduler
+-- looks at the queue at the earlier time and finds it then.
+
+-- Returns `at` when the schedule must hear of it, else 0.
+local function note_due(at)
+  local indexed = tonumber(redis.call('HGET', K.meta, 'indexed'))
+  if indexed and indexed <= at then
+    return 0
+  end
+  redis.call('HSET', K.meta, 'indexed', at)
+  return at
+end
+
+-- The earliest due time of the queue's delayed jobs, leases and deliveries
+-- not yet written, or nil when it has none.
+local function next_due()
+  local earliest
+  for _, key in ipairs({K.delayed, K.leased, K.handoff}) do
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
+    if first and (not earliest or tonumber(first) < earliest) then
+      earliest = tonumber(first)
+    end
+  end
+  return earliest
+end

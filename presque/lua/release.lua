@@ -1,0 +1,40 @@
+-- Deliveries whose answer could not be written (the client went away
+-- first): each job is ready again at the head of its queue at once, as if
+-- it had not been handed out (no attempt, no failure, no processed count).
+--
+-- KEYS: the queue's keys (queue_keys)
+-- ARGV[1]   'lease' or 'handoff': how the jobs were handed out
+-- ARGV[2..] job id, token, job id, token, ...: the token is the delivery's
+--           receipt for a lease, its deadline (ms) for a handoff
+--
+-- Returns the number of jobs made ready again, announced on the queue's
+-- wake channel. A job no longer in the delivery named is left alone.
+
+--@include queue_keys
+--@include jobs
+--@include ready
+--@include handoff
+
+local released = 0
+for i = 2, #ARGV, 2 do
+  local id, token = ARGV[i], ARGV[i + 1]
+  if ARGV[1] == 'handoff' then
+    if tonumber(redis.call('ZSCORE', K.handoff, id)) == tonumber(token) then
+      give_back(id)
+      released = released + 1
+    end
+  else
+    local info = load_info(id)
+    if info and info.receipt == token and redis.call('ZREM', K.leased, id) == 1 then
+      info.attempts = math.max(0, (info.attempts or 1) - 1)
+      info.receipt = nil
+      save_info(id, info)
+      make_ready(id, info, true)
+      released = released + 1
+    end
+  end
+end
+if released > 0 then
+  wake_waiters()
+end
+return released

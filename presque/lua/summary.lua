@@ -1,0 +1,27 @@
+-- A queue's status and counts, for the views of queues (GET /j/Q, /queues,
+-- /queues/Q). Changes nothing.
+--
+-- KEYS: the queue's keys (queue_keys)
+-- ARGV: none
+--
+-- Returns {status, ready of priority 0, ..., ready of priority 9, delayed,
+-- leased, dead, processed, failed, retried, dead letters ever}: status is
+-- '0' when the queue is closed, else '1'; the counters are 0 when absent.
+
+--@include queue_keys
+
+local PRIORITY_SPAN = 2 ^ 44
+
+local reply = {redis.call('HGET', K.meta, 'status') == '0' and '0' or '1'}
+reply[2] = redis.call('LLEN', K.ready)
+for priority = 1, 9 do
+  local low = (9 - priority) * PRIORITY_SPAN
+  reply[#reply + 1] = redis.call('ZCOUNT', K.urgent, low, '(' .. (low + PRIORITY_SPAN))
+end
+reply[#reply + 1] = redis.call('ZCARD', K.delayed)
+reply[#reply + 1] = redis.call('ZCARD', K.leased)
+reply[#reply + 1] = redis.call('ZCARD', K.dead)
+for _, total in ipairs(redis.call('HMGET', K.stats, 'processed', 'failed', 'retried', 'dead')) do
+  reply[#reply + 1] = tonumber(total) or 0
+end
+return reply

@@ -1,0 +1,107 @@
+"""
+Every answer that is not a success, in one table: the errors routes raise
+and the outcomes of broker and Redis calls, each with its status and the
+message of its C{{"error": ...}} body.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from presque.broker import DuplicateJob, IdempotencyConflict, QueueClosed, StaleReceipt, UnknownJob
+from presque.redis import RedisOutOfMemory, RedisRefused, RedisUnavailable
+
+log = Logger()
+
+
+class ApiError(Exception):
+    """
+    An answer other than a success, with its C{status} and C{message}.
+
+    A I{refusal} (the default) is a request refused for what it carries:
+    it changed nothing, not even the record of its worker's liveness.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        refusal: bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.refusal = refusal
+        #: Headers the answer needs (Allow of a 405, say).
+        self.headers = dict(headers or {})
+
+
+#: A fetch found nothing to hand out: an answer, not a refusal.
+NO_JOB = ApiError(404, "no job", refusal=False)
+
+#: The outcomes of broker and Redis calls that are answered as errors.
+OUTCOMES: dict[type[Exception], tuple[int, str]] = {
+    QueueClosed: (404, "queue is closed"),
+    DuplicateJob: (400, "job already exists"),
+    UnknownJob: (404, "no such job"),
+    StaleReceipt: (409, "receipt is not current: the lease ran out or the job was settled"),
+    IdempotencyConflict: (422, "this Idempotency-Key came with another request before"),
+    RedisUnavailable: (503, "redis is unavailable"),
+    RedisOutOfMemory: (507, "redis is out of memory and refuses new data"),
+    RedisRefused: (503, "redis refused the command"),
+}
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """What to answer for an error."""
+
+    status: int
+    message: str
+    refusal: bool
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def error_answer(failure: Failure, uri: bytes = b"") -> ErrorAnswer:
+    """The answer to C{failure}; a 500 (logged: it is a bug) for anything unknown."""
+    error = failure.value
+    if isinstance(error, ApiError):
+        return ErrorAnswer(error.status, error.message, error.refusal, error.headers)
+    for kind in type(error).__mro__:
+        if kind in OUTCOMES:
+            status, message = OUTCOMES[kind]
+            if isinstance(error, RedisUnavailable | RedisRefused):
+                _warn_about_redis(error)
+            return ErrorAnswer(status, message, refusal=False)
+    log.failure("unexpected error on {uri}", failure, uri=uri.decode("utf-8", "replace"))
+    return ErrorAnswer(500, "internal error", refusal=False)
+
+
+class _Throttle:
+    """Lets something happen at most once per C{period} seconds."""
+
+    def __init__(self, period: float) -> None:
+        self.period = period
+        self._last = -period
+
+    def allows(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.period:
+            return False
+        self._last = now
+        return True
+
+
+# One warning per outage rather than one per request, which would flood the log.
+_redis_warnings = _Throttle(10.0)
+
+
+def _warn_about_redis(error: Exception) -> None:
+    if _redis_warnings.allows():
+        log.warn("redis: {kind}: {reason}", kind=type(error).__name__, reason=error)

@@ -1,0 +1,35 @@
+"""Taking jobs for a request: at once, or waiting for them (C{wait=S})."""
+
+from __future__ import annotations
+
+from twisted.internet.defer import Deferred
+
+from presque.broker import Delivery
+from presque.longpoll import Departure
+from presque.web.context import Context
+from presque.web.errors import NO_JOB
+from presque.web.inputs import LEASE, WAIT
+from presque.web.routing import Call
+
+
+async def fetch_jobs(context: Context, call: Call, count: int) -> Delivery:
+    """
+    Up to C{count} jobs of the call's queue: leased with C{lease=S}, waited
+    for up to C{wait=S} seconds; the 404 "no job" when none came.
+    """
+    request, broker = call.request, context.broker
+    lease = LEASE.read(request)
+    wait = min(WAIT.read(request) or 0.0, context.settings.max_wait)
+    if wait > 0:
+
+        def fetch() -> Deferred[Delivery]:
+            return Deferred.fromCoroutine(broker.fetch(call.queue, count, call.worker, lease))
+
+        departure = Departure.of_request(request)
+        delivery = await context.longpoll.take(call.queue, wait, fetch, departure)
+    else:
+        # The hot path of presque 1's clients: no detour through the waiters.
+        delivery = await broker.fetch(call.queue, count, call.worker, lease)
+    if not delivery.jobs:
+        raise NO_JOB
+    return delivery

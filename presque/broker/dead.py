@@ -43,7 +43,7 @@ class DeadLetterOperations(BrokerBase):
         replies = await self._in_batches(_RETRY_DEAD, queue, ids)
         return Retried(
             retried=sum(int(reply[0]) for reply in replies),
-            missing=[job_id.decode("ascii") for reply in replies for job_id in reply[1:]],
+            missing=[name.decode("utf-8", "replace") for reply in replies for name in reply[1:]],
         )
 
     async def drop_dead(self, queue: str, ids: Sequence[str] | None = None) -> int:

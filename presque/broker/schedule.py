@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from presque.broker.base import BATCH_LIMIT, BrokerBase, as_int, gather
+from presque.broker.base import BATCH_LIMIT, BrokerBase, gather
 from presque.broker.keys import DUE_DIRTY_KEY, DUE_KEY, QUEUES_KEY
 from presque.lua import load_script
 
@@ -57,9 +57,9 @@ class ScheduleOperations(BrokerBase):
 
     _sweep_cursor = b"0"
 
-    async def note_due(self, queue: str, at_ms: int | bytes) -> None:
+    async def note_due(self, queue: str, at_ms: int) -> None:
         """C{queue} has work due at C{at_ms} (Redis milliseconds); 0 means none to note."""
-        if as_int(at_ms):
+        if at_ms:
             await self.redis.eval(_NOTE, _SCHEDULE_KEYS, [queue, at_ms])
 
     async def run_due(self) -> RoundDone:

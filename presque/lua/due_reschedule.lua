@@ -6,16 +6,16 @@
 -- KEYS[1]  presque:{schedule}:due    sorted set: queue -> due time (ms)
 -- KEYS[2]  presque:{schedule}:dirty  set: queues noted while a scheduler held them
 -- ARGV[1]  the queue
--- ARGV[2]  its next due time in ms, or '' for none
+-- ARGV[2]  its next due time in ms, or 0 for none
 --
 -- Returns nothing.
 
-local queue, next = ARGV[1], ARGV[2]
+local queue, next = ARGV[1], tonumber(ARGV[2])
 if redis.call('SISMEMBER', KEYS[2], queue) == 1 then
-  if next ~= '' then
+  if next > 0 then
     redis.call('ZADD', KEYS[1], 'LT', next, queue)
   end
-elseif next ~= '' then
+elseif next > 0 then
   redis.call('ZADD', KEYS[1], next, queue)
 else
   redis.call('ZREM', KEYS[1], queue)

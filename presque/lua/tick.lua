@@ -7,7 +7,7 @@
 -- then the server's default settings (settings)
 --
 -- Returns {promoted, expired, returned, next}: next is the queue's next due
--- time in ms, or '' when it has no due work left, and becomes the time the
+-- time in ms, or 0 when it has no due work left, and becomes the time the
 -- queue asked the schedule for. Atomic, so any number of servers may run it
 -- at once and each job still moves exactly once. Jobs made ready are
 -- announced on the queue's wake channel.
@@ -30,4 +30,4 @@ if next then
 else
   redis.call('HDEL', K.meta, 'indexed')
 end
-return {promoted, expired, returned, next and tostring(next) or ''}
+return {promoted, expired, returned, next or 0}

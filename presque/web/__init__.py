@@ -16,6 +16,7 @@ from presque.web.dashboard import Dashboard
 from presque.web.dead import DeadLetters
 from presque.web.dispatch import Api
 from presque.web.jobs import Jobs
+from presque.web.openapi import OpenApi
 from presque.web.queues import Queues
 from presque.web.routing import Route, Router
 from presque.web.sightings import Sightings
@@ -28,8 +29,9 @@ _RESOURCES = (Jobs, Batches, Streams, Status, Control, Workers, DeadLetters, Que
 
 
 def all_routes(context: Context) -> list[Route]:
-    """Every route of the API."""
-    return [route for resource in _RESOURCES for route in resource(context).routes()]
+    """Every route of the API, and the route that describes them."""
+    routes = [route for resource in _RESOURCES for route in resource(context).routes()]
+    return [*routes, *OpenApi(routes, context.settings).routes()]
 
 
 def build_site(broker: Broker, settings: ServerSettings, longpoll: LongPoll) -> PresqueSite:

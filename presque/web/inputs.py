@@ -4,25 +4,30 @@ with its range, read by the routes through L{Arg.read} and described by the
 same declarations in C{/openapi.json}. Every refusal is an L{ApiError} 400
 whose message names the argument and what it must be.
 
-Numbers are plain decimals (C{30}, C{1.5}; no sign, no exponent, ASCII
-digits only, at most 20 characters). Durations are in seconds to the
-millisecond: a duration that is not 0 but rounds to 0 ms is refused, since
-presque would otherwise read it as 0 (e.g. a lease of 0 takes jobs for good).
+Numbers are written as JSON writes them (C{30}, C{1.5}, C{2e3}: ASCII digits
+only, at most 32 characters) and must lie in their range, which is checked
+before any arithmetic, so no number overflows; integers are plain digits.
+Durations are in seconds to the millisecond: a duration that is not 0 but
+rounds to 0 ms is refused, since presque would otherwise read it as 0 (a
+lease of 0 takes jobs for good). An argument may be given once; an empty
+one counts as absent (presque 1's clients send C{?&batch_size=5}).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from twisted.web.iweb import IRequest
 
 from presque import headers
 from presque.broker.settings import MAX_SECONDS, plain_number
+from presque.config import ServerSettings
 from presque.web.errors import ApiError
 
-_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?", re.ASCII)
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)
+_LONGEST_NUMBER = 32
 #: The latest unix time C{delayed} may name: the end of year 9999.
 LATEST_TIME = 253402300799
 
@@ -33,21 +38,25 @@ class Arg:
 
     name: str
     doc: str
+    _: KW_ONLY
     default: Any = None
+    #: The route refuses a request without it (the API description says so).
+    required: bool = False
 
     def read(self, request: IRequest) -> Any:
         """The argument's value in C{request}, or its default when it is absent or empty."""
-        values = request.args.get(self.name.encode("ascii"))
-        raw = values[0] if values else b""
-        if not raw:
+        values = [value for value in request.args.get(self.name.encode("ascii"), ()) if value]
+        if not values:
             return self.default
-        return self.parse(raw.decode("utf-8", "replace"))
+        if len(values) > 1:
+            raise ApiError(400, f"{self.name} is given more than once")
+        return self.parse(values[0].decode("utf-8", "replace"))
 
     def parse(self, raw: str) -> Any:
         """C{raw} as this argument holds it; L{ApiError} when it cannot."""
         return raw
 
-    def schema(self) -> dict[str, Any]:
+    def schema(self, settings: ServerSettings) -> dict[str, Any]:
         """The argument in JSON Schema, for the API description."""
         return {"type": "string"}
 
@@ -56,7 +65,15 @@ class Arg:
         return ApiError(400, f"{self.name} must be {expected}")
 
 
-@dataclass(frozen=True)
+def _number(raw: str, low: float, high: float) -> float | None:
+    """C{raw} as a number from C{low} to C{high}, or None when it is not one."""
+    if len(raw) > _LONGEST_NUMBER or not _NUMBER.fullmatch(raw):
+        return None
+    value = float(raw)
+    return value if low <= value <= high else None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Seconds(Arg):
     """A duration in seconds, from C{low} to C{high}, to the millisecond."""
 
@@ -64,33 +81,35 @@ class Seconds(Arg):
     high: float = MAX_SECONDS
 
     def parse(self, raw: str) -> float:
-        expected = f"a number of seconds from {plain_number(self.low)} to {plain_number(self.high)}"
-        if not _DECIMAL.fullmatch(raw):
-            raise self.refuse(expected)
-        value = float(raw)
-        if not self.low <= value <= self.high:
-            raise self.refuse(expected)
-        if value and not round(value * 1000):
-            raise self.refuse(f"0 or at least 0.001 ({expected})")
+        value = _number(raw, self.low, self.high)
+        if value is None or (value and not round(value * 1000)):
+            low, high = plain_number(self.low), plain_number(self.high)
+            zero = "0 or " if self.low == 0 else ""
+            raise self.refuse(f"{zero}a number of seconds from {max(low, 0.001)} to {high}")
         return round(value * 1000) / 1000
 
-    def schema(self) -> dict[str, Any]:
-        return {"type": "number", "minimum": self.low, "maximum": self.high}
+    def schema(self, settings: ServerSettings) -> dict[str, Any]:
+        above_zero = {"type": "number", "minimum": max(self.low, 0.001), "maximum": self.high}
+        if self.low > 0:
+            return above_zero
+        return {"anyOf": [{"type": "number", "const": 0}, above_zero]}
 
 
-@dataclass(frozen=True)
-class UnixTime(Seconds):
-    """A moment, in unix seconds."""
+@dataclass(frozen=True, kw_only=True)
+class UnixTime(Arg):
+    """A moment, in unix seconds; 0 is no moment at all (presque 1's "not delayed")."""
 
-    high: float = LATEST_TIME
+    def parse(self, raw: str) -> float | None:
+        value = _number(raw, 0, LATEST_TIME)
+        if value is None:
+            raise self.refuse(f"a unix time in seconds, from 0 to {LATEST_TIME}")
+        return value or None
 
-    def parse(self, raw: str) -> float:
-        if not _DECIMAL.fullmatch(raw) or float(raw) > self.high:
-            raise self.refuse(f"a unix time in seconds, at most {self.high}")
-        return float(raw)
+    def schema(self, settings: ServerSettings) -> dict[str, Any]:
+        return {"type": "number", "minimum": 0, "maximum": LATEST_TIME}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Count(Arg):
     """A whole number from C{low} to C{high}."""
 
@@ -107,24 +126,29 @@ class Count(Arg):
             raise self.refuse(f"an integer from {self.low} to {self.high}")
         return int(raw)
 
-    def schema(self) -> dict[str, Any]:
+    def schema(self, settings: ServerSettings) -> dict[str, Any]:
         return {"type": "integer", "minimum": self.low, "maximum": self.high}
 
 
-@dataclass(frozen=True)
+_YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Flag(Arg):
-    """A yes-or-no argument: anything but C{0} (or nothing) is yes."""
+    """A yes-or-no argument: 1, true, yes or on; 0, false, no or off."""
 
     default: bool = False
 
     def parse(self, raw: str) -> bool:
-        return raw != "0"
+        if raw.lower() not in (*_YES, *_NO):
+            raise self.refuse("1 or 0 (or true or false)")
+        return raw.lower() in _YES
 
-    def schema(self) -> dict[str, Any]:
-        return {"type": "string", "enum": ["0", "1"]}
+    def schema(self, settings: ServerSettings) -> dict[str, Any]:
+        return {"type": "string", "enum": [*_YES, *_NO]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Text(Arg):
     """A string of at most C{longest} characters, without control characters."""
 
@@ -134,8 +158,21 @@ class Text(Arg):
         check_text(raw, self.name, self.longest)
         return raw
 
-    def schema(self) -> dict[str, Any]:
-        return {"type": "string", "maxLength": self.longest}
+    def schema(self, settings: ServerSettings) -> dict[str, Any]:
+        return text_schema(self.longest)
+
+
+def text_schema(longest: int) -> dict[str, Any]:
+    """Clean text of at most C{longest} characters, in JSON Schema."""
+    return {"type": "string", "maxLength": longest, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueName(Arg):
+    """A queue's name (checked by L{queue_name}, which knows the server's limit)."""
+
+    def schema(self, settings: ServerSettings) -> dict[str, Any]:
+        return queue_name_schema(settings.max_queue_name_length)
 
 
 def check_text(value: str, what: str, longest: int) -> None:
@@ -160,21 +197,28 @@ WAIT = Seconds(
 DELAYED = UnixTime("delayed", "Hand the jobs out no sooner than this unix time, in seconds.")
 UNIQ = Text("uniq", "Refuse the job while another job with this key is in the queue.")
 PRIORITY = Count(
-    "priority", "0 (the default) to 9: higher priorities are handed out first.", 0, high=9
+    "priority", "0 (the default) to 9: higher priorities are handed out first.", default=0, high=9
 )
 BATCH_SIZE = Count(
-    "batch_size", "Take up to this many jobs (cut down to the server's max_batch_size).", 10, 1
+    "batch_size",
+    "Take up to this many jobs (cut down to the server's max_batch_size).",
+    default=10,
+    low=1,
 )
 IDS = Flag("ids", "Answer the ids of the jobs in X-Presque-Job-Ids.")
 DELAY = Seconds("delay", "Retry the failed job after exactly this many seconds.")
 DEAD = Flag("dead", "Send the failed job to the dead letters at once.")
-EXTENSION = Seconds("seconds", "The new lease, in seconds from now.", None, 0.001)
-PREFETCH = Count("prefetch", "Jobs a stream may hold unsettled at a time.", 1, 1, 100)
-STREAM_LEASE = Seconds("lease", "Lease each streamed job for this many seconds.", 30.0, 0.001)
+EXTENSION = Seconds("seconds", "The new lease, in seconds from now.", required=True, low=0.001)
+PREFETCH = Count(
+    "prefetch", "Jobs a stream may hold unsettled at a time.", default=1, low=1, high=100
+)
+STREAM_LEASE = Seconds(
+    "lease", "Lease each streamed job for this many seconds.", default=30.0, low=0.001
+)
 WITH_DESC = Flag("with_desc", "Also list the ready jobs (the first 1,000).")
-OFFSET = Count("offset", "Skip this many items.", 0)
-LIMIT = Count("limit", "Answer at most this many items.", 100, 0, 1000)
-QUEUE_NAME = Text("queue_name", "The queue whose workers and counters to show.")
+OFFSET = Count("offset", "Skip this many items.", default=0)
+LIMIT = Count("limit", "Answer at most this many items.", default=100, high=1000)
+QUEUE_NAME = QueueName("queue_name", "The queue whose workers and counters to show.")
 WORKER_ID = Text("worker_id", "The worker whose counters to show.")
 
 
@@ -185,6 +229,9 @@ class Header:
     name: str
     doc: str
     longest: int
+    _: KW_ONLY
+    #: Routes that read it cannot do without it.
+    required: bool = False
 
     def read(self, request: IRequest) -> str | None:
         """The header's value, or None when it is absent or empty."""
@@ -204,7 +251,8 @@ class Header:
 
 
 WORKER = Header(headers.WORKER, "The worker making the request (its counters follow).", 128)
-RECEIPT = Header(headers.RECEIPT, "The receipt of the delivery being settled.", 64)
+THE_WORKER = Header(headers.WORKER, "The worker registering or leaving.", 128, required=True)
+RECEIPT = Header(headers.RECEIPT, "The receipt of the delivery being settled.", 64, required=True)
 IDEMPOTENCY_KEY = Header(
     headers.IDEMPOTENCY_KEY,
     "A key the producer chose for this request: repeating the request with it stores"
@@ -226,6 +274,17 @@ def queue_name(name: str, longest: int) -> str:
     if "/" in name or name in (".", ".."):
         raise ApiError(400, "queue name may not contain / nor be . or ..")
     return name
+
+
+def queue_name_schema(longest: int) -> dict[str, Any]:
+    """The rule of L{queue_name}, in JSON Schema."""
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": longest,
+        "pattern": r"^[^/\x00-\x1f\x7f-\x9f]+$",
+        "not": {"enum": [".", ".."]},
+    }
 
 
 def require_json_content_type(request: IRequest) -> None:

@@ -240,7 +240,7 @@ def _error_message(text: bytes) -> str:
     if not text.strip():
         return ""
     document = read_json(text, "body")
-    error = document.get("error") if isinstance(document, dict) else None
+    error = document.get("error", "") if isinstance(document, dict) else None
     if not isinstance(error, str):
         raise ApiError(400, 'the body must be {"error": "<what went wrong>"}')
     return error[:MAX_ERROR_LENGTH]

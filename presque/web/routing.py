@@ -97,9 +97,12 @@ class Router:
         """
         segments = _segments(request.path)
         matches = self._matching(segments)
-        if not any(all(params.values()) for _, params in matches):
-            # Nothing, or only a route with an empty name (/queues/): the
-            # path may have a slash too many, or miss one.
+        complete = [(route, params) for route, params in matches if all(params.values())]
+        if complete:
+            matches = complete
+        else:
+            # Nothing, or only routes with an empty name (/queues/): the path
+            # may have a slash too many, or miss one.
             redirect = self._elsewhere(request, segments)
             if redirect is not None:
                 raise redirect
@@ -117,12 +120,16 @@ class Router:
         return call
 
     def _matching(self, segments: Sequence[str]) -> list[tuple[Route, dict[str, str]]]:
+        """The routes whose template fits C{segments}; a literal segment beats a parameter."""
         matches = []
         for route in self._by_first.get(segments[0], ()):
             params = _match(route.segments, segments)
             if params is not None:
                 matches.append((route, params))
-        return matches
+        if len(matches) < 2:
+            return matches
+        best = max(_literals(route) for route, _ in matches)
+        return [(route, params) for route, params in matches if _literals(route) == best]
 
     def _elsewhere(self, request: IRequest, segments: list[str]) -> ApiError | None:
         """The redirect to the path with its trailing slash toggled, if that path exists."""
@@ -158,6 +165,11 @@ def _match(template: tuple[str, ...], segments: Sequence[str]) -> dict[str, str]
         elif part != segments[i]:
             return None
     return params if len(segments) == len(template) else None
+
+
+def _literals(route: Route) -> tuple[bool, ...]:
+    """Which segments of the route's template are literal, for ranking matches."""
+    return tuple(part not in (QUEUE, JOB, REST) for part in route.segments)
 
 
 def _pick(

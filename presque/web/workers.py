@@ -10,7 +10,7 @@ from presque.broker import WorkerStats
 from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Context
 from presque.web.errors import ApiError
-from presque.web.inputs import LIMIT, OFFSET, QUEUE_NAME, WORKER, WORKER_ID, queue_name
+from presque.web.inputs import LIMIT, OFFSET, QUEUE_NAME, THE_WORKER, WORKER_ID, queue_name
 from presque.web.routing import Call, Route
 
 
@@ -63,7 +63,7 @@ class Workers:
                 "/w/{queue}",
                 self.register,
                 "Register the worker of X-presque-workerid on a queue.",
-                headers=(WORKER,),
+                headers=(THE_WORKER,),
                 answers={201: ("Registered.", None), **missing},
                 sighting="queue",
             ),
@@ -72,7 +72,7 @@ class Workers:
                 "/w/{queue}",
                 self.unregister,
                 "Unregister the worker of X-presque-workerid, and forget its counters.",
-                headers=(WORKER,),
+                headers=(THE_WORKER,),
                 answers={204: ("Unregistered.", None), **missing},
                 # Recording it as seen would race with forgetting it.
                 sighting="none",

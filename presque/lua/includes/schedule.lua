@@ -5,8 +5,10 @@
 -- writes into the schedule. Later due work needs no write: the scheduler
 -- looks at the queue at the earlier time and finds it then.
 
--- Returns `at` when the schedule must hear of it, else 0.
+-- Returns `at` when the schedule must hear of it, else 0. (A time of 0,
+-- long past, is noted as 1: 0 says there is nothing to note.)
 local function note_due(at)
+  at = math.max(at, 1)
   local indexed = tonumber(redis.call('HGET', K.meta, 'indexed'))
   if indexed and indexed <= at then
     return 0

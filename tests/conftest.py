@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_twisted
 
-from tests.daemon import Daemon
-from tests.support import Http, RedisServer
+from harness.polling import eventually
+from harness.redis import RedisServer
+from tests.support import Daemons, Http
 
 
 @pytest.fixture(scope="session")
@@ -80,16 +81,8 @@ async def start_presque(redis_server: RedisServer, **server_settings):
     return Presque(http, broker, redis_server, site, longpoll), stop
 
 
-async def _until_connected(redis, timeout: float = 10.0) -> None:
-    from twisted.internet import reactor
-    from twisted.internet.task import deferLater
-
-    waited = 0.0
-    while not redis.connected:
-        if waited > timeout:
-            raise TimeoutError("could not connect to the test redis-server")
-        await deferLater(reactor, 0.01)
-        waited += 0.01
+async def _until_connected(redis) -> None:
+    await eventually(lambda: redis.connected, 10, "could not connect to the test redis-server")
 
 
 @pytest_twisted.async_yield_fixture
@@ -116,9 +109,9 @@ def http(presque: Presque) -> Http:
 
 
 @pytest.fixture
-def daemons() -> Iterator[list[Daemon]]:
+def daemons() -> Iterator[Daemons]:
     """Daemons a test starts, killed (with their embedded Redis) after it."""
-    started: list[Daemon] = []
+    started = Daemons()
     yield started
     for daemon in started:
         if daemon.process is not None:

@@ -1,6 +1,7 @@
 """
-Real parts for the tests: redis-server processes on free loopback ports, an
-in-process presque site, and a small treq wrapper.
+What the tests share: a small treq wrapper, the answers several routes give,
+scenarios more than one test file plays, and the real processes of the
+harness (redis-server, the daemon, waiting for them).
 
 Nothing here imports txredisapi at module level: it would install
 the reactor before pytest-twisted does.
@@ -10,19 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from presque.embedded import durable_options, require_redis_server
-
-ROOT = Path(__file__).resolve().parent.parent  # the checkout
-SHIPPED_CONFIG = ROOT / "etc" / "presque.ini"
+from harness.daemon import Daemon
 
 JSON = {"Content-Type": "application/json"}
 WORKER = "X-presque-workerid"
@@ -60,82 +54,6 @@ def epoch(offset: float) -> str:
 def epoch_seconds(offset: int) -> str:
     """A unix time C{offset} seconds from now, in whole seconds as old clients send it."""
     return str(int(time.time()) + offset)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    """Block until something accepts connections on 127.0.0.1:C{port}."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
-
-
-class RedisServer:
-    """A redis-server child process on a loopback port, with its own data dir."""
-
-    def __init__(self, port: int | None = None, appendfsync: str = "everysec") -> None:
-        self.port = port or free_port()
-        self.appendfsync = appendfsync
-        self.dir = Path(tempfile.mkdtemp(prefix="presque-test-redis-"))
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        self.process = subprocess.Popen(
-            [
-                require_redis_server(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                *durable_options(self.dir, self.appendfsync),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
-        return self
-
-    def stop(self) -> None:
-        """Stop the server the way an operator would (SIGTERM, final fsync)."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=15)
-        self.process = None
-
-    def pause(self) -> None:
-        """SIGSTOP the server: it hangs with its connections open."""
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        """SIGCONT the server, if it runs (harmless when it was not paused)."""
-        if self.process is not None:
-            os.kill(self.process.pid, signal.SIGCONT)
-
-    def command(self, *args: str) -> str:
-        """Run one command with redis-cli and return its raw output."""
-        cli = Path(require_redis_server()).with_name("redis-cli")
-        output = subprocess.run(
-            [str(cli), "-h", "127.0.0.1", "-p", str(self.port), *args],
-            check=True,
-            capture_output=True,
-        )
-        return output.stdout.decode()
 
 
 @dataclass
@@ -250,11 +168,15 @@ def assert_error(reply: Reply, status: int = 400, note: object = "") -> str:
     return body["error"]
 
 
-def twistd_command(*args: str) -> list[str]:
-    """The command line of the installed twistd, from this interpreter's environment."""
-    import sys
+class Daemons(list[Daemon]):
+    """The daemons a test started; the C{daemons} fixture kills those still running."""
 
-    return [str(Path(sys.executable).with_name("twistd")), *args]
+    def start(self, workdir: Path, *args: str, **options: Any) -> Daemon:
+        """Start a daemon (see L{Daemon}) and wait until its Redis answers."""
+        daemon = Daemon(workdir, *args, **options).start()
+        self.append(daemon)
+        daemon.until_redis_answers()
+        return daemon
 
 
 def process_alive(pid: int) -> bool:

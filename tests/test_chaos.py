@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import Daemon, start
-from tests.support import RedisServer
+from harness.daemon import Daemon
+from harness.redis import RedisServer
+from tests.support import Daemons
 
 WORKER = Path(__file__).with_name("lease_worker.py")
 
@@ -82,9 +83,9 @@ def queue_view(daemon: Daemon, queue: str) -> dict:
 
 
 def test_a_killed_workers_job_is_done_by_another_worker(
-    tmp_path: Path, daemons: list[Daemon], clean_redis: RedisServer, workers: Workers
+    tmp_path: Path, daemons: Daemons, clean_redis: RedisServer, workers: Workers
 ) -> None:
-    daemon = start(daemons, tmp_path, "--redis", clean_redis.url)
+    daemon = daemons.start(tmp_path, "--redis", clean_redis.url)
     workers.url = f"http://127.0.0.1:{daemon.port}"
     daemon.request("POST", "/q/jobs", {"n": 1})
     stuck = workers.start("jobs", lease=1, work=0, hang=True)
@@ -101,11 +102,11 @@ def test_a_killed_workers_job_is_done_by_another_worker(
 
 
 def test_no_job_is_lost_when_workers_servers_and_redis_die(
-    tmp_path: Path, daemons: list[Daemon], workers: Workers
+    tmp_path: Path, daemons: Daemons, workers: Workers
 ) -> None:
     redis = RedisServer(appendfsync="always").start()
     try:
-        port = start(daemons, tmp_path, "--redis", redis.url).port
+        port = daemons.start(tmp_path, "--redis", redis.url).port
         daemon = daemons[-1]
         workers.url = f"http://127.0.0.1:{port}"
         posted = []
@@ -124,7 +125,7 @@ def test_no_job_is_lost_when_workers_servers_and_redis_die(
             running[running.index(victim)] = workers.start("chaos", lease=2, work=0.01)
             if step == 1:
                 daemon.stop()
-                daemon = start(daemons, tmp_path, "--redis", redis.url, port=port)
+                daemon = daemons.start(tmp_path, "--redis", redis.url, port=port)
             if step == 3:
                 redis.stop()
                 redis.start()

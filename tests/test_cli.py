@@ -17,16 +17,18 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import Daemon
+from harness.processes import free_port
+from harness.redis import RedisServer
 from presque.client import Client
-from tests.daemon import Daemon, start
-from tests.support import RedisServer, free_port
+from tests.support import Daemons
 
 COMMAND = [sys.executable, "-m", "presque.cli"]
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, daemons: list[Daemon], clean_redis: RedisServer) -> Daemon:
-    return start(daemons, tmp_path, "--redis", clean_redis.url)
+def daemon(tmp_path: Path, daemons: Daemons, clean_redis: RedisServer) -> Daemon:
+    return daemons.start(tmp_path, "--redis", clean_redis.url)
 
 
 @pytest.fixture

@@ -19,6 +19,9 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
+from harness.daemon import ROOT
+from harness.processes import free_port
+from harness.redis import RedisServer
 from presque.client import (
     AsyncClient,
     Client,
@@ -29,7 +32,6 @@ from presque.client import (
     UnknownJob,
 )
 from tests.conftest import Presque, start_presque
-from tests.support import ROOT, RedisServer, free_port
 
 
 async def blocking(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

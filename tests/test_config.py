@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import SHIPPED_CONFIG
 from presque.broker.settings import QueueSettings
 from presque.config import Config, ConfigError, WorkerSettings, load_config
 from presque.redis_url import RedisAddress
-from tests.support import SHIPPED_CONFIG
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -15,8 +15,8 @@ from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
-from tests.daemon import Daemon, start
-from tests.support import Http, RedisServer
+from harness.redis import RedisServer
+from tests.support import Daemons, Http
 
 QUEUE = "crash"
 # Deliveries not known to be written come back after this many seconds.
@@ -78,11 +78,11 @@ def redis_state(redis: RedisServer) -> dict[str, list[str]]:
 
 @async_test
 async def test_a_killed_daemon_loses_nothing(
-    tmp_path: Path, daemons: list[Daemon], clean_redis: RedisServer
+    tmp_path: Path, daemons: Daemons, clean_redis: RedisServer
 ) -> None:
     config = tmp_path / "presque.ini"
     config.write_text(f"[server]\ndelivery_timeout = {DELIVERY_TIMEOUT}\n")
-    daemon = start(daemons, tmp_path, "--redis", clean_redis.url, config=config)
+    daemon = daemons.start(tmp_path, "--redis", clean_redis.url, config=config)
     http = Http(f"http://127.0.0.1:{daemon.port}")
     traffic = Traffic()
     clients = [defer.ensureDeferred(produce(http, traffic, p)) for p in range(8)]
@@ -107,7 +107,7 @@ async def test_a_killed_daemon_loses_nothing(
     assert traffic.accepted <= set(traffic.delivered) | set(queued) | unconfirmed, "a job is lost"
     assert len(traffic.accepted) > 100, "the load never got going"
 
-    survivor = start(daemons, tmp_path, "--redis", clean_redis.url, config=config)
+    survivor = daemons.start(tmp_path, "--redis", clean_redis.url, config=config)
     http = Http(f"http://127.0.0.1:{survivor.port}")
     await deferLater(reactor, DELIVERY_TIMEOUT + 0.5)
     drained = []

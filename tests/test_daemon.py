@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import Daemon, start
-from tests.support import (
-    SHIPPED_CONFIG,
-    RedisServer,
-    process_alive,
-    twistd_command,
-)
+from harness.daemon import SHIPPED_CONFIG, twistd_command
+from harness.redis import RedisServer
+from tests.support import Daemons, process_alive
 
 
 @pytest.fixture
@@ -26,26 +22,26 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
 
 
-def test_the_plugin_serves_from_etc_presque_ini(workdir: Path, daemons: list[Daemon]) -> None:
-    daemon = start(daemons, workdir)
+def test_the_plugin_serves_from_etc_presque_ini(workdir: Path, daemons: Daemons) -> None:
+    daemon = daemons.start(workdir)
     assert daemon.request("POST", "/q/jobs", {"n": 1})[0] == 201
     assert daemon.request("GET", "/q/jobs") == (200, b'{"n": 1}')
 
 
 def test_the_embedded_redis_keeps_jobs_across_a_restart(
-    workdir: Path, daemons: list[Daemon]
+    workdir: Path, daemons: Daemons
 ) -> None:
-    first = start(daemons, workdir)
+    first = daemons.start(workdir)
     first.request("POST", "/q/kept", {"survives": True})
     assert first.stopped_cleanly()
-    second = start(daemons, workdir)
+    second = daemons.start(workdir)
     assert second.request("GET", "/q/kept") == (200, b'{"survives": true}')
 
 
 def test_sigterm_stops_the_daemon_and_its_redis_cleanly(
-    workdir: Path, daemons: list[Daemon]
+    workdir: Path, daemons: Daemons
 ) -> None:
-    daemon = start(daemons, workdir)
+    daemon = daemons.start(workdir)
     redis_pid = daemon.redis_pid()
     assert daemon.stopped_cleanly()
     assert not process_alive(redis_pid)
@@ -55,31 +51,30 @@ def test_sigterm_stops_the_daemon_and_its_redis_cleanly(
 
 
 def test_a_killed_daemon_leaves_no_second_redis_on_its_data(
-    workdir: Path, daemons: list[Daemon]
+    workdir: Path, daemons: Daemons
 ) -> None:
-    first = start(daemons, workdir)
+    first = daemons.start(workdir)
     first.request("POST", "/q/kept", {"n": 1})
     orphan = first.redis_pid()
     first.stop(signal.SIGKILL)
-    second = start(daemons, workdir)
+    second = daemons.start(workdir)
     assert not process_alive(orphan)
     assert second.request("GET", "/q/kept") == (200, b'{"n": 1}')
 
 
 def test_redis_url_option_uses_an_existing_server(
-    workdir: Path, daemons: list[Daemon], clean_redis: RedisServer
+    workdir: Path, daemons: Daemons, clean_redis: RedisServer
 ) -> None:
-    daemon = start(daemons, workdir, "--redis", clean_redis.url)
+    daemon = daemons.start(workdir, "--redis", clean_redis.url)
     assert daemon.request("POST", "/q/external", {"n": 1})[0] == 201
     assert clean_redis.command("LLEN", "presque:{external}:ready").strip() == "1"
     assert not (workdir / "var").exists()
 
 
 def test_json_logs_are_one_object_per_line_with_the_request_fields(
-    workdir: Path, daemons: list[Daemon], clean_redis: RedisServer
+    workdir: Path, daemons: Daemons, clean_redis: RedisServer
 ) -> None:
-    daemon = start(
-        daemons,
+    daemon = daemons.start(
         workdir,
         "--redis",
         clean_redis.url,

@@ -11,8 +11,9 @@ from twisted.internet import defer
 from twisted.web.iweb import UNKNOWN_LENGTH, IBodyProducer
 from zope.interface import implementer
 
+from harness.redis import RedisServer
 from tests.conftest import Presque, start_presque
-from tests.support import JSON, NO_QUEUES, Http, RedisServer, assert_error
+from tests.support import JSON, NO_QUEUES, Http, assert_error
 
 SMALL_LIMIT = 1000
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import Daemon, start
-from tests.support import ROOT, RedisServer
+from harness.daemon import ROOT, Daemon
+from harness.redis import RedisServer
+from tests.support import Daemons
 
 EG = ROOT / "eg"
 
@@ -54,8 +55,8 @@ SHELL_COMMAND = (
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, daemons: list[Daemon], clean_redis: RedisServer) -> Daemon:
-    return start(daemons, tmp_path, "--redis", clean_redis.url)
+def daemon(tmp_path: Path, daemons: Daemons, clean_redis: RedisServer) -> Daemon:
+    return daemons.start(tmp_path, "--redis", clean_redis.url)
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
+from harness.redis import RedisServer
 from tests.conftest import Presque, start_presque
 from tests.leasing import ack
-from tests.support import NO_JOB, Http, RedisServer, run_due
+from tests.support import NO_JOB, Http, run_due
 
 
 async def until(condition, timeout: float = 5.0) -> None:

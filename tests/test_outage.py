@@ -10,8 +10,9 @@ from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from harness.redis import RedisServer
 from tests.conftest import Presque, start_presque
-from tests.support import REDIS_UNAVAILABLE, RedisServer, Reply
+from tests.support import REDIS_UNAVAILABLE, Reply
 
 COMMAND_TIMEOUT = 2.0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from harness.daemon import ROOT
 
 
 @pytest.fixture(scope="module")

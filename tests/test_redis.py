@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_twisted import ensureDeferred as async_test
 
+from harness.redis import RedisServer
 from presque.lua import load_script
 from tests.conftest import Presque
-from tests.support import RedisServer
 
 
 @async_test

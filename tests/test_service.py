@@ -7,10 +7,12 @@ from twisted.internet import defer, reactor
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
 
+from harness.processes import free_port
+from harness.redis import RedisServer
 from presque.config import Config, RedisSettings, SchedulerSettings, ServerSettings
 from presque.redis_url import parse_redis_url
 from presque.service import make_service
-from tests.support import REDIS_UNAVAILABLE, Http, RedisServer, free_port
+from tests.support import REDIS_UNAVAILABLE, Http
 
 
 def config_for(redis: RedisServer, port: int) -> Config:

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.daemon import Daemon
+from harness.redis import RedisServer
 from presque.client import Client
-from tests.daemon import Daemon, start
-from tests.support import RedisServer
+from tests.support import Daemons
 
 # The job functions: each notes what it does, one line per step, in notes.txt
 # next to it.
@@ -110,8 +111,8 @@ def wait_for(condition: Callable[[], object], timeout: float, what: Callable[[],
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, daemons: list[Daemon], clean_redis: RedisServer) -> Daemon:
-    return start(daemons, tmp_path, "--redis", clean_redis.url)
+def daemon(tmp_path: Path, daemons: Daemons, clean_redis: RedisServer) -> Daemon:
+    return daemons.start(tmp_path, "--redis", clean_redis.url)
 
 
 @pytest.fixture

@@ -1,0 +1,108 @@
+"""A redis-server child process on a loopback port, and a bare client for it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness.processes import free_port, stop_process, wait_for_port
+from presque.embedded import durable_options, require_redis_server
+
+
+def redis_command(port: int, *args: str | bytes) -> Any:
+    """
+    One command to the Redis on 127.0.0.1:C{port}, over a fresh connection;
+    its reply decoded (text, an integer, a list, or None).
+
+    @raise RuntimeError: Redis answered an error.
+    """
+    parts = [arg if isinstance(arg, bytes) else str(arg).encode() for arg in args]
+    request = b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=30) as connection,
+        connection.makefile("rb") as replies,
+    ):
+        connection.sendall(request)
+        return _reply(replies)
+
+
+def _reply(replies: Any) -> Any:
+    line = replies.readline().rstrip(b"\r\n")
+    kind, rest = line[:1], line[1:].decode()
+    if kind == b"-":
+        raise RuntimeError(f"redis: {rest}")
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        size = int(rest)
+        return None if size < 0 else replies.read(size + 2)[:-2].decode("utf-8", "replace")
+    if kind == b"*":
+        size = int(rest)
+        return None if size < 0 else [_reply(replies) for _ in range(size)]
+    return rest
+
+
+class RedisServer:
+    """A redis-server on a loopback port, with its own data directory."""
+
+    def __init__(
+        self, port: int | None = None, appendfsync: str = "everysec", *options: str
+    ) -> None:
+        self.port = port or free_port()
+        self.appendfsync = appendfsync
+        self.options = options
+        self.dir = Path(tempfile.mkdtemp(prefix="presque-test-redis-"))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.process = subprocess.Popen(
+            [
+                require_redis_server(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                *durable_options(self.dir, self.appendfsync),
+                *self.options,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server the way an operator would (SIGTERM, final fsync)."""
+        if self.process is not None:
+            stop_process(self.process)
+        self.process = None
+
+    def pause(self) -> None:
+        """SIGSTOP the server: it hangs with its connections open."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT the server, if it runs (harmless when it was not paused)."""
+        if self.process is not None:
+            os.kill(self.process.pid, signal.SIGCONT)
+
+    def call(self, *args: str | bytes) -> Any:
+        """One command, its reply decoded (see L{redis_command})."""
+        return redis_command(self.port, *args)
+
+    def command(self, *args: str) -> str:
+        """One command, its reply as redis-cli prints it (one item a line)."""
+        reply = self.call(*args)
+        if isinstance(reply, list):
+            return "".join(f"{item}\n" for item in reply)
+        return "" if reply is None else f"{reply}\n"

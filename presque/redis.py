@@ -34,12 +34,12 @@ _READY_WARNINGS = 200
 # Errors of a Redis that is up but cannot serve now (loading its data, busy
 # with a script, a replica during a failover): unavailable, not a bug.
 _UNAVAILABLE_ERRORS = {
-    "LOADING": "redis is loading its data",
-    "BUSY": "redis is busy running a script",
-    "MASTERDOWN": "redis lost its master",
-    "READONLY": "redis is a read-only replica",
-    "TRYAGAIN": "redis asks to try again",
-    "CLUSTERDOWN": "the redis cluster is down",
+    "LOADING": "it is loading its data",
+    "BUSY": "it is busy running a script",
+    "MASTERDOWN": "it lost its master",
+    "READONLY": "it is a read-only replica",
+    "TRYAGAIN": "it asks to try again",
+    "CLUSTERDOWN": "the cluster is down",
 }
 
 
@@ -56,7 +56,14 @@ class Script:
 
 
 class RedisUnavailable(Exception):
-    """Redis could not be reached, did not answer in time, or cannot serve now."""
+    """
+    Redis could not be reached, did not answer in time, or cannot serve now;
+    C{cause}, when known, says which of the last (it is a replica, say).
+    """
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class RedisRefused(Exception):
@@ -213,7 +220,7 @@ def _classify(failure: Failure) -> Failure:
     codes = {word.lstrip("-") for word in reply.split()[:1] + re.findall(r"-[A-Z]+", reply)}
     for code, reason in _UNAVAILABLE_ERRORS.items():
         if code in codes:
-            return Failure(RedisUnavailable(f"{reason}: {reply}"))
+            return Failure(RedisUnavailable(reply, cause=reason))
     if "OOM" in codes:
         return Failure(RedisOutOfMemory(reply))
     return Failure(RedisRefused(reply))

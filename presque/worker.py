@@ -311,10 +311,16 @@ def _daemon_thread(*args: Any, **kwargs: Any) -> threading.Thread:
 
 
 def load_handler(spec: str) -> Handler:
-    """The function named C{package.module:function} (or C{module:Class.method})."""
+    """
+    The function named C{package.module:function} (or C{module:Class.method}),
+    looked for in the working directory first, as C{python -m} and the
+    runners of its kind (celery, rq, gunicorn) do.
+    """
     module_name, colon, name = spec.partition(":")
     if not colon or not module_name or not name:
         raise ValueError(f"{spec!r} is not package.module:function")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     target: Any = importlib.import_module(module_name)
     for part in name.split("."):
         target = getattr(target, part)

@@ -312,6 +312,51 @@ async def test_unavailable_with_503_while_redis_is_down(own_redis: RedisServer) 
         await stop()
 
 
+@async_test
+async def test_a_post_sent_again_with_its_idempotency_key_stores_one_job(
+    client: Client, presque: Presque
+) -> None:
+    first = await blocking(client.post, "q1", {"n": 1}, idempotency_key="order-17")
+    again = await blocking(client.post, "q1", {"n": 1}, idempotency_key="order-17")
+    assert first == again
+    assert await presque.http.job_count("q1") == 1
+
+
+@async_test
+async def test_each_post_gets_a_fresh_idempotency_key(client: Client, presque: Presque) -> None:
+    await blocking(client.post, "q1", {"n": 1})
+    await blocking(client.post, "q1", {"n": 1})
+    assert await presque.http.job_count("q1") == 2
+
+
+@async_test
+async def test_a_post_answered_503_is_retried_until_redis_is_back(own_redis: RedisServer) -> None:
+    server, stop = await start_presque(own_redis)
+    own_redis.stop()
+    back = RedisServer(port=own_redis.port)
+    try:
+        posting = blocking(Client(server.http.base, retries=6).post, "q1", {"n": 1})
+        await deferLater(reactor, 0.3)
+        back.start()
+        job_id = await posting
+        assert (await server.http.get("/q/q1")).header("X-Presque-Job-Id") == job_id
+    finally:
+        await stop()
+        back.stop()
+
+
+@async_test
+async def test_a_post_many_is_retried_with_the_same_keys(client: Client, presque: Presque) -> None:
+    ids = await blocking(
+        client.post_many, "q1", [{"n": n} for n in range(5)], batch=2, idempotency_key="import-3"
+    )
+    again = await blocking(
+        client.post_many, "q1", [{"n": n} for n in range(5)], batch=2, idempotency_key="import-3"
+    )
+    assert ids == again
+    assert await presque.http.job_count("q1") == 5
+
+
 def test_importing_the_sync_client_does_not_import_twisted() -> None:
     code = "import sys; from presque.client import Client; assert 'twisted' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)

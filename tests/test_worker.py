@@ -1,5 +1,6 @@
 """
-C{presque-worker} as a real process (C{python -m presque.worker}) against a
+C{presque-worker} as a real process (the installed command, run from the
+folder that holds the module of job functions, as the README says) against a
 real daemon, running the job functions of a module written for each test.
 """
 
@@ -67,15 +68,18 @@ class Worker:
 
     def start(self, queue: str, handler: str, *options: str) -> Worker:
         (self.workdir / "job_handlers.py").write_text(HANDLERS)
-        paths = [str(self.workdir), os.environ.get("PYTHONPATH", "")]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
         command = [
-            *(sys.executable, "-m", "presque.worker", "--url", self.url, "--queue", queue),
+            str(Path(sys.executable).with_name("presque-worker")),
+            *("--url", self.url, "--queue", queue),
             *("--worker-id", self.worker_id, "--wait", "5", *options),
             f"job_handlers:{handler}",
         ]
+        # No PYTHONPATH: the worker finds job_handlers.py in its working directory.
+        env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         wait_for(lambda: self.worker_id in registered(self.daemon), 15, self.output)
         return self
 

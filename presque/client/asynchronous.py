@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 from presque.client.errors import Unavailable
 from presque.client.models import (
     DEFAULT_BATCH,
+    DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     Answer,
     Call,
     Job,
     lower_headers,
+    retry_delays,
 )
 from presque.client.models import Requests as R
 
@@ -37,6 +39,7 @@ class AsyncClient:
         worker_id: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         http_client: Any = None,
+        retries: int = DEFAULT_RETRIES,
     ) -> None:
         from treq.client import HTTPClient
         from twisted.internet import defer, error, reactor
@@ -45,6 +48,8 @@ class AsyncClient:
         self.base_url = base_url.rstrip("/")
         self.worker_id = worker_id
         self.timeout = timeout
+        self.retries = retries
+        self._reactor = reactor
         self._pool: Any = None
         if http_client is None:
             self._pool = client.HTTPConnectionPool(reactor, persistent=True)
@@ -63,6 +68,16 @@ class AsyncClient:
             await self._pool.closeCachedConnections()
 
     async def _send(self, call: Call[T]) -> T:
+        from twisted.internet.task import deferLater
+
+        for delay in retry_delays(self.retries if call.repeatable else 0):
+            try:
+                return await self._send_once(call)
+            except Unavailable:
+                await deferLater(self._reactor, delay)
+        return await self._send_once(call)
+
+    async def _send_once(self, call: Call[T]) -> T:
         data = call.data()
         headers = call.headers_for(data, self.worker_id)
         try:
@@ -88,9 +103,11 @@ class AsyncClient:
         run_at: float | None = None,
         uniq: str | None = None,
         priority: int | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
         """Add one job; answer its id (see L{Client.post})."""
-        return await self._send(R.post(queue, job, delay, run_at, uniq, priority))
+        call = R.post(queue, job, delay, run_at, uniq, priority, idempotency_key)
+        return await self._send(call)
 
     async def post_many(
         self,
@@ -100,10 +117,11 @@ class AsyncClient:
         run_at: float | None = None,
         priority: int | None = None,
         batch: int = DEFAULT_BATCH,
+        idempotency_key: str | None = None,
     ) -> list[str]:
         """Add jobs in order, C{batch} per request; answer their ids (see L{Client.post_many})."""
         ids: list[str] = []
-        for call in R.post_many(queue, jobs, delay, run_at, priority, batch):
+        for call in R.post_many(queue, jobs, delay, run_at, priority, batch, idempotency_key):
             ids.extend(await self._send(call))
         return ids
 

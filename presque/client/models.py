@@ -9,20 +9,34 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlencode
 
+from presque import headers as names
 from presque.client.errors import NoJob, error_for
 
 T = TypeVar("T")
 
-WORKER_HEADER = "X-presque-workerid"
-RECEIPT_HEADER = "X-Presque-Receipt"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_BATCH = 250  # the most jobs one leased fetch carries
+#: How often a POST that got no answer, or a 503, is sent again (with the same
+#: Idempotency-Key, so that the server stores its jobs once).
+DEFAULT_RETRIES = 3
+
+
+def retry_delays(retries: int) -> Iterator[float]:
+    """Seconds to wait before each retry: 0.25, 0.5, 1, ... (at most 4)."""
+    for attempt in range(retries):
+        yield min(4.0, 0.25 * 2**attempt)
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one POST and its retries."""
+    return uuid.uuid4().hex
 
 
 @dataclass
@@ -67,6 +81,8 @@ class Call(Generic[T]):
     headers: dict[str, str] = field(default_factory=dict)
     wait: float = 0.0  # a long poll's wait, added to the client's timeout
     empty: Any = _RAISE  # the result of a 404 "no job", instead of raising NoJob
+    #: Safe to send again when no answer came (its Idempotency-Key makes it so).
+    repeatable: bool = False
 
     def url(self, base: str) -> str:
         """The URL of this request below C{base}."""
@@ -84,7 +100,7 @@ class Call(Generic[T]):
         if data is not None:
             headers["Content-Type"] = "application/json"
         if worker_id:
-            headers[WORKER_HEADER] = worker_id
+            headers[names.WORKER] = worker_id
         return headers
 
     def result(self, answer: Answer) -> T:
@@ -151,7 +167,7 @@ def _job_ids(answer: Answer) -> list[str]:
 def _receipt(job: Job) -> dict[str, str]:
     if job.receipt is None:
         raise ValueError(f"job {job.id} was not leased: it has no receipt")
-    return {RECEIPT_HEADER: job.receipt}
+    return {names.RECEIPT: job.receipt}
 
 
 def _one_job(queue: str) -> Callable[[Answer], Job]:
@@ -205,10 +221,12 @@ class Requests:
         run_at: float | None,
         uniq: str | None,
         priority: int | None,
+        idempotency_key: str | None = None,
     ) -> Call[str]:
-        """POST /q/Q."""
+        """POST /q/Q, with an Idempotency-Key (a fresh one unless given)."""
         params = {**_delayed(delay, run_at), **_options(uniq=uniq, priority=priority)}
-        return Call("POST", f"/q/{_q(queue)}", _job_id, params, job)
+        key = {names.IDEMPOTENCY_KEY: idempotency_key or new_idempotency_key()}
+        return Call("POST", f"/q/{_q(queue)}", _job_id, params, job, key, repeatable=True)
 
     @staticmethod
     def post_many(
@@ -218,11 +236,15 @@ class Requests:
         run_at: float | None,
         priority: int | None,
         batch: int,
+        idempotency_key: str | None = None,
     ) -> Iterator[Call[list[str]]]:
-        """POST /qb/Q?ids=1, one per C{batch} jobs."""
+        """POST /qb/Q?ids=1, one per C{batch} jobs, each with its own Idempotency-Key."""
         params = {**_delayed(delay, run_at), **_options(priority=priority, ids=True)}
-        for chunk in _chunks(jobs, batch):
-            yield Call("POST", f"/qb/{_q(queue)}", _job_ids, params, {"jobs": chunk})
+        base = idempotency_key or new_idempotency_key()
+        for n, chunk in enumerate(_chunks(jobs, batch)):
+            key = {names.IDEMPOTENCY_KEY: f"{base}-{n}"}
+            path = f"/qb/{_q(queue)}"
+            yield Call("POST", path, _job_ids, params, {"jobs": chunk}, key, repeatable=True)
 
     @staticmethod
     def fetch(queue: str, lease: float | None, wait: float | None) -> Call[Job | None]:

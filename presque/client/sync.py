@@ -6,6 +6,7 @@ imports Twisted, so any Python program can post and take jobs.
 from __future__ import annotations
 
 import http.client
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -14,11 +15,13 @@ from typing import Any, TypeVar
 from presque.client.errors import Unavailable
 from presque.client.models import (
     DEFAULT_BATCH,
+    DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     Answer,
     Call,
     Job,
     lower_headers,
+    retry_delays,
 )
 from presque.client.models import Requests as R
 
@@ -30,18 +33,33 @@ class Client:
     A client of the presque at C{base_url}, on urllib: one connection per
     request, safe to share between threads. C{worker_id}, when given, goes in
     the X-presque-workerid header of every request. C{timeout} is in seconds;
-    a fetch's C{wait} is added to it.
+    a fetch's C{wait} is added to it. A post that gets no answer or a 503 is
+    sent again up to C{retries} times, with the same Idempotency-Key: the
+    server stores its jobs once.
     """
 
     def __init__(
-        self, base_url: str, worker_id: str | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        base_url: str,
+        worker_id: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.worker_id = worker_id
         self.timeout = timeout
+        self.retries = retries
         self._opener = urllib.request.build_opener()
 
     def _send(self, call: Call[T]) -> T:
+        for delay in retry_delays(self.retries if call.repeatable else 0):
+            try:
+                return self._send_once(call)
+            except Unavailable:
+                time.sleep(delay)
+        return self._send_once(call)
+
+    def _send_once(self, call: Call[T]) -> T:
         data = call.data()
         headers = call.headers_for(data, self.worker_id)
         request = urllib.request.Request(call.url(self.base_url), data, headers, method=call.method)
@@ -66,12 +84,16 @@ class Client:
         run_at: float | None = None,
         uniq: str | None = None,
         priority: int | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
         """Add C{job} (any JSON value; bytes are sent as they are, as JSON text) to
         C{queue}; answer its id. It is due C{delay} seconds from now (by this
         machine's clock) or at the unix time C{run_at}; C{uniq} refuses it while a
-        job with the same key is queued; C{priority} (0-9, higher first) is passed on."""
-        return self._send(R.post(queue, job, delay, run_at, uniq, priority))
+        job with the same key is queued; C{priority} (0-9, higher first) is passed on.
+        C{idempotency_key} (a fresh one by default) makes a repeated post store nothing
+        more and answer the same id."""
+        call = R.post(queue, job, delay, run_at, uniq, priority, idempotency_key)
+        return self._send(call)
 
     def post_many(
         self,
@@ -81,10 +103,11 @@ class Client:
         run_at: float | None = None,
         priority: int | None = None,
         batch: int = DEFAULT_BATCH,
+        idempotency_key: str | None = None,
     ) -> list[str]:
         """Add C{jobs} in order, C{batch} per request (not atomic across requests);
         answer their ids in the same order. Options as for L{post}, without C{uniq}."""
-        calls = R.post_many(queue, jobs, delay, run_at, priority, batch)
+        calls = R.post_many(queue, jobs, delay, run_at, priority, batch, idempotency_key)
         return [job_id for call in calls for job_id in self._send(call)]
 
     def fetch(

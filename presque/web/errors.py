@@ -58,6 +58,15 @@ OUTCOMES: dict[type[Exception], tuple[int, str]] = {
 }
 
 
+def _explained(error: Exception, message: str) -> str:
+    """C{message}, with what Redis told when that says why (never the whole reply)."""
+    if isinstance(error, RedisUnavailable) and error.cause:
+        return f"{message}: {error.cause}"
+    if type(error) is RedisRefused:
+        return f"{message}: {str(error).split(' ', 1)[0]}"
+    return message
+
+
 @dataclass(frozen=True)
 class ErrorAnswer:
     """What to answer for an error."""
@@ -78,7 +87,7 @@ def error_answer(failure: Failure, uri: bytes = b"") -> ErrorAnswer:
             status, message = OUTCOMES[kind]
             if isinstance(error, RedisUnavailable | RedisRefused):
                 _warn_about_redis(error)
-            return ErrorAnswer(status, message, refusal=False)
+            return ErrorAnswer(status, _explained(error, message), refusal=False)
     log.failure("unexpected error on {uri}", failure, uri=uri.decode("utf-8", "replace"))
     return ErrorAnswer(500, "internal error", refusal=False)
 

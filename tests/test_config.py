@@ -8,7 +8,7 @@ import pytest
 
 from harness.daemon import SHIPPED_CONFIG
 from presque.broker.settings import QueueSettings
-from presque.config import Config, ConfigError, WorkerSettings, load_config
+from presque.config import Config, ConfigError, WorkerSettings, key_name, load_config, sections
 from presque.redis_url import RedisAddress
 
 
@@ -150,8 +150,8 @@ def test_queue_keys_left_out_keep_their_defaults(tmp_path: Path) -> None:
 
 
 def test_the_workers_section_is_read(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, "[workers]\nalive_window = 2.5\n"))
-    assert config.workers == WorkerSettings(alive_window=2.5)
+    config = load_config(write(tmp_path, "[workers]\nalive_window = 2.5\nretention = 600\n"))
+    assert config.workers == WorkerSettings(alive_window=2.5, retention=600.0)
 
 
 def test_the_default_queue_settings_and_alive_window() -> None:
@@ -197,17 +197,10 @@ def test_a_bad_queues_or_workers_value_names_file_and_section(
     assert str(raised.value).startswith(f"{path}: {message}")
 
 
-def test_the_shipped_config_lists_every_queues_and_workers_key() -> None:
+def test_the_shipped_config_lists_every_key_of_every_section() -> None:
     import configparser
 
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(SHIPPED_CONFIG)
-    assert sorted(parser.options("queues")) == [
-        "backoff_base",
-        "backoff_cap",
-        "lease",
-        "max_attempts",
-    ]
-    assert parser.options("workers") == ["alive_window"]
-    assert load_config(SHIPPED_CONFIG).queues == Config().queues
-    assert load_config(SHIPPED_CONFIG).workers == Config().workers
+    for section, keys in sections().items():
+        assert sorted(parser.options(section)) == sorted(key_name(key) for key in keys), section

@@ -33,6 +33,8 @@ MAX_REQUEST_LINE = 8192
 MAX_HEADERS_SIZE = 16384
 #: The most header lines of a request.
 MAX_HEADERS = 100
+#: The longest URI an access log line quotes in full.
+MAX_LOGGED_URI = 1024
 
 _REASONS = {
     400: b"Bad Request",
@@ -91,6 +93,7 @@ class PresqueChannel(HTTPChannel):
 
     _deadline: Any = None
     _reading = False
+    _refused = False
 
     def dataReceived(self, data: bytes) -> None:
         if not self._reading and not self._handlingRequest:
@@ -145,7 +148,7 @@ class PresqueChannel(HTTPChannel):
     def _refuse(self, status: int, message: str) -> None:
         """Answer C{status} before any request could be made of what came, and hang up."""
         self._set_deadline(None, "")
-        if self.transport is None or getattr(self, "_refused", False):
+        if self.transport is None or self._refused:
             return
         self._refused = True
         body = json.dumps({"error": message}).encode()
@@ -207,7 +210,9 @@ class PresqueSite(Site):
         if not self.log_requests:
             return
         method = request.method.decode("ascii", "replace")
-        uri = request.uri.decode("utf-8", "replace")
+        uri = request.uri[:MAX_LOGGED_URI].decode("utf-8", "replace")
+        if len(request.uri) > MAX_LOGGED_URI:
+            uri += "..."
         duration_ms = round((time.monotonic() - request.started) * 1000, 2)
         client = request.getClientAddress()
         client = getattr(client, "host", None) or str(client)

@@ -10,7 +10,7 @@ from presque.web.answers import Answer, empty_answer
 from presque.web.context import Context
 from presque.web.errors import ApiError
 from presque.web.inputs import LIMIT, OFFSET, body
-from presque.web.jsontext import as_utf8, encode_json, read_json, spliced
+from presque.web.jsontext import encode_json, read_json, spliced
 from presque.web.routing import Call, Route
 
 
@@ -94,7 +94,7 @@ def _letter(letter: DeadLetter) -> bytes:
         "attempts": letter.attempts,
         "errors": letter.errors,
     }
-    return spliced(summary, "job", as_utf8(letter.payload))
+    return spliced(summary, "job", letter.payload)
 
 
 def _ids(content: bytes) -> list[str] | None:

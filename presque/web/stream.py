@@ -12,6 +12,8 @@ Usable with C{curl -N} and a browser's EventSource.
 
 from __future__ import annotations
 
+import re
+
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IPushProducer
 from twisted.web.iweb import IRequest
@@ -149,4 +151,11 @@ def _event(job: Job, lease_expires: float | None) -> bytes:
         "job",
         job.payload,
     )
-    return b"id: %s\nevent: job\ndata: %s\n\n" % (job.id.encode("ascii"), data)
+    # A job posted over several lines has line breaks only between its
+    # tokens (JSON strings cannot hold them raw): one data line each, which
+    # the client joins back with newlines into the same JSON.
+    lines = b"".join(b"data: %s\n" % line for line in _LINE_BREAK.split(data))
+    return b"id: %s\nevent: job\n%s\n" % (job.id.encode("ascii"), lines)
+
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")

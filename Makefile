@@ -15,7 +15,10 @@ $(BIN)/.installed: pyproject.toml setup.cfg
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/twistd --nodaemon --pidfile= presque --config etc/presque.ini
+	@# Ctrl-C (or SIGTERM) stops presque gracefully, and twistd then dies of
+	@# the signal as it should; make would call that an error: it is not.
+	@trap : INT TERM; $(BIN)/twistd --nodaemon --pidfile= presque --config etc/presque.ini; \
+	status=$$?; [ $$status -eq 130 ] || [ $$status -eq 143 ] || exit $$status
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .

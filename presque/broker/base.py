@@ -8,7 +8,7 @@ from typing import Any
 from twisted.internet import defer
 
 from presque.broker.errors import StaleReceipt, UnknownJob
-from presque.broker.keys import queue_keys
+from presque.broker.keys import QUEUES_KEY, queue_keys
 from presque.broker.settings import QueueSettings, setting_fields
 from presque.lua import LuaScript
 from presque.redis import Redis, RedisArg
@@ -47,16 +47,10 @@ class BrokerBase:
         self._default_args = [str(getattr(self.defaults, f.name)) for f in setting_fields()]
 
     def run(
-        self,
-        script: LuaScript,
-        queue: str,
-        args: Sequence[RedisArg] = (),
-        extra_keys: Sequence[str] = (),
+        self, script: LuaScript, queue: str, args: Sequence[RedisArg] = ()
     ) -> defer.Deferred[Any]:
         """Run a per-queue script with the queue's keys (and the defaults it needs)."""
         keys = queue_keys(queue).all
-        if extra_keys:
-            keys = [*keys, *extra_keys]
         if script.uses_settings:
             args = [*args, *self._default_args]
         return self.redis.eval(script, keys, args)
@@ -65,6 +59,11 @@ class BrokerBase:
         """The members of a Redis set, decoded and sorted."""
         members = await self.redis.execute("SMEMBERS", key)
         return sorted(name.decode("utf-8") for name in members)
+
+    async def queue_range(self, first: int = 0, last: int = -1) -> list[str]:
+        """The names of the queues from C{first} to C{last} (included), in order."""
+        names = await self.redis.execute("ZRANGE", QUEUES_KEY, first, last)
+        return [name.decode("utf-8") for name in names]
 
 
 async def gather(calls: Sequence[Awaitable[Any]]) -> list[Any]:

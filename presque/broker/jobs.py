@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from presque.broker.base import errors_of, millis, seconds
 from presque.broker.errors import DuplicateJob, IdempotencyConflict, UnknownJob
-from presque.broker.keys import QUEUES_KEY, idempotency_key, new_job_id, queue_keys, worker_key
+from presque.broker.keys import QUEUES_KEY, new_job_id, queue_keys, worker_key
 from presque.broker.model import Enqueued, JobView
 from presque.broker.schedule import ScheduleOperations
 from presque.lua import load_script
@@ -47,16 +47,11 @@ class JobOperations(ScheduleOperations):
         @raise IdempotencyConflict: C{idempotency} came with another request.
         """
         options = [millis(run_at), uniq or "", "1" if as_failure else "0", priority]
-        digest, remembered = "", []
-        if idempotency is not None:
-            digest = _digest(options, payloads)
-            remembered = [idempotency_key(queue, idempotency)]
-        args = [*options, digest, millis(self.idempotency_window)]
+        digest = "" if idempotency is None else _digest(options, payloads)
+        args = [*options, idempotency or "", digest, millis(self.idempotency_window)]
         for payload in payloads:
             args += (new_job_id(), payload)
-        status, unlisted, schedule_at, *ids = await self.run(
-            _ENQUEUE, queue, args, extra_keys=remembered
-        )
+        status, unlisted, schedule_at, *ids = await self.run(_ENQUEUE, queue, args)
         if status == b"exists":
             raise DuplicateJob(uniq)
         if status == b"conflict":
@@ -70,7 +65,7 @@ class JobOperations(ScheduleOperations):
         if unlisted:
             # Recorded in the queue's own keys only once the set has it, so
             # a crash in between leaves the next enqueue to try again.
-            await self.redis.execute("SADD", QUEUES_KEY, queue)
+            await self.redis.execute("ZADD", QUEUES_KEY, 0, queue)
             await self.redis.execute("HSET", queue_keys(queue).meta, "listed", "1")
         return Enqueued(job_ids)
 

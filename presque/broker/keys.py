@@ -14,6 +14,8 @@ import random
 import time
 from functools import lru_cache
 
+#: Every queue that ever received a job, in a sorted set whose scores are all
+#: 0, so that its members are in order of name (pages of queues cost log n).
 QUEUES_KEY = "presque:queues"
 #: Registered workers (presque 1's POST /w/Q), by time of their last sign of life (ms).
 WORKERS_KEY = "presque:workers"
@@ -41,6 +43,8 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ("uniq", "hash: uniq key -> job id"),
     ("stats", "hash: processed, failed, retried, dead"),
     ("acked", "sorted set: job id -> time acked (ms), the recent ones only"),
+    ("idempotency", "hash: Idempotency-Key -> digest of its request and the ids it stored"),
+    ("remembered", "sorted set: Idempotency-Key -> when it is forgotten (ms)"),
     ("workers", "sorted set: worker registered on the queue -> last sign of life (ms)"),
     ("seen", "sorted set: worker -> time of its last request on the queue (ms)"),
 )
@@ -91,11 +95,6 @@ class QueueKeys:
 def queue_keys(queue: str) -> QueueKeys:
     """The keys of C{queue}, built once for the busiest queues."""
     return QueueKeys(queue)
-
-
-def idempotency_key(queue: str, key: str) -> str:
-    """Where a POST's C{Idempotency-Key} keeps the ids it stored, for a while."""
-    return f"{queue_prefix(queue)}idem:{key}"
 
 
 def worker_key(worker: str) -> str:

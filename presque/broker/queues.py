@@ -10,6 +10,7 @@ from twisted.logger import Logger
 from presque.broker.base import gather
 from presque.broker.keys import QUEUES_KEY, queue_keys
 from presque.broker.model import PRIORITIES, Page, QueueSummary, QueueView
+from presque.broker.schedule import ScheduleOperations
 from presque.broker.settings import QueueSettings, setting_fields
 from presque.broker.workers import WorkerOperations
 from presque.lua import load_script
@@ -25,19 +26,22 @@ _FORGET_QUEUE = load_script("forget_queue")
 _TOTALS = ("processed", "failed", "retried", "dead")
 #: The most workers one queue's view lists.
 MAX_LISTED_WORKERS = 1000
+#: The most workers a deleted queue is taken off the lists of.
+MAX_FORGOTTEN_WORKERS = 10_000
 
 
-class QueueOperations(WorkerOperations):
+class QueueOperations(WorkerOperations, ScheduleOperations):
     """What is known about queues."""
 
     async def queues(self) -> list[str]:
         """The names of all queues that ever received a job, sorted."""
-        return await self.sorted_members(QUEUES_KEY)
+        return await self.queue_range()
 
     async def queue_names(self, offset: int, limit: int) -> Page[str]:
         """A slice of the sorted names of all queues."""
-        names = await self.queues()
-        return Page(len(names), names[offset : offset + limit])
+        total = int(await self.redis.execute("ZCARD", QUEUES_KEY))
+        names = await self.queue_range(offset, offset + limit - 1) if limit else []
+        return Page(total, names)
 
     async def summary(self, queue: str) -> QueueSummary:
         """The status, counts and counters of C{queue} (all 0 for an unknown one)."""
@@ -115,11 +119,17 @@ class QueueOperations(WorkerOperations):
     async def delete_queue(self, queue: str) -> None:
         """
         Remove C{queue} and everything about it: jobs in every state, counters,
-        settings, workers, its place in the set of queues.
+        settings, workers, remembered Idempotency-Keys, its place in the set
+        of queues and in its workers' lists of queues.
         """
-        await self.run(_DELETE_QUEUE, queue)
-        await self.redis.execute("SREM", QUEUES_KEY, queue)
+        workers = await self.queue_workers_seen(queue, MAX_FORGOTTEN_WORKERS)
+        scheduled = await self.run(_DELETE_QUEUE, queue)
+        await self.redis.execute("ZREM", QUEUES_KEY, queue)
         if await self.run(_FORGET_QUEUE, queue) == b"revived":
             # A job arrived in between: the queue lives on, and is listed.
-            await self.redis.execute("SADD", QUEUES_KEY, queue)
+            await self.redis.execute("ZADD", QUEUES_KEY, 0, queue)
             await self.redis.execute("HSET", queue_keys(queue).meta, "listed", "1")
+        await self.forget_queue_of_workers(queue, workers)
+        if scheduled:
+            # Due now: the next round finds nothing due and takes it off the schedule.
+            await self.note_due(queue, 1)

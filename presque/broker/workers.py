@@ -38,7 +38,7 @@ class WorkerOperations(BrokerBase):
         ]
 
     def _keep(self, *keys: str) -> list[tuple[RedisArg, ...]]:
-        return [("EXPIRE", key, int(self.retention)) for key in keys]
+        return [("PEXPIRE", key, int(self.retention * 1000)) for key in keys]
 
     async def _run_all(self, commands: list[tuple[RedisArg, ...]]) -> None:
         await gather([self.redis.execute(*command) for command in commands])
@@ -98,6 +98,10 @@ class WorkerOperations(BrokerBase):
         since = self._now_ms() - int(self.retention * 1000)
         names = await self.redis.execute("ZREVRANGEBYSCORE", key, "+inf", since, "LIMIT", 0, limit)
         return sorted(name.decode("utf-8") for name in names)
+
+    async def forget_queue_of_workers(self, queue: str, workers: list[str]) -> None:
+        """Take C{queue}, which is gone, off the lists of queues of C{workers}."""
+        await self._run_all([("SREM", worker_queues_key(worker), queue) for worker in workers])
 
     async def queue_workers(self, queue: str) -> list[str]:
         """The workers registered on C{queue}, sorted."""

@@ -6,10 +6,12 @@
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV: none
 --
--- Returns the number of keys removed.
+-- Returns the time of the queue's due work that the schedule may hold
+-- (meta's indexed), or 0: the schedule then forgets the queue.
 
 --@include queue_keys
 
-local removed = redis.call('UNLINK', unpack(KEYS))
+local indexed = tonumber(redis.call('HGET', K.meta, 'indexed')) or 0
+redis.call('UNLINK', unpack(KEYS))
 redis.call('HSET', K.meta, 'deleting', '1')
-return removed
+return indexed

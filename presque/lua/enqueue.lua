@@ -1,14 +1,14 @@
 -- Adds one or more jobs to a queue (POST /q, PUT /q, POST /qb).
 --
--- KEYS: the queue's keys (queue_keys), then, when the request carries an
---       Idempotency-Key, the key that remembers it (broker.keys)
+-- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]  due time in ms, or '' to make the jobs ready now
 -- ARGV[2]  uniq key, or '' (only with a single job)
 -- ARGV[3]  '1' to count a failed job first (a worker gave it back), else '0'
 -- ARGV[4]  priority, 0 to 9 (higher first)
--- ARGV[5]  digest of the request, kept under the Idempotency-Key ('' without one)
--- ARGV[6]  how long an Idempotency-Key is remembered, in ms
--- ARGV[7..] job id, payload, job id, payload, ...
+-- ARGV[5]  the request's Idempotency-Key, or '' without one
+-- ARGV[6]  digest of the request, kept with its Idempotency-Key
+-- ARGV[7]  how long an Idempotency-Key is remembered, in ms
+-- ARGV[8..] job id, payload, job id, payload, ...
 --
 -- Returns {status, unlisted, schedule_at, id, ...}: status is 'ok' (with
 -- the ids added), 'exists' when the uniq key is held by a job still in the
@@ -19,18 +19,26 @@
 -- time the schedule must hear of (includes/schedule.lua).
 --
 -- A job id already present is skipped, so a retried call adds nothing twice.
--- Jobs ready at once are announced on the queue's wake channel.
+-- Jobs ready at once are announced on the queue's wake channel. Keys whose
+-- time is over are forgotten a few at a time, on every call that brings one.
 
 --@include queue_keys
 --@include now_ms
 --@include ready
 --@include schedule
 
-local due, uniq, digest = ARGV[1], ARGV[2], ARGV[5]
-local remembered = KEYS[#KEYS]
+local FORGOTTEN_PER_CALL = 100
 
-if digest ~= '' then
-  local seen = redis.call('GET', remembered)
+local due, uniq, key, digest = ARGV[1], ARGV[2], ARGV[5], ARGV[6]
+
+if key ~= '' then
+  local expired = redis.call('ZRANGEBYSCORE', K.remembered, '-inf', now_ms(), 'LIMIT', 0,
+    FORGOTTEN_PER_CALL)
+  if #expired > 0 then
+    redis.call('ZREM', K.remembered, unpack(expired))
+    redis.call('HDEL', K.idempotency, unpack(expired))
+  end
+  local seen = redis.call('HGET', K.idempotency, key)
   if seen then
     local seen_digest, ids = string.match(seen, '^([^ ]*) (.*)$')
     if seen_digest ~= digest then
@@ -46,7 +54,7 @@ end
 
 if uniq ~= '' then
   local holder = redis.call('HGET', K.uniq, uniq)
-  if holder and holder ~= ARGV[7] then
+  if holder and holder ~= ARGV[8] then
     return {'exists', 0, 0}
   end
 end
@@ -62,7 +70,7 @@ if priority > 0 then
 end
 local reply = {'ok', 0, 0}
 local added = {}
-for i = 7, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   local id = ARGV[i]
   reply[#reply + 1] = id
   if redis.call('HSETNX', K.jobs, id, ARGV[i + 1]) == 1 then
@@ -99,8 +107,9 @@ end
 if due ~= '' then
   reply[3] = note_due(tonumber(due))
 end
-if digest ~= '' then
-  redis.call('SET', remembered, digest .. ' ' .. table.concat(reply, ',', 4), 'PX', ARGV[6])
+if key ~= '' then
+  redis.call('HSET', K.idempotency, key, digest .. ' ' .. table.concat(reply, ',', 4))
+  redis.call('ZADD', K.remembered, now + tonumber(ARGV[7]), key)
 end
 
 if redis.call('HEXISTS', K.meta, 'listed') == 0 then

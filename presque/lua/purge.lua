@@ -1,6 +1,7 @@
 -- Removes every job of a queue, in every state, its uniq index and its
--- counters (DELETE /q). The queue's status, settings, workers and place in
--- the set of queues stay.
+-- counters (DELETE /q). The queue's status, settings, workers, remembered
+-- Idempotency-Keys (their jobs were stored, then purged) and place in the
+-- set of queues stay.
 --
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV: none
@@ -10,7 +11,10 @@
 
 --@include queue_keys
 
-local kept = {[K.meta] = true, [K.workers] = true, [K.seen] = true}
+local kept = {
+  [K.meta] = true, [K.workers] = true, [K.seen] = true,
+  [K.idempotency] = true, [K.remembered] = true,
+}
 local removed = {}
 for _, key in ipairs(KEYS) do
   if not kept[key] then

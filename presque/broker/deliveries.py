@@ -6,8 +6,10 @@ out, and settling leased jobs (ack, fail, extend).
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Sequence
 
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from presque.broker.base import BATCH_LIMIT, check_settled, millis, seconds
@@ -55,18 +57,26 @@ class DeliveryOperations(ScheduleOperations):
             setting; 0 takes them out for good (presque 1).
         @raise QueueClosed: the queue is closed.
         """
-        reply = await self.run(
-            _FETCH,
-            queue,
-            [
-                count,
-                BATCH_LIMIT,
-                millis(lease),
-                new_nonce(),
-                MAX_LEASED_BATCH,
-                millis(self.delivery_timeout),
-            ],
-        )
+        args = [
+            count,
+            BATCH_LIMIT,
+            millis(lease),
+            new_nonce(),
+            MAX_LEASED_BATCH,
+            millis(self.delivery_timeout),
+        ]
+        try:
+            reply = await self.run(_FETCH, queue, args)
+        except RedisUnavailable:
+            # The script may have run and its reply be lost, with it the word
+            # to the schedule of the deadline of what it handed out. The time
+            # is this machine's, a guess: the scheduler looks at the queue
+            # then, and again at the real deadline if that is later. In the
+            # background: the answer, a 503, must not wait for a Redis that
+            # just failed to answer.
+            guess = round((time.time() + self.delivery_timeout) * 1000)
+            Deferred.fromCoroutine(self.note_due(queue, guess))
+            raise
         if reply[0] == b"closed":
             raise QueueClosed(queue)
         kind = reply[1].decode("ascii")

@@ -23,9 +23,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twisted.logger import Logger
+
 from presque.broker.base import BATCH_LIMIT, BrokerBase, gather
 from presque.broker.keys import DUE_DIRTY_KEY, DUE_KEY, QUEUES_KEY
 from presque.lua import load_script
+from presque.redis import RedisRefused, RedisUnavailable
+
+log = Logger()
 
 _NOTE = load_script("due_note")
 _CLAIM = load_script("due_claim")
@@ -58,9 +63,23 @@ class ScheduleOperations(BrokerBase):
     _sweep_cursor = b"0"
 
     async def note_due(self, queue: str, at_ms: int) -> None:
-        """C{queue} has work due at C{at_ms} (Redis milliseconds); 0 means none to note."""
-        if at_ms:
+        """
+        C{queue} has work due at C{at_ms} (Redis milliseconds); 0 means none
+        to note. Best effort: it comes after the state change it is about,
+        which must not be answered as a failure; a note Redis refuses (out of
+        memory, say) is made again by the sweep, and the queue's own fetches
+        do its due work meanwhile.
+        """
+        if not at_ms:
+            return
+        try:
             await self.redis.eval(_NOTE, _SCHEDULE_KEYS, [queue, at_ms])
+        except (RedisUnavailable, RedisRefused) as error:
+            log.warn(
+                "the schedule did not hear of due work of {queue}: {error}",
+                queue=queue,
+                error=error,
+            )
 
     async def run_due(self) -> RoundDone:
         """One round: the work of every queue whose due time came."""
@@ -89,12 +108,12 @@ class ScheduleOperations(BrokerBase):
         their due work: the repair of notes lost with a killed server.
         Returns how many queues it looked at.
         """
-        cursor, names = await self.redis.execute(
-            "SSCAN", QUEUES_KEY, self._sweep_cursor, "COUNT", count
+        cursor, names_and_scores = await self.redis.execute(
+            "ZSCAN", QUEUES_KEY, self._sweep_cursor, "COUNT", count
         )
         self._sweep_cursor = cursor
-        for name in names:
+        for name in names_and_scores[::2]:
             queue = name.decode("utf-8")
             reply = await self.run(_TICK, queue, [BATCH_LIMIT])
             await self.note_due(queue, reply[3])
-        return len(names)
+        return len(names_and_scores) // 2

@@ -8,7 +8,8 @@
 --           receipt for a lease, its deadline (ms) for a handoff
 --
 -- Returns the number of jobs made ready again, announced on the queue's
--- wake channel. A job no longer in the delivery named is left alone.
+-- wake channel, in their order at the head of the queue. A job no longer in
+-- the delivery named is left alone.
 
 --@include queue_keys
 --@include jobs
@@ -16,7 +17,8 @@
 --@include handoff
 
 local released = 0
-for i = 2, #ARGV, 2 do
+-- Each goes to the head in turn: the last first, so that the first ends first.
+for i = #ARGV - 1, 2, -2 do
   local id, token = ARGV[i], ARGV[i + 1]
   if ARGV[1] == 'handoff' then
     if tonumber(redis.call('ZSCORE', K.handoff, id)) == tonumber(token) then

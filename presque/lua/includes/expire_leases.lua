@@ -1,6 +1,7 @@
 -- Leases that ran out: their worker is presumed dead. Each such job counts
--- a failure and is ready again at the head of the queue, or goes to the
--- dead letters once its attempts are used up. At most `limit` per call.
+-- a failure and is ready again at the head of the queue (in the order they
+-- were handed out: the last goes first), or goes to the dead letters once
+-- its attempts are used up. At most `limit` per call.
 -- The queue's max_attempts is read only when a lease did run out: every
 -- fetch comes through here.
 local function expire_leases(now, limit)
@@ -9,7 +10,8 @@ local function expire_leases(now, limit)
     return 0
   end
   local max_attempts = setting('max_attempts')
-  for _, id in ipairs(expired) do
+  for i = #expired, 1, -1 do
+    local id = expired[i]
     redis.call('ZREM', K.leased, id)
     redis.call('HINCRBY', K.stats, 'failed', 1)
     local info = load_info(id) or {attempts = max_attempts}

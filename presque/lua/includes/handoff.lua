@@ -22,11 +22,12 @@ local function give_back(id)
   make_ready(id, info, true)
 end
 
--- Deliveries whose deadline passed without a confirmation. At most `limit`.
+-- Deliveries whose deadline passed without a confirmation, back at the head
+-- in the order they were handed out (the last goes first). At most `limit`.
 local function return_handoffs(now, limit)
   local lost = redis.call('ZRANGEBYSCORE', K.handoff, '-inf', now, 'LIMIT', 0, limit)
-  for _, id in ipairs(lost) do
-    give_back(id)
+  for i = #lost, 1, -1 do
+    give_back(lost[i])
   end
   return #lost
 end

@@ -18,6 +18,7 @@ import socket
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 from twisted.application.service import Service
 from twisted.internet import defer, error, protocol
@@ -103,6 +104,40 @@ class _RedisProcess(protocol.ProcessProtocol):
         self.owner._ended(self, reason)
 
 
+# The data directories this process holds, with the open file of each lock.
+_held: dict[Path, IO[str]] = {}
+
+
+def claim_data_dir(data_dir: Path) -> None:
+    """
+    Hold C{data_dir} for as long as this process lives (again: nothing): a
+    second daemon started on it refuses to start rather than touch the first
+    one's redis-server. The kernel lets go of it when the process dies,
+    however it dies.
+
+    @raise DataDirInUse: another process holds it.
+    """
+    data_dir = Path(data_dir).absolute()
+    if data_dir in _held:
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / "presque.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise DataDirInUse(
+            f"another presque daemon (pid {holder}) uses the data directory {data_dir};"
+            " stop it first, or give this one another [redis] data_dir"
+        ) from None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    _held[data_dir] = handle
+
+
 class EmbeddedRedis(Service):
     """A supervised redis-server child process."""
 
@@ -120,7 +155,6 @@ class EmbeddedRedis(Service):
         self.socket_path = self._choose_socket_path()
         self._process: _RedisProcess | None = None
         self._stopping = False
-        self._lock: object = None
 
     @property
     def address(self) -> RedisAddress:
@@ -136,30 +170,8 @@ class EmbeddedRedis(Service):
         return self.data_dir / "presque.lock"
 
     def claim_data_dir(self) -> None:
-        """
-        Hold the data directory for as long as this process lives: a second
-        daemon started on it refuses to start rather than touch the first
-        one's redis-server. The kernel lets go of it when the process dies,
-        however it dies.
-
-        @raise DataDirInUse: another process holds it.
-        """
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        handle = self.lockfile.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
-            raise DataDirInUse(
-                f"another presque daemon (pid {holder}) uses the data directory {self.data_dir};"
-                " stop it first, or give this one another [redis] data_dir"
-            ) from None
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._lock = handle
+        """Hold the data directory (see L{claim_data_dir})."""
+        claim_data_dir(self.data_dir)
 
     def _choose_socket_path(self) -> str:
         beside_data = self.data_dir / "redis.sock"
@@ -169,8 +181,7 @@ class EmbeddedRedis(Service):
 
     def startService(self) -> None:
         self.binary = self.binary or require_redis_server()
-        if self._lock is None:
-            self.claim_data_dir()
+        self.claim_data_dir()
         # Ours alone now: a redis-server still running here was left by a
         # daemon that was killed.
         _stop_leftover(self.pidfile)

@@ -38,22 +38,28 @@ class Options(usage.Options):
         self["listen"].append(endpoint)
 
     def postOptions(self) -> None:
+        from presque.embedded import DataDirInUse, claim_data_dir
+
         try:
             base = load_config(self["config"]) if self["config"] else Config()
-            self["settings"] = base.with_overrides(tuple(self["listen"]), self["redis"])
-        except ConfigError as error:
+            settings = self["settings"] = base.with_overrides(tuple(self["listen"]), self["redis"])
+            if settings.redis.address is None:
+                # Here, before twistd looks at its pidfile or daemonizes (the
+                # lock follows the process into the fork).
+                claim_data_dir(settings.redis.data_dir)
+        except (ConfigError, DataDirInUse) as error:
             # The message alone: twistd would print its whole usage text first.
             raise SystemExit(f"presque: {error}") from None
 
 
 def makeService(options: Options) -> IService:
     """Build the daemon from parsed C{options}."""
-    from presque.embedded import DataDirInUse, RedisServerNotFound
+    from presque.embedded import RedisServerNotFound
     from presque.service import make_service, tune_garbage_collector
 
     try:
         service = make_service(options["settings"])
-    except (RedisServerNotFound, DataDirInUse) as error:
+    except RedisServerNotFound as error:
         raise SystemExit(f"presque: {error}") from None
     tune_garbage_collector()
     return service

@@ -17,11 +17,13 @@ exactly as posted, and as UTF-8 whatever it was posted as.
 from __future__ import annotations
 
 import json
+import math
 import re
 from itertools import accumulate
 from typing import Any
 
 from presque.web.errors import ApiError
+from presque.web.inputs import exact_float
 
 #: How deep arrays and objects may nest in a request body.
 MAX_DEPTH = 64
@@ -46,7 +48,18 @@ def _skip_number(text: str) -> None:
 _CHECKER = json.JSONDecoder(
     parse_constant=_refuse_constant, parse_int=_skip_number, parse_float=_skip_number
 )
-_READER = json.JSONDecoder(parse_constant=_refuse_constant)
+def _read_int(text: str) -> int | float:
+    # Python refuses to make ints of more than 4,300 digits; such a number is
+    # still JSON, and no setting it could be meant for holds it anyway.
+    if len(text) <= _LONGEST_INT:
+        return int(text)
+    return -math.inf if text.startswith("-") else math.inf
+
+
+_LONGEST_INT = 4000
+_READER = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_float=exact_float, parse_int=_read_int
+)
 
 
 def body_text(body: bytes) -> str:

@@ -199,6 +199,7 @@ _COMMON = {
     507: "Redis is out of memory: it stores nothing more.",
 }
 
+
 class OpenApi:
     """The C{/openapi.json} route, describing C{routes} and itself."""
 
@@ -330,4 +331,3 @@ def _answer_headers(route: Route, status: int) -> dict[str, Any]:
 def _operation_id(route: Route, path: str) -> str:
     words = re.findall(r"[a-z]+", path.replace(".json", "")) or ["root"]
     return route.method.lower() + "".join(word.capitalize() for word in words)
-

@@ -4,7 +4,7 @@ The ceiling of the stack: twisted.web with nothing on top.
 A leaf L{Resource} answers C{{"ok":true}} as JSON to GET and POST on any
 path, on the default reactor, through C{Site(parsePOSTFormSubmission=False)}
 like presque's own site, and writes no access log. bench/servers.py runs it
-as C{python bench/bare_server.py PORT}.
+as C{python -m bench.bare_server PORT} from the checkout's root.
 """
 
 from __future__ import annotations

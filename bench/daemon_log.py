@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scenarios import QUEUE
-from servers import Servers
+from bench.scenarios import QUEUE
+from bench.servers import THIS, Presque
 
 # Lines of the daemon's log that deserve a look.
 LOG_PROBLEMS = ("#error]", "#critical]", "#warn]", "Traceback", "Unhandled")
@@ -46,15 +46,20 @@ def scan_daemon_log(path: Path) -> DaemonLog:
     return scanned
 
 
-def daemon_log_notes(servers: Servers, run_dir: Path) -> list[str]:
-    """Keep the daemon's non-access lines; note the log's size and any problem in it."""
-    scanned = scan_daemon_log(servers.daemon_log)
-    (run_dir / "presque.log").write_text("".join(scanned.other_lines))
-    size = servers.daemon_log.stat().st_size / 1e6
-    notes = [f"daemon log: {scanned.access_lines:,} access lines, {size:.1f} MB, in a file"]
+def daemon_log_notes(daemon: Presque, run_dir: Path, comparing: bool = False) -> list[str]:
+    """
+    Keep the daemon's non-access lines (presque.log, or presque-against.log);
+    note the log's size and any problem in it.
+    """
+    scanned = scan_daemon_log(daemon.daemon_log)
+    kept = "presque.log" if daemon.label == THIS else f"presque-{daemon.label}.log"
+    (run_dir / kept).write_text("".join(scanned.other_lines))
+    size = daemon.daemon_log.stat().st_size / 1e6
+    whose = f"daemon log ({daemon.label})" if comparing else "daemon log"
+    notes = [f"{whose}: {scanned.access_lines:,} access lines, {size:.1f} MB, in a file"]
     if scanned.problems:
         notes.append(
-            f"daemon log: {len(scanned.problems)} warning/error lines after start-up,"
+            f"{whose}: {len(scanned.problems)} warning/error lines after start-up,"
             f" first: {scanned.problems[0]}"
         )
     return notes

@@ -1,8 +1,7 @@
-#!/usr/bin/env python
 """
 Long polling of presque, measured against a real daemon.
 
-Starts a private redis-server and one presque daemon, as bench/run.py does,
+Starts a private redis-server and one presque daemon, as bench.run does,
 then drives them with treq from this process's reactor:
 
 1. end-to-end latency: 50 consumers long-poll one queue (wait=20, lease=30,
@@ -13,7 +12,7 @@ then drives them with treq from this process's reactor:
 
 It prints figures; it asserts nothing.
 
-    .venv/bin/python bench/longpoll.py [--duration 10] [--rates 200,1000,2000]
+    .venv/bin/python -m bench.longpoll [--duration 10] [--rates 200,1000,2000]
 
 The summary, the daemon's non-access log lines and Redis's log are kept in
 bench/results/<date-time>-longpoll/.
@@ -31,19 +30,20 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from daemon_log import scan_daemon_log
-from errors import BenchError
-from longpoll_flow import CONSUMERS, MAX_POSTS_IN_FLIGHT, Flow, measure_rate
-from longpoll_idle import WAITERS, Idle, measure_idle
-from longpoll_report import longpoll_report
-from measure import progress
-from presque_client import purge, queue_counts
-from processes import Children, run_benchmark
-from servers import start_daemon, start_redis
 from treq.client import HTTPClient
 from twisted.internet import defer, reactor
 from twisted.python.failure import Failure
 from twisted.web.client import Agent, HTTPConnectionPool
+
+from bench.children import Children, run_benchmark
+from bench.daemon_log import scan_daemon_log
+from bench.errors import BenchError
+from bench.longpoll_flow import CONSUMERS, MAX_POSTS_IN_FLIGHT, Flow, measure_rate
+from bench.longpoll_idle import WAITERS, Idle, measure_idle
+from bench.longpoll_report import longpoll_report
+from bench.measure import progress
+from bench.presque_client import purge, queue_counts
+from bench.servers import start_daemon, start_redis, twistd_of
 
 RESULTS_DIR = Path(__file__).resolve().with_name("results")
 DEFAULT_DURATION = 10
@@ -56,7 +56,9 @@ FILES_NEEDED = WAITERS + 1000
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].strip())
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.longpoll", description=__doc__.split("\n\n")[0].strip()
+    )
     parser.add_argument(
         "--duration",
         type=int,
@@ -149,7 +151,7 @@ def log_notes(daemon_log: Path, run_dir: Path) -> list[str]:
 def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> None:
     """Start the servers, measure, print and keep the report."""
     redis_port = start_redis(children, workdir)
-    port, daemon_log = start_daemon(children, workdir, redis_port)
+    port, daemon_log = start_daemon(children, workdir, redis_port, twistd_of(None))
     pids = {
         "daemon": children.pid("presque"),
         "redis": children.pid("redis-server"),

@@ -15,14 +15,17 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
-from longpoll_flow import sleep
-from readings import command_deltas, cpu_percent, open_fds, snapshot
-from scenarios import QUEUE
 from treq.client import HTTPClient
 from twisted.internet import defer, reactor
 from twisted.web.client import Agent, HTTPConnectionPool
+
+from bench.longpoll_flow import sleep
+from bench.readings import command_deltas, cpu_percent, open_fds, snapshot
+from bench.scenarios import QUEUE
+from harness.polling import eventually
 
 WAITERS = 1000
 WAIT = 60
@@ -73,23 +76,24 @@ async def window(seconds: float, pids: dict[str, int], redis_port: int) -> Windo
     return Window(after.at - before.at, command_deltas(before, after), cpu_percent(before, after))
 
 
-async def wait_for_fds(pid: int, done: Callable[[int], bool]) -> int:
-    """Poll the daemon's descriptor count until C{done(count)}, or time out; return the count."""
-    deadline = time.monotonic() + CONNECT_TIMEOUT
-    while not done(count := open_fds(pid)) and time.monotonic() < deadline:
-        await sleep(0.02)
-    return count
+async def wait_for_fds(pid: int, done: Callable[[int], bool]) -> None:
+    """Poll the daemon's descriptor count until C{done(count)}; the notes tell a shortfall."""
+    with suppress(TimeoutError):
+        await eventually(lambda: done(open_fds(pid)), CONNECT_TIMEOUT)
 
 
 async def steady_fds(pid: int) -> int:
     """The daemon's descriptor count once it stops changing (connections closed)."""
-    deadline = time.monotonic() + CONNECT_TIMEOUT
-    count, since = open_fds(pid), time.monotonic()
-    while time.monotonic() - since < STEADY and time.monotonic() < deadline:
-        await sleep(0.05)
-        if (now := open_fds(pid)) != count:
-            count, since = now, time.monotonic()
-    return count
+    seen = [open_fds(pid), time.monotonic()]  # the count, and since when it holds
+
+    def held() -> bool:
+        if (count := open_fds(pid)) != seen[0]:
+            seen[:] = [count, time.monotonic()]
+        return time.monotonic() - seen[1] >= STEADY
+
+    with suppress(TimeoutError):
+        await eventually(held, CONNECT_TIMEOUT)
+    return int(seen[0])
 
 
 async def measure_idle(base: str, daemon_pid: int, redis_port: int, pids: dict[str, int]) -> Idle:

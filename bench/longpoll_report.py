@@ -1,5 +1,5 @@
 """
-The printed result of bench/longpoll.py: the latency table per rate, the
+The printed result of bench.longpoll: the latency table per rate, the
 cost of the idle waiters, then notes. Figures only: nothing is enforced.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from longpoll_flow import CONSUMER_LEASE, CONSUMER_WAIT, CONSUMERS, MAX_POSTS_IN_FLIGHT, Flow
-from longpoll_idle import WAIT, Idle, Window
-from readings import percentile
-from report import format_ms
+from bench.longpoll_flow import CONSUMER_LEASE, CONSUMER_WAIT, CONSUMERS, MAX_POSTS_IN_FLIGHT, Flow
+from bench.longpoll_idle import WAIT, Idle, Window
+from bench.readings import percentile
+from bench.report import format_ms
 
 # A run is below its rate when it takes fewer jobs a second than this share of it.
 BELOW_RATE = 0.95

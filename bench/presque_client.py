@@ -12,8 +12,8 @@ import json
 import math
 from concurrent.futures import ThreadPoolExecutor
 
-from errors import BenchError
-from scenarios import JOB, QUEUE
+from bench.errors import BenchError
+from bench.scenarios import JOB, QUEUE
 
 # The default [server] max_batch_size: the most jobs one pre-fill POST may carry.
 PREFILL_BATCH = 1000

@@ -1,5 +1,5 @@
 """
-What bench/longpoll.py reads around a measurement, outside HTTP: the CPU
+What bench.longpoll reads around a measurement, outside HTTP: the CPU
 time and open descriptors of a process (from /proc) and Redis's command
 counters (C{INFO commandstats}).
 """
@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from redis_client import redis_command
+from harness.redis import redis_command
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

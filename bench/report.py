@@ -2,7 +2,8 @@
 The printed result of a benchmark: the table, the targets, then the notes.
 
 Targets are printed as met or below, never enforced: the figures depend on
-the machine.
+the machine. With C{--against}, the table has a row per daemon and the ratio
+of this checkout's req/s to the other's; the targets are this checkout's.
 """
 
 from __future__ import annotations
@@ -10,33 +11,40 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from measure import Row
-from scenarios import SCENARIOS, TARGET_RATIO
-from wrk import WRK_THREADS
+from bench.measure import Row
+from bench.scenarios import SCENARIOS, TARGET_RATIO
+from bench.servers import THIS
+from bench.wrk import WRK_THREADS
 
 
-def format_table(rows: list[Row]) -> str:
-    """The table of all runs."""
+def format_table(rows: list[Row], comparing: bool = False) -> str:
+    """The table of all runs; with C{comparing}, the daemon of each and this/against."""
     header = ("scenario", "conns", "req/s", "jobs/s", "p50", "p99", "vs bare", "errors")
+    left = {0}
+    if comparing:
+        header = (*header[:2], "daemon", *header[2:], "this/against")
+        left.add(2)
     lines = [header]
     for row in rows:
         errors = row.wrk.non_2xx + row.wrk.socket_errors
-        lines.append(
-            (
-                row.scenario.name,
-                str(row.connections),
-                f"{row.wrk.requests_per_second:,.0f}",
-                "-" if row.jobs_per_second is None else f"{row.jobs_per_second:,.0f}",
-                format_ms(row.wrk.p50_ms),
-                format_ms(row.wrk.p99_ms),
-                "-" if row.ratio is None else f"{row.ratio:.2f}x",
-                str(errors),
-            )
-        )
+        cells = [
+            row.scenario.name,
+            str(row.connections),
+            f"{row.wrk.requests_per_second:,.0f}",
+            "-" if row.jobs_per_second is None else f"{row.jobs_per_second:,.0f}",
+            format_ms(row.wrk.p50_ms),
+            format_ms(row.wrk.p99_ms),
+            "-" if row.ratio is None else f"{row.ratio:.2f}x",
+            str(errors),
+        ]
+        if comparing:
+            cells.insert(2, row.daemon or "-")
+            cells.append("-" if row.against_ratio is None else f"{row.against_ratio:.2f}x")
+        lines.append(tuple(cells))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join(
         "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
+            cell.ljust(w) if i in left else cell.rjust(w)
             for i, (cell, w) in enumerate(zip(line, widths, strict=True))
         )
         for line in lines
@@ -48,11 +56,12 @@ def format_ms(ms: float) -> str:
     return f"{ms * 1000:.0f}us" if ms < 1 else f"{ms:.2f}ms"
 
 
-def format_targets(rows: list[Row]) -> str:
-    """One line per target, with the figure at each connection count."""
-    lines = ["targets (figures only; nothing is enforced):"]
+def format_targets(rows: list[Row], comparing: bool = False) -> str:
+    """One line per target, with this checkout's figure at each connection count."""
+    whose = " of this checkout" if comparing else ""
+    lines = [f"targets{whose} (figures only; nothing is enforced):"]
     for scenario in SCENARIOS:
-        measured = [row for row in rows if row.scenario is scenario]
+        measured = [row for row in rows if row.scenario is scenario and row.daemon == THIS]
         if scenario.baseline:
             goal = f">= {TARGET_RATIO} x {scenario.baseline}"
             cells = [
@@ -82,15 +91,34 @@ def target_cell(row: Row, value: float | None, threshold: float, text: str) -> s
     return f"c={row.connections}: {text} ({verdict})"
 
 
-def report(rows: list[Row], notes: list[str], duration: int, run_dir: Path) -> str:
-    """The whole printed result."""
+def report(
+    rows: list[Row],
+    notes: list[str],
+    duration: int,
+    run_dir: Path,
+    checkouts: dict[str, str] | None = None,
+) -> str:
+    """
+    The whole printed result. C{checkouts}, given with --against: each
+    daemon's label and what its checkout is.
+    """
+    comparing = bool(checkouts)
     parts = [
         f"presque HTTP benchmark: wrk -t{WRK_THREADS}, {duration}s per run, "
         f"{os.cpu_count()} CPUs, results in {run_dir}",
+    ]
+    if checkouts:
+        width = max(len(label) for label in checkouts) + 1
+        parts += [f"  {label + ':':<{width}} {what}" for label, what in checkouts.items()]
+        parts += [
+            "  this/against: this checkout's req/s over the other's, same scenario and conns;",
+            "  each presque run is made on both daemons in turn, each with its own Redis",
+        ]
+    parts += [
         "",
-        format_table(rows),
+        format_table(rows, comparing),
         "",
-        format_targets(rows),
+        format_targets(rows, comparing),
     ]
     if notes:
         parts += ["", "notes:", *(f"  - {note}" for note in notes)]

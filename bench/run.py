@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """
 HTTP throughput of presque, measured with wrk against a real daemon.
 
@@ -7,7 +6,11 @@ its log written to a file as in production) and a bare twisted.web server,
 the ceiling of the stack. Then runs every scenario with wrk at 1 and at 50
 connections and prints one table. It prints figures; it asserts nothing.
 
-    .venv/bin/python bench/run.py [--duration 10] [--quick]
+    .venv/bin/python -m bench.run [--duration 10] [--quick] [--against PATH]
+
+With --against PATH (another presque checkout, with its own .venv), a second
+daemon from PATH runs beside this checkout's, with its own private Redis; each
+presque scenario is run on both in turn and the table adds "this/against".
 
 Raw wrk outputs, the table, the daemon's non-access log lines and Redis's log
 are kept in bench/results/<date-time>/.
@@ -17,16 +20,18 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from daemon_log import daemon_log_notes
-from measure import Run, run_all, warm_up
-from processes import Children, run_benchmark
-from report import report
-from servers import start_servers
-from wrk import require_wrk
+from bench.children import Children, run_benchmark
+from bench.daemon_log import daemon_log_notes
+from bench.measure import Run, run_all, warm_up
+from bench.report import report
+from bench.servers import AGAINST, THIS, Servers, start_servers
+from bench.wrk import require_wrk
+from harness.daemon import ROOT
 
 RESULTS_DIR = Path(__file__).resolve().with_name("results")
 DEFAULT_DURATION = 10
@@ -35,7 +40,9 @@ QUICK_DURATION = 3
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].strip())
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.split("\n\n")[0].strip()
+    )
     parser.add_argument(
         "--duration",
         type=int,
@@ -45,26 +52,67 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help=f"{QUICK_DURATION}s runs, unless --duration is given"
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="PATH",
+        help="another presque checkout (with PATH/.venv/bin/twistd) to measure beside this one",
+    )
     args = parser.parse_args(argv)
     if args.duration is None:
         args.duration = QUICK_DURATION if args.quick else DEFAULT_DURATION
     if args.duration < 1:
         parser.error("--duration must be at least 1")
+    if args.against is not None:
+        args.against = args.against.resolve()
+        if not (args.against / ".venv" / "bin" / "twistd").exists():
+            parser.error(f"--against: no {args.against}/.venv/bin/twistd")
     return args
 
 
-def benchmark(duration: int, children: Children, workdir: Path) -> None:
+def describe_checkout(path: Path) -> str:
+    """C{path}, its commit and whether it has uncommitted changes (read-only git)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", "-C", str(path), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("log", "-1", "--format=%h %s")
+    if not commit:
+        return str(path)
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return f"{path} at {commit}" + (" (with uncommitted changes)" if changed else "")
+
+
+def keep_logs(servers: Servers, run_dir: Path, comparing: bool) -> list[str]:
+    """Keep each daemon's non-access lines and each Redis's log; the notes on them."""
+    notes = []
+    for daemon in servers.daemons:
+        notes += daemon_log_notes(daemon, run_dir, comparing)
+        kept = "redis.log" if daemon.label == THIS else f"redis-{daemon.label}.log"
+        shutil.copy(daemon.redis_log, run_dir / kept)
+    return notes
+
+
+def benchmark(duration: int, against: Path | None, children: Children, workdir: Path) -> None:
     """Start the servers, run everything, print and keep the report."""
-    servers = start_servers(children, workdir)
+    checkouts = None
+    if against is not None:
+        checkouts = {THIS: describe_checkout(ROOT), AGAINST: describe_checkout(against)}
+    servers = start_servers(children, workdir, against)
     run_dir = RESULTS_DIR / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True)
     run = Run(servers, children, duration, run_dir)
     warm_up(run)
     rows = run_all(run)
-    children.stop_all()  # the daemon's log is complete once it has stopped
-    notes = run.notes + daemon_log_notes(servers, run_dir)
-    shutil.copy(servers.redis_log, run_dir / "redis.log")
-    text = report(rows, notes, duration, run_dir)
+    children.stop_all()  # the daemons' logs are complete once they have stopped
+    notes = run.notes + keep_logs(servers, run_dir, run.comparing)
+    text = report(rows, notes, duration, run_dir, checkouts)
     (run_dir / "summary.txt").write_text(text + "\n")
     print(text)
 
@@ -75,7 +123,7 @@ def main(argv: list[str]) -> int:
 
     def work(children: Children, workdir: Path) -> None:
         require_wrk()
-        benchmark(args.duration, children, workdir)
+        benchmark(args.duration, args.against, children, workdir)
 
     return run_benchmark("presque-bench-", work)
 

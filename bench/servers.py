@@ -1,97 +1,109 @@
 """
 The servers under test, all on 127.0.0.1 and on free ports.
 
-A private redis-server with an everysec append-only file, one presque daemon
-(twistd, default settings, its output in a file) and bare_server.py, the
-ceiling of the stack. Each is started through L{Children}, which stops it.
+For each presque checkout under test (this one, and the one of C{--against}),
+a private redis-server with an everysec append-only file and one presque
+daemon (twistd, default settings, its output in a file); once, bare_server.py,
+the ceiling of the stack. Each is started through L{Children}, which stops it.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from errors import BenchError
-from presque_client import call
-from processes import START_TIMEOUT, Children, free_port, log_file, wait_for_port
-from scenarios import QUEUE, Scenario
+from bench.children import Children
+from bench.errors import BenchError, waiting_for
+from bench.presque_client import call
+from bench.scenarios import QUEUE
+from harness.daemon import ROOT, twistd_command
+from harness.polling import wait_until
+from harness.processes import free_port, wait_for_port
 
-BARE_SERVER = Path(__file__).resolve().with_name("bare_server.py")
+START_TIMEOUT = 20.0
+THIS = "this"
+AGAINST = "against"
+
+
+@dataclass(frozen=True)
+class Presque:
+    """One presque daemon under test and its private Redis."""
+
+    label: str  # THIS or AGAINST
+    port: int
+    redis: int
+    daemon_log: Path
+    redis_log: Path
+
+
+def suffix(label: str) -> str:
+    """What a label adds to a name: nothing for this checkout, else " (label)"."""
+    return "" if label == THIS else f" ({label})"
 
 
 @dataclass(frozen=True)
 class Servers:
     """Where the servers under test listen."""
 
-    presque: int
+    daemons: tuple[Presque, ...]  # this checkout's first, then the one of --against
     bare: int
-    redis: int
-    daemon_log: Path
-    redis_log: Path
-
-    def port(self, scenario: Scenario) -> int:
-        """The port that serves C{scenario}."""
-        return self.presque if scenario.server == "presque" else self.bare
 
 
-def twistd_path() -> str:
-    """The twistd beside this interpreter (the venv's), else the one on PATH."""
-    beside = Path(sys.executable).with_name("twistd")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("twistd")
-    if found is None:
-        raise BenchError("no twistd: run this script with the venv's python")
-    return found
+def twistd_of(checkout: Path | None) -> str:
+    """The twistd of C{checkout}'s .venv; None: the one beside this interpreter."""
+    path = Path(twistd_command()[0]) if checkout is None else checkout / ".venv" / "bin" / "twistd"
+    if not path.exists():
+        where = "beside this python: run it with the venv's" if checkout is None else "there"
+        raise BenchError(f"no twistd at {path} ({where})")
+    return str(path)
 
 
-def redis_server_path() -> str:
-    """The redis-server presque itself would use."""
+def redis_server_args(port: int, data: Path) -> list[str]:
+    """The redis-server presque itself would use, with presque's durable options."""
     try:
-        from presque.embedded import RedisServerNotFound, require_redis_server
+        from presque.embedded import RedisServerNotFound, durable_options, require_redis_server
     except ImportError:
         raise BenchError("presque is not importable: run this with the venv's python") from None
     try:
-        return require_redis_server()
+        binary = require_redis_server()
     except RedisServerNotFound as error:
         raise BenchError(str(error)) from None
+    return [binary, "--port", str(port), "--bind", "127.0.0.1", *durable_options(data, "everysec")]
 
 
-def start_redis(children: Children, workdir: Path) -> int:
+def wait_listening(name: str, port: int, process: subprocess.Popen[bytes]) -> None:
+    """Block until C{process} accepts connections on 127.0.0.1:C{port}."""
+    with waiting_for(f"{name} does not start"):
+        wait_for_port(port, START_TIMEOUT, process)
+
+
+def start_redis(children: Children, workdir: Path, name: str = "redis-server") -> int:
     """A private redis-server with an everysec append-only file; return its port."""
     port = free_port()
     data = workdir / "redis"
     data.mkdir()
-    args = [
-        redis_server_path(),
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--dir", str(data),
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
-        "--save", "",
-    ]  # fmt: skip
-    with log_file(workdir / "redis.log") as log:
-        process = children.start("redis-server", args, stdout=log, stderr=subprocess.STDOUT)
-    wait_for_port("redis-server", port, process)
+    args = redis_server_args(port, data)
+    with (workdir / "redis.log").open("wb") as log:
+        process = children.start(name, args, stdout=log, stderr=subprocess.STDOUT)
+    wait_listening(name, port, process)
     return port
 
 
-def start_daemon(children: Children, workdir: Path, redis_port: int) -> tuple[int, Path]:
+def start_daemon(
+    children: Children, workdir: Path, redis_port: int, twistd: str, name: str = "presque"
+) -> tuple[int, Path]:
     """One presque daemon with the default settings; return its port and its log."""
     port = free_port()
     config = workdir / "presque.ini"
     config.write_text(
-        "# bench/run.py: every setting at its default (access log on);\n"
+        "# bench.run: every setting at its default (access log on);\n"
         "# --listen and --redis come from the command line.\n"
         "[server]\n"
     )
     args = [
-        twistd_path(),
+        twistd,
         "-n",
         "presque",
         "--config", str(config),
@@ -99,43 +111,54 @@ def start_daemon(children: Children, workdir: Path, redis_port: int) -> tuple[in
         "--redis", f"redis://127.0.0.1:{redis_port}/0",
     ]  # fmt: skip
     log_path = workdir / "presque.log"
-    with log_file(log_path) as log:
-        process = children.start("presque", args, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
-    wait_for_port("presque", port, process)
-    wait_for_redis_behind(port)
+    with log_path.open("wb") as log:
+        process = children.start(name, args, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_listening(name, port, process)
+    except BenchError as error:
+        tail = log_path.read_text(errors="replace").splitlines()[-20:]
+        raise BenchError("\n".join([str(error), f"the end of {log_path}:", *tail])) from None
+    with waiting_for(f"{name} does not reach Redis"):
+        wait_until(
+            lambda: call(port, "GET", f"/j/{QUEUE}")[0] == 200,
+            START_TIMEOUT,
+            f"no 200 from GET /j/{QUEUE} after {START_TIMEOUT:.0f}s",
+        )
     return port, log_path
 
 
-def wait_for_redis_behind(port: int) -> None:
-    """Block until the daemon answers a route that needs Redis."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        status, _ = call(port, "GET", f"/j/{QUEUE}")
-        if status == 200:
-            return
-        time.sleep(0.1)
-    raise BenchError(f"presque does not reach Redis after {START_TIMEOUT:.0f}s")
+def start_presque(children: Children, workdir: Path, label: str, checkout: Path | None) -> Presque:
+    """A private Redis, then a daemon of C{checkout} (None: this one) against it."""
+    twistd = twistd_of(checkout)
+    workdir.mkdir(exist_ok=True)
+    redis_port = start_redis(children, workdir, f"redis-server{suffix(label)}")
+    port, daemon_log = start_daemon(
+        children, workdir, redis_port, twistd, f"presque{suffix(label)}"
+    )
+    return Presque(
+        label=label,
+        port=port,
+        redis=redis_port,
+        daemon_log=daemon_log,
+        redis_log=workdir / "redis.log",
+    )
 
 
 def start_bare(children: Children, workdir: Path) -> int:
     """The bare twisted.web server; return its port."""
     port = free_port()
-    args = [sys.executable, str(BARE_SERVER), str(port)]
-    with log_file(workdir / "bare.log") as log:
-        process = children.start("bare server", args, stdout=log, stderr=subprocess.STDOUT)
-    wait_for_port("bare server", port, process)
+    args = [sys.executable, "-m", "bench.bare_server", str(port)]
+    with (workdir / "bare.log").open("wb") as log:
+        process = children.start(
+            "bare server", args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+    wait_listening("bare server", port, process)
     return port
 
 
-def start_servers(children: Children, workdir: Path) -> Servers:
-    """Redis, the presque daemon and the bare server, all on loopback."""
-    redis_port = start_redis(children, workdir)
-    presque_port, daemon_log = start_daemon(children, workdir, redis_port)
-    bare_port = start_bare(children, workdir)
-    return Servers(
-        presque=presque_port,
-        bare=bare_port,
-        redis=redis_port,
-        daemon_log=daemon_log,
-        redis_log=workdir / "redis.log",
-    )
+def start_servers(children: Children, workdir: Path, against: Path | None = None) -> Servers:
+    """Redis and a presque daemon per checkout (this one, C{against}), the bare server."""
+    daemons = [start_presque(children, workdir, THIS, None)]
+    if against is not None:
+        daemons.append(start_presque(children, workdir / AGAINST, AGAINST, against))
+    return Servers(daemons=tuple(daemons), bare=start_bare(children, workdir))

@@ -12,9 +12,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from errors import BenchError
-from processes import Children
-from scenarios import JOBS_PER_BATCH
+from bench.children import Children
+from bench.errors import BenchError
+from bench.scenarios import JOBS_PER_BATCH
 
 # The Lua scripts of the scenarios sit beside this file.
 SCRIPTS_DIR = Path(__file__).resolve().parent

@@ -1,27 +1,24 @@
 """
-The subprocesses of the benchmark: started in their own session, stopped by pid.
+The subprocesses of a benchmark run: started in their own session, stopped by
+pid, all of them, whatever ends the run (an error, Ctrl-C, SIGTERM).
 
-Also the loopback ports they listen on: a free one to give them, and a wait
-until they accept connections on it.
+Stopping one is L{harness.processes.stop_process}; this module keeps the
+registry of what is still running, which the harness has no equivalent of.
 """
 
 from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
-from errors import BenchError
-
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 20.0
+from bench.errors import BenchError
+from harness.processes import stop_process
 
 
 class Children:
@@ -60,49 +57,11 @@ class Children:
         """SIGTERM each process still running, newest first, and wait for it."""
         while self._running:
             name, process = self._running.pop()
-            stop_process(name, process)
+            if stop_process(process) == -signal.SIGKILL:
+                print(f"{name} (pid {process.pid}) ignored SIGTERM; killed", file=sys.stderr)
 
     def _forget(self, process: subprocess.Popen[bytes]) -> None:
         self._running = [(n, p) for n, p in self._running if p is not process]
-
-
-def stop_process(name: str, process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM C{process}, wait for it, SIGKILL it if it lingers."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        print(f"{name} (pid {process.pid}) ignored SIGTERM; killing it", file=sys.stderr)
-        process.kill()
-        process.wait()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(name: str, port: int, process: subprocess.Popen[bytes]) -> None:
-    """Block until C{process} accepts connections on 127.0.0.1:C{port}."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"{name} exited with {process.returncode} while starting")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise BenchError(f"{name} does not listen on port {port} after {START_TIMEOUT:.0f}s")
-
-
-def log_file(path: Path) -> IO[bytes]:
-    """A file for a child's stdout and stderr (the child keeps its own descriptor)."""
-    return path.open("wb")
 
 
 def _terminated(signum: int, frame: object) -> NoReturn:

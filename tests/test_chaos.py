@@ -12,12 +12,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.daemon import Daemon
+from harness.polling import wait_until
 from harness.redis import RedisServer
 from tests.support import Daemons
 
@@ -66,16 +67,6 @@ def workers(tmp_path: Path) -> Iterator[Workers]:
     started.stop_all()
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str) -> float:
-    """Poll C{condition} until true; return how long it took."""
-    began = time.monotonic()
-    while not condition():
-        if time.monotonic() - began > timeout:
-            raise TimeoutError(what)
-        time.sleep(0.02)
-    return time.monotonic() - began
-
-
 def queue_view(daemon: Daemon, queue: str) -> dict:
     status, body = daemon.request("GET", f"/queues/{queue}")
     assert status == 200, body
@@ -89,13 +80,13 @@ def test_a_killed_workers_job_is_done_by_another_worker(
     workers.url = f"http://127.0.0.1:{daemon.port}"
     daemon.request("POST", "/q/jobs", {"n": 1})
     stuck = workers.start("jobs", lease=1, work=0, hang=True)
-    wait_for(lambda: workers.lines(stuck), 10, "the first worker never got the job")
+    wait_until(lambda: workers.lines(stuck), 10, "the first worker never got the job")
     [[_, job_id, attempt]] = workers.lines(stuck)
     workers.kill(stuck)
     rescuer = workers.start("jobs", lease=1, work=0)
-    waited = wait_for(
-        lambda: ["acked", job_id] in workers.lines(rescuer), 10, "the job never came back"
-    )
+    began = time.monotonic()
+    wait_until(lambda: ["acked", job_id] in workers.lines(rescuer), 10, "the job never came back")
+    waited = time.monotonic() - began
     assert attempt == "1"
     assert ["got", job_id, "2"] in workers.lines(rescuer)
     print(f"\na dead worker's job was redelivered and acked {waited:.2f}s after the kill")
@@ -130,7 +121,7 @@ def test_no_job_is_lost_when_workers_servers_and_redis_die(
                 redis.stop()
                 redis.start()
 
-        wait_for(
+        wait_until(
             lambda: queue_view(daemon, "chaos")["totals"]["processed"] >= len(posted),
             90,
             "not every job was acked",

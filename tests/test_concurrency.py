@@ -6,14 +6,17 @@ import itertools
 from collections import Counter
 
 from pytest_twisted import ensureDeferred as async_test
-from twisted.internet import defer, reactor
-from twisted.internet.task import deferLater
+from twisted.internet import defer
 
+from harness.polling import eventually
 from tests.conftest import Presque
+from tests.support import Reply
 
 PRODUCERS = 20
 CONSUMERS = 20
 JOBS_PER_PRODUCER = 100
+# The limit on one test (timeout in setup.cfg), which alone bounded a consumer's wait.
+TEST_TIMEOUT = 120
 
 
 @async_test
@@ -28,15 +31,18 @@ async def test_every_job_is_delivered_exactly_once(two_servers: list[Presque]) -
             assert reply.status == 201
 
     async def consume(server: Presque) -> None:
-        while not (producing_done and sum(received.values()) >= total):
+        async def answer() -> Reply | None:
+            """The next answer to GET, or None for a 404 while jobs may still come."""
             reply = await server.http.get("/q/shared")
+            return None if reply.status == 404 and not producing_done else reply
+
+        while not (producing_done and sum(received.values()) >= total):
+            reply = await eventually(answer, TEST_TIMEOUT, "no job and producing not done")
             if reply.status == 200:
                 job = reply.json()
                 received[(job["p"], job["n"])] += 1
             elif reply.status == 404:
-                if producing_done:
-                    return
-                await deferLater(reactor, 0.005)
+                return
             else:
                 raise AssertionError(f"unexpected {reply.status}: {reply.body!r}")
 

@@ -28,9 +28,7 @@ def test_the_plugin_serves_from_etc_presque_ini(workdir: Path, daemons: Daemons)
     assert daemon.request("GET", "/q/jobs") == (200, b'{"n": 1}')
 
 
-def test_the_embedded_redis_keeps_jobs_across_a_restart(
-    workdir: Path, daemons: Daemons
-) -> None:
+def test_the_embedded_redis_keeps_jobs_across_a_restart(workdir: Path, daemons: Daemons) -> None:
     first = daemons.start(workdir)
     first.request("POST", "/q/kept", {"survives": True})
     assert first.stopped_cleanly()
@@ -38,9 +36,7 @@ def test_the_embedded_redis_keeps_jobs_across_a_restart(
     assert second.request("GET", "/q/kept") == (200, b'{"survives": true}')
 
 
-def test_sigterm_stops_the_daemon_and_its_redis_cleanly(
-    workdir: Path, daemons: Daemons
-) -> None:
+def test_sigterm_stops_the_daemon_and_its_redis_cleanly(workdir: Path, daemons: Daemons) -> None:
     daemon = daemons.start(workdir)
     redis_pid = daemon.redis_pid()
     assert daemon.stopped_cleanly()

@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from harness.daemon import ROOT, Daemon
+from harness.polling import wait_until
 from harness.redis import RedisServer
 from tests.support import Daemons
 
@@ -112,14 +112,6 @@ def slow_retries(daemon: Daemon, queue: str) -> None:
     assert status == 200, body
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.05)
-
-
 def totals(daemon: Daemon, queue: str) -> dict[str, int]:
     return get_json(daemon, f"/queues/{queue}")["totals"]
 
@@ -168,8 +160,9 @@ def test_shell_worker_acks_what_succeeds_and_fails_the_rest(daemon: Daemon, spaw
         *SHELL_COMMAND,
         env={"PRESQUE_URL": base_url(daemon)},
     )
-    wait_for(
+    wait_until(
         lambda: sum(processed_and_failed(daemon, "sh")) == 4,
+        10,
         "the shell worker did not settle every job",
     )
     assert stop(worker, timeout=5)[0] == 0
@@ -195,8 +188,9 @@ def worker_with_job_in_hand(kind: str, daemon: Daemon, spawn) -> subprocess.Pope
 def test_sigterm_lets_the_job_in_hand_finish(kind: str, daemon: Daemon, spawn) -> None:
     job_id = post_job(daemon, "busy", {"sleep": 1.5})
     worker = worker_with_job_in_hand(kind, daemon, spawn)
-    wait_for(
+    wait_until(
         lambda: get_json(daemon, "/queues/busy")["counts"]["leased"] == 1,
+        10,
         "the worker never leased the job",
     )
     code, _ = stop(worker)

@@ -9,17 +9,11 @@ from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
+from harness.polling import eventually
 from harness.redis import RedisServer
 from tests.conftest import Presque, start_presque
 from tests.leasing import ack
 from tests.support import NO_JOB, Http, run_due
-
-
-async def until(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never became true"
-        await deferLater(reactor, 0.005)
 
 
 def waiting_get(http: Http, path: str, **params: str) -> defer.Deferred:
@@ -29,7 +23,7 @@ def waiting_get(http: Http, path: str, **params: str) -> defer.Deferred:
 @async_test
 async def test_a_waiting_get_gets_a_job_posted_later(presque: Presque) -> None:
     waiting = waiting_get(presque.http, "/q/q1", wait="5")
-    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await eventually(lambda: presque.longpoll.waiting("q1") == 1, 5, "never 1 waiting on q1")
     await presque.http.post_job("q1", {"n": 1})
     reply = await waiting
     assert (reply.status, reply.json()) == (200, {"n": 1})
@@ -61,7 +55,9 @@ async def test_a_post_on_another_server_wakes_a_waiter_within_milliseconds(
     latencies = []
     for n in range(30):
         waiting = waiting_get(consumer.http, "/q/cross", wait="5")
-        await until(lambda: consumer.longpoll.waiting("cross") == 1)
+        await eventually(
+            lambda: consumer.longpoll.waiting("cross") == 1, 5, "never 1 waiting on cross"
+        )
         posted = time.monotonic()
         await producer.http.post_job("cross", {"n": n})
         reply = await waiting
@@ -79,9 +75,9 @@ async def test_a_post_on_another_server_wakes_a_waiter_within_milliseconds(
 @async_test
 async def test_waiters_are_served_first_come_first_served(presque: Presque) -> None:
     first = waiting_get(presque.http, "/q/q1", wait="5")
-    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await eventually(lambda: presque.longpoll.waiting("q1") == 1, 5, "never 1 waiting on q1")
     second = waiting_get(presque.http, "/q/q1", wait="5")
-    await until(lambda: presque.longpoll.waiting("q1") == 2)
+    await eventually(lambda: presque.longpoll.waiting("q1") == 2, 5, "never 2 waiting on q1")
     await presque.http.post_job("q1", {"n": "one"})
     assert (await first).json() == {"n": "one"}
     assert not second.called
@@ -92,7 +88,7 @@ async def test_waiters_are_served_first_come_first_served(presque: Presque) -> N
 @async_test
 async def test_a_batch_wakes_as_many_waiters_as_it_has_jobs(presque: Presque) -> None:
     waiting = [waiting_get(presque.http, "/q/q1", wait="5") for _ in range(3)]
-    await until(lambda: presque.longpoll.waiting("q1") == 3)
+    await eventually(lambda: presque.longpoll.waiting("q1") == 3, 5, "never 3 waiting on q1")
     await presque.http.post("/qb/q1", json_body={"jobs": [{"n": 1}, {"n": 2}, {"n": 3}]})
     replies = await defer.gatherResults(waiting)
     assert sorted(reply.json()["n"] for reply in replies) == [1, 2, 3]
@@ -101,10 +97,12 @@ async def test_a_batch_wakes_as_many_waiters_as_it_has_jobs(presque: Presque) ->
 @async_test
 async def test_a_client_that_disconnects_is_forgotten_at_once(presque: Presque) -> None:
     waiting = waiting_get(presque.http, "/q/q1", wait="30")
-    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await eventually(lambda: presque.longpoll.waiting("q1") == 1, 5, "never 1 waiting on q1")
     waiting.addErrback(lambda _: None)
     waiting.cancel()
-    await until(lambda: presque.longpoll.waiting("q1") == 0, timeout=1)
+    await eventually(
+        lambda: presque.longpoll.waiting("q1") == 0, 1, "the cancelled GET is still waiting"
+    )
     await presque.http.post_job("q1", {"n": 1})
     assert (await presque.http.get("/q/q1")).json() == {"n": 1}
 
@@ -112,7 +110,7 @@ async def test_a_client_that_disconnects_is_forgotten_at_once(presque: Presque) 
 @async_test
 async def test_stopping_answers_every_waiter(presque: Presque) -> None:
     waiting = [waiting_get(presque.http, "/q/q1", wait="30") for _ in range(5)]
-    await until(lambda: presque.longpoll.waiting("q1") == 5)
+    await eventually(lambda: presque.longpoll.waiting("q1") == 5, 5, "never 5 waiting on q1")
     started = time.monotonic()
     await presque.longpoll.stop()
     replies = await defer.gatherResults(waiting)
@@ -143,7 +141,7 @@ async def test_an_invalid_wait_is_400(http: Http) -> None:
 @async_test
 async def test_a_leased_waiting_get_gets_a_leased_job(presque: Presque) -> None:
     waiting = waiting_get(presque.http, "/q/q1", wait="5", lease="30")
-    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await eventually(lambda: presque.longpoll.waiting("q1") == 1, 5, "never 1 waiting on q1")
     await presque.http.post_job("q1", {"n": 1})
     reply = await waiting
     receipt = reply.header("X-Presque-Receipt")
@@ -153,7 +151,7 @@ async def test_a_leased_waiting_get_gets_a_leased_job(presque: Presque) -> None:
 @async_test
 async def test_a_waiting_batch_gets_the_jobs_of_a_batch(presque: Presque) -> None:
     waiting = waiting_get(presque.http, "/qb/q1", wait="5", batch_size="10")
-    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await eventually(lambda: presque.longpoll.waiting("q1") == 1, 5, "never 1 waiting on q1")
     await presque.http.post("/qb/q1", json_body={"jobs": [{"n": 1}, {"n": 2}]})
     reply = await waiting
     assert reply.json() == ['{"n": 1}', '{"n": 2}']
@@ -163,7 +161,7 @@ async def test_a_waiting_batch_gets_the_jobs_of_a_batch(presque: Presque) -> Non
 async def test_a_delayed_job_coming_due_wakes_a_waiter(presque: Presque) -> None:
     await presque.http.post_job("q1", {"n": 1}, delayed=f"{time.time() + 0.2:.3f}")
     waiting = waiting_get(presque.http, "/q/q1", wait="5")
-    await until(lambda: presque.longpoll.waiting("q1") == 1)
+    await eventually(lambda: presque.longpoll.waiting("q1") == 1, 5, "never 1 waiting on q1")
     await deferLater(reactor, 0.3)
     await run_due(presque.broker)
     assert (await waiting).json() == {"n": 1}
@@ -183,7 +181,9 @@ async def test_a_thousand_idle_waiters_cost_no_redis_commands(presque: Presque) 
         return int(stats.split("total_commands_processed:")[1].split()[0])
 
     waiting = [waiting_get(presque.http, "/q/idle", wait="30") for _ in range(1000)]
-    await until(lambda: presque.longpoll.waiting("idle") == 1000, timeout=30)
+    await eventually(
+        lambda: presque.longpoll.waiting("idle") == 1000, 30, "never 1000 waiting on idle"
+    )
     before = commands()
     await deferLater(reactor, 1.5)
     # The only commands in between are the two INFO calls of this test.
@@ -198,15 +198,16 @@ async def test_waiters_are_served_after_redis_comes_back(own_redis: RedisServer)
     server, stop = await start_presque(own_redis)
     try:
         waiting = waiting_get(server.http, "/q/q1", wait="20")
-        await until(lambda: server.longpoll.waiting("q1") == 1)
+        await eventually(lambda: server.longpoll.waiting("q1") == 1, 5, "never 1 waiting on q1")
         own_redis.stop()
         own_redis.start()
+
         # A producer retries its 503s until the pool is back; the pub/sub
         # connection subscribes again by itself and the post wakes the waiter.
-        deadline = time.monotonic() + 10
-        while (await server.http.post_job("q1", {"n": 1})).status != 201:
-            assert time.monotonic() < deadline, "redis never came back"
-            await deferLater(reactor, 0.1)
+        async def posted() -> bool:
+            return (await server.http.post_job("q1", {"n": 1})).status == 201
+
+        await eventually(posted, 10, "redis never came back")
         reply = await waiting
         assert (reply.status, reply.json()) == (200, {"n": 1})
     finally:

@@ -10,6 +10,7 @@ from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from harness.polling import eventually
 from harness.redis import RedisServer
 from tests.conftest import Presque, start_presque
 from tests.support import REDIS_UNAVAILABLE, Reply
@@ -24,13 +25,10 @@ async def presque_alone(own_redis: RedisServer) -> AsyncIterator[Presque]:
     await stop()
 
 
-async def until_served(presque: Presque, timeout: float = 15.0) -> Reply:
-    deadline = time.monotonic() + timeout
-    while True:
-        reply = await presque.http.get("/q/work")
-        if reply.status != 503 or time.monotonic() > deadline:
-            return reply
-        await deferLater(reactor, 0.1)
+async def served(presque: Presque) -> Reply | None:
+    """The answer to GET /q/work, unless it is a 503."""
+    reply = await presque.http.get("/q/work")
+    return reply if reply.status != 503 else None
 
 
 @async_test
@@ -66,7 +64,7 @@ async def test_the_same_server_serves_again_when_redis_returns(
     presque_alone.redis_server.stop()
     assert (await presque_alone.http.get("/q/work")).status == 503
     presque_alone.redis_server.start()
-    reply = await until_served(presque_alone)
+    reply = await eventually(lambda: served(presque_alone), 15, "still 503 after Redis came back")
     assert (reply.status, reply.json()) == (200, {"kept": True})
 
 
@@ -75,7 +73,7 @@ async def test_a_hung_redis_that_wakes_up_is_used_again(presque_alone: Presque) 
     presque_alone.redis_server.pause()
     assert (await presque_alone.http.get("/q/stalled")).status == 503
     presque_alone.redis_server.resume()
-    await until_served(presque_alone)
+    await eventually(lambda: served(presque_alone), 15, "still 503 after Redis woke up")
     await presque_alone.http.post_job("work", {"after": "wake-up"})
     reply = await presque_alone.http.get("/q/work")
     assert (reply.status, reply.json()) == (200, {"after": "wake-up"})

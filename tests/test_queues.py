@@ -363,7 +363,7 @@ async def test_queues_lists_every_queue_with_status_and_counts(http: Http) -> No
                 "status": "open",
                 "counts": {"ready": 0, "delayed": 0, "leased": 0, "dead": 1},
             },
-        ]
+        ],
     }
 
 

@@ -7,6 +7,7 @@ from twisted.internet import defer, reactor
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
 
+from harness.polling import eventually
 from harness.processes import free_port
 from harness.redis import RedisServer
 from presque.config import Config, RedisSettings, SchedulerSettings, ServerSettings
@@ -25,12 +26,12 @@ def config_for(redis: RedisServer, port: int) -> Config:
     )
 
 
-async def until_answers(http: Http) -> None:
-    for _ in range(200):
-        if (await http.get("/j/probe")).status == 200:
-            return
-        await deferLater(reactor, 0.02)
-    raise TimeoutError("the service never answered")
+async def answers(http: Http) -> bool:
+    return (await http.get("/j/probe")).status == 200
+
+
+# How long a service may take to answer: 200 tries, 0.02 s apart.
+ANSWER_WITHIN = 200 * 0.02
 
 
 @async_test
@@ -40,7 +41,7 @@ async def test_the_scheduler_promotes_due_delayed_jobs(own_redis: RedisServer) -
     service.startService()
     http = Http(f"http://127.0.0.1:{port}")
     try:
-        await until_answers(http)
+        await eventually(lambda: answers(http), ANSWER_WITHIN, "the service never answered")
         await http.post_job("later", {"n": 1}, delayed="0")
         await deferLater(reactor, 0.5)
         assert own_redis.command("LLEN", "presque:{later}:ready").strip() == "1"
@@ -57,7 +58,7 @@ async def test_a_stop_lets_requests_in_flight_finish_and_refuses_new_ones(
     service = make_service(config_for(own_redis, port), reactor)
     service.startService()
     http = Http(f"http://127.0.0.1:{port}")
-    await until_answers(http)
+    await eventually(lambda: answers(http), ANSWER_WITHIN, "the service never answered")
 
     own_redis.pause()
     in_flight = defer.Deferred.fromCoroutine(http.get("/q/slow"))

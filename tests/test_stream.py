@@ -11,6 +11,7 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import deferLater
 
+from harness.polling import eventually
 from tests.conftest import Presque
 from tests.leasing import ack
 from tests.support import Http, run_due
@@ -69,18 +70,11 @@ async def open_stream(http: Http, queue: str, **params: str) -> EventStream:
     return stream
 
 
-async def until(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never became true"
-        await deferLater(reactor, 0.01)
-
-
 @async_test
 async def test_a_stream_sends_each_job_as_an_event(presque: Presque) -> None:
     stream = await open_stream(presque.http, "q1", lease="30")
     posted = await presque.http.post_job("q1", {"n": 1})
-    await until(lambda: stream.jobs())
+    await eventually(lambda: stream.jobs(), 5, "no job came down the stream")
     assert stream.headers["Content-Type"] == "text/event-stream"
     [event] = stream.events
     data = json.loads(event["data"])
@@ -96,12 +90,12 @@ async def test_a_stream_holds_at_most_prefetch_unsettled_jobs(presque: Presque) 
     for n in range(5):
         await presque.http.post_job("q1", {"n": n})
     stream = await open_stream(presque.http, "q1", lease="30", prefetch="2")
-    await until(lambda: len(stream.jobs()) == 2)
+    await eventually(lambda: len(stream.jobs()) == 2, 5, "the stream never sent 2 jobs")
     await deferLater(reactor, 0.2)
     assert len(stream.jobs()) == 2
     first = stream.jobs()[0]
     await ack(presque.http, "q1", first["id"], first["receipt"])
-    await until(lambda: len(stream.jobs()) == 3)
+    await eventually(lambda: len(stream.jobs()) == 3, 5, "the stream never sent a 3rd job")
     assert [job["job"]["n"] for job in stream.jobs()] == [0, 1, 2]
     stream.close()
 
@@ -110,9 +104,11 @@ async def test_a_stream_holds_at_most_prefetch_unsettled_jobs(presque: Presque) 
 async def test_jobs_of_a_dropped_stream_come_back_after_their_lease(presque: Presque) -> None:
     await presque.http.post_job("q1", {"n": 1})
     stream = await open_stream(presque.http, "q1", lease="0.2")
-    await until(lambda: stream.jobs())
+    await eventually(lambda: stream.jobs(), 5, "no job came down the stream")
     stream.close()
-    await until(lambda: presque.site.in_flight == 0)
+    await eventually(
+        lambda: presque.site.in_flight == 0, 5, "the dropped stream is still in flight"
+    )
     await deferLater(reactor, 0.3)
     await run_due(presque.broker)
     again = await presque.http.get("/q/q1", params={"lease": "30"})

@@ -12,12 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.daemon import Daemon
+from harness.polling import wait_until
 from harness.redis import RedisServer
 from presque.client import Client
 from tests.support import Daemons
@@ -80,7 +81,7 @@ class Worker:
             self.process = subprocess.Popen(
                 command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        wait_for(lambda: self.worker_id in registered(self.daemon), 15, self.output)
+        wait_until(lambda: self.worker_id in registered(self.daemon), 15, self.output)
         return self
 
     def notes(self) -> list[list[str]]:
@@ -101,17 +102,6 @@ def registered(daemon: Daemon) -> list[str]:
     status, body = daemon.request("GET", "/w/")
     assert status == 200, body
     return json.loads(body)
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: Callable[[], str]) -> float:
-    """Poll C{condition} until true; return how long it took. On a timeout, the error
-    says C{what()} (the worker's output, say)."""
-    began = time.monotonic()
-    while not condition():
-        if time.monotonic() - began > timeout:
-            raise TimeoutError(what())
-        time.sleep(0.02)
-    return time.monotonic() - began
 
 
 @pytest.fixture
@@ -138,7 +128,7 @@ def totals(client: Client, queue: str) -> dict[str, int]:
 def test_a_job_whose_function_returns_is_acked(worker: Worker, client: Client) -> None:
     worker.start("jobs", "sleep")
     client.post("jobs", {"n": 1})
-    wait_for(lambda: totals(client, "jobs")["processed"] == 1, 10, worker.output)
+    wait_until(lambda: totals(client, "jobs")["processed"] == 1, 10, worker.output)
     assert [note[:2] for note in worker.notes()] == [["start", "1"], ["end", "1"]]
     assert totals(client, "jobs")["failed"] == 0
     assert client.queue_info("jobs")["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
@@ -151,7 +141,7 @@ def test_a_job_whose_function_raises_is_failed_with_the_exception(
     client.configure("jobs", max_attempts=1)  # dead at the first failure: nothing to wait for
     job_id = client.post("jobs", {"n": 7})
     worker.start("jobs", "boom")
-    wait_for(lambda: client.job_info("jobs", job_id)["state"] == "dead", 10, worker.output)
+    wait_until(lambda: client.job_info("jobs", job_id)["state"] == "dead", 10, worker.output)
     [error] = client.job_info("jobs", job_id)["errors"]
     assert error["error"] == "ValueError: no luck with 7"
     assert totals(client, "jobs")["processed"] == 0
@@ -161,14 +151,14 @@ def test_a_job_whose_function_raises_is_failed_with_the_exception(
 def test_an_async_function_is_awaited(worker: Worker, client: Client) -> None:
     worker.start("jobs", "wait_async")
     client.post("jobs", {"n": 3})
-    wait_for(lambda: totals(client, "jobs")["processed"] == 1, 10, worker.output)
+    wait_until(lambda: totals(client, "jobs")["processed"] == 1, 10, worker.output)
     assert worker.notes() == [["async", "3"]]
 
 
 def test_a_job_running_longer_than_its_lease_keeps_it(worker: Worker, client: Client) -> None:
     worker.start("jobs", "sleep", "--lease", "1")
     client.post("jobs", {"n": 1, "seconds": 2.5})
-    wait_for(lambda: totals(client, "jobs")["processed"] == 1, 10, worker.output)
+    wait_until(lambda: totals(client, "jobs")["processed"] == 1, 10, worker.output)
     # Run once, never expired (an expiry is a failure), acked at the first attempt.
     assert [note[:2] for note in worker.notes()] == [["start", "1"], ["end", "1"]]
     assert totals(client, "jobs")["failed"] == 0
@@ -180,7 +170,7 @@ def test_concurrency_n_handles_n_jobs_at_once(worker: Worker, client: Client) ->
     worker.start("jobs", "sleep", "--concurrency", "4")
     began = time.monotonic()
     client.post_many("jobs", [{"n": n, "seconds": 1} for n in range(4)])
-    wait_for(lambda: totals(client, "jobs")["processed"] == 4, 10, worker.output)
+    wait_until(lambda: totals(client, "jobs")["processed"] == 4, 10, worker.output)
     took = time.monotonic() - began
     assert took < 2.5, f"4 jobs of 1 s took {took:.2f}s with --concurrency 4"
     starts = [float(note[2]) for note in worker.notes() if note[0] == "start"]
@@ -194,7 +184,7 @@ def test_sigterm_lets_the_job_in_hand_finish_then_unregisters(
 ) -> None:
     worker.start("jobs", "sleep")
     client.post("jobs", {"n": 1, "seconds": 1.5})
-    wait_for(lambda: worker.notes(), 10, worker.output)
+    wait_until(lambda: worker.notes(), 10, worker.output)
     assert worker.process is not None
     worker.process.send_signal(signal.SIGTERM)
     assert worker.process.wait(timeout=15) == 0, worker.output()

@@ -13,6 +13,7 @@ from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from harness.polling import eventually
 from tests.conftest import Presque
 from tests.leasing import lease_one
 from tests.support import WORKER, Http
@@ -32,18 +33,6 @@ async def queue_workers(http: Http, queue: str) -> list[dict[str, Any]]:
     return reply.json()["workers"]
 
 
-async def eventually(check, what: str) -> Any:
-    """Poll C{check()} (a coroutine function) until it returns something true."""
-    deadline = time.monotonic() + SIGHTING_WAIT
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not seen within {SIGHTING_WAIT}s: {what}")
-        await deferLater(reactor, 0.02)
-
-
 async def worker_entry(http: Http, worker: str, queue: str | None = None) -> dict[str, Any]:
     """C{worker}'s entry in C{/workers} once present (and on C{queue}, if given)."""
 
@@ -53,7 +42,9 @@ async def worker_entry(http: Http, worker: str, queue: str | None = None) -> dic
                 return entry
         return None
 
-    return await eventually(check, f"{worker} on {queue}")
+    return await eventually(
+        check, SIGHTING_WAIT, f"not seen within {SIGHTING_WAIT}s: {worker} on {queue}"
+    )
 
 
 async def queue_worker_entry(http: Http, queue: str, worker: str) -> dict[str, Any]:
@@ -65,7 +56,9 @@ async def queue_worker_entry(http: Http, queue: str, worker: str) -> dict[str, A
                 return entry
         return None
 
-    return await eventually(check, f"{worker} in /queues/{queue}")
+    return await eventually(
+        check, SIGHTING_WAIT, f"not seen within {SIGHTING_WAIT}s: {worker} in /queues/{queue}"
+    )
 
 
 @async_test

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import pytest_twisted
@@ -50,26 +51,41 @@ class Presque:
         self.longpoll = longpoll
 
 
-async def start_presque(redis_server: RedisServer, **server_settings):
-    """Serve presque over C{redis_server}; return (Presque, stop)."""
+async def start_presque(
+    redis_server: RedisServer,
+    *,
+    redis_url: str | None = None,
+    command_timeout: float = 2.0,
+    broker: dict[str, Any] | None = None,
+    **server_settings: Any,
+):
+    """
+    Serve presque over C{redis_server}; return (Presque, stop). C{redis_url}
+    is where its Redis calls go instead (a relay in front of the server, say;
+    wake-ups still come from C{redis_server}); C{broker} holds options of its
+    L{Broker} and C{server_settings} of its L{ServerSettings}. As the daemon
+    does, it sends Redis every script before it serves.
+    """
     from twisted.internet import reactor
     from twisted.internet.endpoints import TCP4ServerEndpoint
 
     from presque.broker import Broker
     from presque.config import ServerSettings
     from presque.longpoll import LongPoll
+    from presque.lua import loaded_scripts
     from presque.redis import Redis
     from presque.redis_url import parse_redis_url
     from presque.web import build_site
 
     address = parse_redis_url(redis_server.url)
-    redis = Redis(address, command_timeout=2.0)
+    redis = Redis(parse_redis_url(redis_url or redis_server.url), command_timeout=command_timeout)
     redis.connect()
     await _until_connected(redis)
-    broker = Broker(redis)
+    await redis.until_ready(loaded_scripts(), reactor)
+    server = Broker(redis, **(broker or {}))
     longpoll = LongPoll(reactor)
     longpoll.listen(address)
-    site = build_site(broker, ServerSettings(access_log=False, **server_settings), longpoll)
+    site = build_site(server, ServerSettings(access_log=False, **server_settings), longpoll)
     port = await TCP4ServerEndpoint(reactor, 0, backlog=1024, interface="127.0.0.1").listen(site)
     http = Http(f"http://127.0.0.1:{port.getHost().port}")
 
@@ -78,7 +94,7 @@ async def start_presque(redis_server: RedisServer, **server_settings):
         await longpoll.stop()
         await redis.close()
 
-    return Presque(http, broker, redis_server, site, longpoll), stop
+    return Presque(http, server, redis_server, site, longpoll), stop
 
 
 async def _until_connected(redis) -> None:

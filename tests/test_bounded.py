@@ -18,7 +18,7 @@ from harness.polling import eventually
 from harness.redis import RedisServer
 from presque.broker import Delivery
 from presque.longpoll import Departure, LongPoll
-from tests.conftest import Presque
+from tests.conftest import Presque, start_presque
 from tests.support import NO_JOB, WORKER, Http
 
 #: The retention of worker records on the site of L{short_memory}, in seconds.
@@ -92,28 +92,9 @@ async def test_a_departure_keeps_no_watcher_of_settlement_waits_that_ended() -> 
 @pytest_twisted.async_yield_fixture
 async def short_memory(clean_redis: RedisServer) -> AsyncIterator[Presque]:
     """presque over the session's Redis, forgetting workers after RETENTION seconds."""
-    from twisted.internet.endpoints import TCP4ServerEndpoint
-
-    from presque.broker import Broker
-    from presque.config import ServerSettings
-    from presque.redis import Redis
-    from presque.redis_url import parse_redis_url
-    from presque.web import build_site
-
-    address = parse_redis_url(clean_redis.url)
-    redis = Redis(address, command_timeout=2.0)
-    redis.connect()
-    await eventually(lambda: redis.connected, 10, "could not connect to the test redis-server")
-    broker = Broker(redis, retention=RETENTION)
-    longpoll = LongPoll(reactor)
-    longpoll.listen(address)
-    site = build_site(broker, ServerSettings(access_log=False), longpoll)
-    port = await TCP4ServerEndpoint(reactor, 0, backlog=1024, interface="127.0.0.1").listen(site)
-    http = Http(f"http://127.0.0.1:{port.getHost().port}")
-    yield Presque(http, broker, clean_redis, site, longpoll)
-    await port.stopListening()
-    await longpoll.stop()
-    await redis.close()
+    server, stop = await start_presque(clean_redis, broker={"retention": RETENTION})
+    yield server
+    await stop()
 
 
 async def listed_workers(http: Http) -> list[str]:

@@ -21,7 +21,7 @@ from twisted.internet.protocol import Factory, Protocol
 
 from harness.polling import eventually
 from harness.redis import RedisServer
-from tests.conftest import Presque
+from tests.conftest import Presque, start_presque
 from tests.support import Http, Reply, assert_error
 
 #: The delivery deadline of the sites built here, in seconds.
@@ -135,33 +135,9 @@ async def serve(
     C{relay} and give up after C{command_timeout} seconds (its wake-ups come
     straight from C{redis_server}); returns (Presque, stop).
     """
-    from presque.broker import Broker
-    from presque.config import ServerSettings
-    from presque.longpoll import LongPoll
-    from presque.lua import loaded_scripts
-    from presque.redis import Redis
-    from presque.redis_url import parse_redis_url
-    from presque.web import build_site
-
-    redis = Redis(parse_redis_url(relay.url), command_timeout=command_timeout)
-    redis.connect()
-    await eventually(lambda: redis.connected, 10, "could not connect to the test redis-server")
-    # As the daemon does: every script known before the first request, so
-    # that each request is one round trip (no EVAL after a held NOSCRIPT).
-    await redis.until_ready(loaded_scripts(), reactor)
-    broker = Broker(redis, **broker_options)
-    longpoll = LongPoll(reactor)
-    longpoll.listen(parse_redis_url(redis_server.url))
-    site = build_site(broker, ServerSettings(access_log=False), longpoll)
-    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(site)
-    http = Http(f"http://127.0.0.1:{port.getHost().port}")
-
-    async def stop() -> None:
-        await port.stopListening()
-        await longpoll.stop()
-        await redis.close()
-
-    return Presque(http, broker, redis_server, site, longpoll), stop
+    return await start_presque(
+        redis_server, redis_url=relay.url, command_timeout=command_timeout, broker=broker_options
+    )
 
 
 @pytest_twisted.async_yield_fixture

@@ -23,7 +23,7 @@ from twisted.web.server import NOT_DONE_YET, Site
 from harness.polling import eventually
 from harness.redis import RedisServer
 from presque.client import Client
-from tests.conftest import Presque
+from tests.conftest import Presque, start_presque
 from tests.leasing import ack, lease_one
 from tests.support import Http, Reply, assert_error, epoch
 
@@ -205,28 +205,9 @@ async def test_the_same_key_with_another_batch_is_422_and_stores_nothing(
 @pytest_twisted.async_yield_fixture
 async def forgetful(clean_redis: RedisServer) -> AsyncIterator[Presque]:
     """presque that remembers an Idempotency-Key for half a second."""
-    from presque.broker import Broker
-    from presque.config import ServerSettings
-    from presque.longpoll import LongPoll
-    from presque.redis import Redis
-    from presque.redis_url import parse_redis_url
-    from presque.web import build_site
-
-    address = parse_redis_url(clean_redis.url)
-    redis = Redis(address, command_timeout=2.0)
-    redis.connect()
-    await eventually(lambda: redis.connected, 10, "could not connect to the test redis-server")
-    broker = Broker(redis, idempotency_window=0.5)
-    longpoll = LongPoll(reactor)
-    longpoll.listen(address)
-    site = build_site(broker, ServerSettings(access_log=False), longpoll)
-    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(site)
-    yield Presque(
-        Http(f"http://127.0.0.1:{port.getHost().port}"), broker, clean_redis, site, longpoll
-    )
-    await port.stopListening()
-    await longpoll.stop()
-    await redis.close()
+    server, stop = await start_presque(clean_redis, broker={"idempotency_window": 0.5})
+    yield server
+    await stop()
 
 
 @async_test

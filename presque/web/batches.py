@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from presque import headers
 from presque.web.answers import Answer, empty_answer
-from presque.web.context import Context
+from presque.web.context import Resource
 from presque.web.errors import ApiError
 from presque.web.fetching import fetch_jobs
 from presque.web.inputs import (
@@ -32,12 +32,8 @@ from presque.web.jsontext import batch_jobs, body_text, encode_json
 from presque.web.routing import Call, Route
 
 
-class Batches:
+class Batches(Resource):
     """The C{/qb/} routes."""
-
-    def __init__(self, context: Context) -> None:
-        self.broker = context.broker
-        self.context = context
 
     def routes(self) -> list[Route]:
         refused = {400: ("Not supported in batch mode.", "Error")}

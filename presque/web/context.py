@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from presque.broker import Broker
 from presque.config import ServerSettings
 from presque.longpoll import LongPoll
+from presque.web.routing import Route
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,15 @@ class Context:
     broker: Broker
     settings: ServerSettings
     longpoll: LongPoll
+
+
+class Resource:
+    """A resource of the API: the routes it declares, over the shared context."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.broker = context.broker
+
+    def routes(self) -> list[Route]:
+        """The routes of this resource, for the table of the API."""
+        raise NotImplementedError

@@ -5,7 +5,7 @@ C{/control/Q}: read and change whether a queue hands out jobs.
 from __future__ import annotations
 
 from presque.web.answers import Answer, json_answer
-from presque.web.context import Context
+from presque.web.context import Resource
 from presque.web.errors import ApiError
 from presque.web.inputs import body
 from presque.web.jsontext import read_json
@@ -15,11 +15,8 @@ from presque.web.routing import Call, Route
 _STATUSES = {"start": True, "stop": False}
 
 
-class Control:
+class Control(Resource):
     """The C{/control/} routes."""
-
-    def __init__(self, context: Context) -> None:
-        self.broker = context.broker
 
     def routes(self) -> list[Route]:
         return [

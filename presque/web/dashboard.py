@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from presque.web.answers import Answer
-from presque.web.context import Context
+from presque.web.context import Resource
 from presque.web.routing import Call, Route
 
 #: The most queues the page lists.
@@ -41,11 +41,8 @@ th:first-child, td:first-child {{ text-align: left; }}
 _ROW = "<tr><td>{name}</td><td>{ready}</td><td>{processed}</td><td>{failed}</td></tr>"
 
 
-class Dashboard:
+class Dashboard(Resource):
     """The C{GET /} route."""
-
-    def __init__(self, context: Context) -> None:
-        self.broker = context.broker
 
     def routes(self) -> list[Route]:
         return [

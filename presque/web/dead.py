@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from presque.broker import DeadLetter
 from presque.web.answers import Answer, empty_answer
-from presque.web.context import Context
+from presque.web.context import Resource
 from presque.web.errors import ApiError
 from presque.web.inputs import LIMIT, OFFSET, body
 from presque.web.jsontext import encode_json, read_json, spliced
 from presque.web.routing import Call, Route
 
 
-class DeadLetters:
+class DeadLetters(Resource):
     """The C{/dead/} routes."""
-
-    def __init__(self, context: Context) -> None:
-        self.broker = context.broker
 
     def routes(self) -> list[Route]:
         return [

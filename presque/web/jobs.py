@@ -12,7 +12,7 @@ from urllib.parse import quote
 from presque import headers
 from presque.broker import Enqueued
 from presque.web.answers import Answer, empty_answer, json_answer
-from presque.web.context import Context
+from presque.web.context import Resource
 from presque.web.errors import ApiError
 from presque.web.fetching import fetch_jobs
 from presque.web.inputs import (
@@ -39,12 +39,8 @@ MAX_ERROR_LENGTH = 2000
 _JOB = "/q/{queue}/{job}"
 
 
-class Jobs:
+class Jobs(Resource):
     """The C{/q/} routes."""
-
-    def __init__(self, context: Context) -> None:
-        self.broker = context.broker
-        self.context = context
 
     def routes(self) -> list[Route]:
         settled = {404: ("No such job.", "Error"), 409: ("The receipt is not current.", "Error")}

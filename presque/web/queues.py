@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from presque.broker import QueueSummary, QueueView
 from presque.web.answers import Answer, empty_answer, json_answer
-from presque.web.context import Context
+from presque.web.context import Resource
 from presque.web.errors import ApiError
 from presque.web.inputs import LIMIT, OFFSET, body
 from presque.web.jsontext import read_json
@@ -24,11 +24,8 @@ def queue_summary(summary: QueueSummary) -> dict[str, object]:
     }
 
 
-class Queues:
+class Queues(Resource):
     """The C{/queues} routes."""
-
-    def __init__(self, context: Context) -> None:
-        self.broker = context.broker
 
     def routes(self) -> list[Route]:
         view = {200: ("Everything about the queue.", "QueueView")}

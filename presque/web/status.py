@@ -5,7 +5,7 @@ Queue information of presque 1: C{/status/}, C{/status/Q} and C{/j/Q}.
 from __future__ import annotations
 
 from presque.web.answers import Answer, json_answer
-from presque.web.context import Context
+from presque.web.context import Resource
 from presque.web.inputs import WITH_DESC
 from presque.web.jsontext import body_text
 from presque.web.routing import Call, Route
@@ -14,11 +14,8 @@ from presque.web.routing import Call, Route
 MAX_DESCRIBED = 1000
 
 
-class Status:
+class Status(Resource):
     """The C{/status/} and C{/j/} routes."""
-
-    def __init__(self, context: Context) -> None:
-        self.broker = context.broker
 
     def routes(self) -> list[Route]:
         return [

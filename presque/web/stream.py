@@ -23,7 +23,7 @@ from presque.broker import Broker, Delivery, Job, QueueClosed
 from presque.longpoll import Departure, LongPoll
 from presque.redis import RedisUnavailable
 from presque.web.answers import STREAMED, Answer
-from presque.web.context import Context
+from presque.web.context import Context, Resource
 from presque.web.inputs import PREFETCH, STREAM_LEASE, WORKER
 from presque.web.jsontext import spliced
 from presque.web.routing import Call, Route
@@ -32,11 +32,8 @@ from presque.web.routing import Call, Route
 KEEPALIVE = 15.0
 
 
-class Streams:
+class Streams(Resource):
     """The C{/sse/} route."""
-
-    def __init__(self, context: Context) -> None:
-        self.context = context
 
     def routes(self) -> list[Route]:
         return [

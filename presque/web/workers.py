@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from presque.broker import WorkerStats
 from presque.web.answers import Answer, empty_answer, json_answer
-from presque.web.context import Context
+from presque.web.context import Resource
 from presque.web.errors import ApiError
 from presque.web.inputs import LIMIT, OFFSET, QUEUE_NAME, THE_WORKER, WORKER_ID, queue_name
 from presque.web.routing import Call, Route
@@ -27,12 +27,8 @@ def worker_summary(worker: str, stats: WorkerStats) -> dict[str, object]:
     }
 
 
-class Workers:
+class Workers(Resource):
     """The C{/w/} and C{/workers} routes."""
-
-    def __init__(self, context: Context) -> None:
-        self.broker = context.broker
-        self.context = context
 
     def routes(self) -> list[Route]:
         missing = {400: ("No X-presque-workerid header.", "Error")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytest_twisted import ensureDeferred as async_test
 
 from harness.redis import RedisServer
-from presque.lua import load_script
+from presque.broker.scripts import load_script
 from tests.conftest import Presque
 
 

@@ -9,6 +9,7 @@ from twisted.internet import defer
 
 from presque.broker.errors import StaleReceipt, UnknownJob
 from presque.broker.keys import QUEUES_KEY, queue_keys
+from presque.broker.scripts import uses_settings
 from presque.broker.settings import QueueSettings, setting_fields
 from presque.lua import LuaScript
 from presque.redis import Redis, RedisArg
@@ -51,7 +52,7 @@ class BrokerBase:
     ) -> defer.Deferred[Any]:
         """Run a per-queue script with the queue's keys (and the defaults it needs)."""
         keys = queue_keys(queue).all
-        if script.uses_settings:
+        if uses_settings(script):
             args = [*args, *self._default_args]
         return self.redis.eval(script, keys, args)
 

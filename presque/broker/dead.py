@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from presque.broker.base import BATCH_LIMIT, BrokerBase, errors_of, seconds
 from presque.broker.model import DeadLetter, Page, Retried
-from presque.lua import LuaScript, load_script
+from presque.broker.scripts import load_script
+from presque.lua import LuaScript
 
 _DEAD_PAGE = load_script("dead_page")
 _RETRY_DEAD = load_script("retry_dead")

@@ -17,7 +17,7 @@ from presque.broker.errors import QueueClosed
 from presque.broker.keys import new_nonce, worker_key
 from presque.broker.model import Delivery, FailOutcome, Job
 from presque.broker.schedule import ScheduleOperations
-from presque.lua import load_script
+from presque.broker.scripts import load_script
 from presque.redis import RedisUnavailable
 
 log = Logger()

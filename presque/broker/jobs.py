@@ -11,7 +11,7 @@ from presque.broker.errors import DuplicateJob, IdempotencyConflict, UnknownJob
 from presque.broker.keys import QUEUES_KEY, new_job_id, queue_keys, worker_key
 from presque.broker.model import Enqueued, JobView
 from presque.broker.schedule import ScheduleOperations
-from presque.lua import load_script
+from presque.broker.scripts import load_script
 
 _ENQUEUE = load_script("enqueue")
 _INSPECT = load_script("inspect")

@@ -28,7 +28,7 @@ DUE_KEY = "presque:{schedule}:due"
 DUE_DIRTY_KEY = "presque:{schedule}:dirty"
 
 #: The keys of one queue, in the order every per-queue script takes them as
-#: KEYS; scripts see them as C{K.<name>} (L{presque.lua} builds that table
+#: KEYS; scripts see them as C{K.<name>} (L{presque.broker.scripts} builds that table
 #: from this one), so a key is added here and nowhere else.
 QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ("meta", "hash: status, listed, settings, prioritized, seq, indexed, deleting"),

@@ -11,9 +11,9 @@ from presque.broker.base import gather
 from presque.broker.keys import QUEUES_KEY, queue_keys
 from presque.broker.model import PRIORITIES, Page, QueueSummary, QueueView
 from presque.broker.schedule import ScheduleOperations
+from presque.broker.scripts import load_script
 from presque.broker.settings import QueueSettings, setting_fields
 from presque.broker.workers import WorkerOperations
-from presque.lua import load_script
 
 log = Logger()
 

@@ -27,7 +27,7 @@ from twisted.logger import Logger
 
 from presque.broker.base import BATCH_LIMIT, BrokerBase, gather
 from presque.broker.keys import DUE_DIRTY_KEY, DUE_KEY, QUEUES_KEY
-from presque.lua import load_script
+from presque.broker.scripts import load_script
 from presque.redis import RedisRefused, RedisUnavailable
 
 log = Logger()

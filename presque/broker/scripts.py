@@ -1,0 +1,67 @@
+"""
+The broker's Lua scripts: those of L{presque.lua}, with two includes written
+from the broker's own declarations, so that a key or a setting is declared
+once, in Python:
+
+- C{queue_keys}: the table C{K} of a queue's keys (C{K.ready}, ...) and
+  channels (C{K.wake}, ...), from L{presque.broker.keys}; a script that
+  uses it is a per-queue one, called with the queue's keys as KEYS.
+- C{settings}: C{setting(name)}, the queue's own value of a setting or else
+  the server's default, from L{presque.broker.settings}. The defaults travel
+  as the last ARGV of every call, after the script's own (L{presque.broker.base.BrokerBase.run}
+  adds them); C{NARGV} is the number of its own.
+"""
+
+from __future__ import annotations
+
+from presque.broker.keys import QUEUE_CHANNELS, QUEUE_KEYS
+from presque.broker.settings import setting_fields
+from presque.lua import LuaScript, read_script
+
+QUEUE_KEYS_INCLUDE = "queue_keys"
+SETTINGS_INCLUDE = "settings"
+
+
+def _queue_keys() -> str:
+    listing = "\n".join(
+        f"-- KEYS[{i}] {name}: {what}" for i, (name, what) in enumerate(QUEUE_KEYS, start=1)
+    )
+    names = ", ".join(f"{name} = KEYS[{i}]" for i, (name, _) in enumerate(QUEUE_KEYS, start=1))
+    channels = "\n".join(
+        f"K.{name} = PREFIX .. '{name}'  -- channel: {what}" for name, what in QUEUE_CHANNELS
+    )
+    first = QUEUE_KEYS[0][0]
+    return (
+        f"-- The queue's keys (presque.broker.keys), in this order:\n{listing}\n"
+        f"local K = {{{names}}}\n"
+        f"local PREFIX = string.sub(K.{first}, 1, -{len(first) + 1})\n"
+        f"{channels}\n"
+    )
+
+
+def _settings() -> str:
+    names = [setting.name for setting in setting_fields()]
+    defaults = ", ".join(f"{name} = ARGV[NARGV + {i}]" for i, name in enumerate(names, start=1))
+    return (
+        "-- The server's default settings (presque.broker.settings) are the last\n"
+        f"-- {len(names)} ARGV: {', '.join(names)}.\n"
+        f"local NARGV = #ARGV - {len(names)}\n"
+        f"local DEFAULTS = {{{defaults}}}\n"
+        "-- A setting of this queue (its meta hash), else the server's default.\n"
+        "local function setting(name)\n"
+        "  return tonumber(redis.call('HGET', K.meta, name) or DEFAULTS[name])\n"
+        "end\n"
+    )
+
+
+_WRITTEN = {QUEUE_KEYS_INCLUDE: _queue_keys(), SETTINGS_INCLUDE: _settings()}
+
+
+def load_script(name: str) -> LuaScript:
+    """C{presque/lua/NAME.lua}, with the broker's includes."""
+    return read_script(name, _WRITTEN)
+
+
+def uses_settings(script: LuaScript) -> bool:
+    """Whether C{script} is called with the server's default settings after its own ARGV."""
+    return SETTINGS_INCLUDE in script.includes

@@ -48,6 +48,8 @@ def _skip_number(text: str) -> None:
 _CHECKER = json.JSONDecoder(
     parse_constant=_refuse_constant, parse_int=_skip_number, parse_float=_skip_number
 )
+
+
 def _read_int(text: str) -> int | float:
     # Python refuses to make ints of more than 4,300 digits; such a number is
     # still JSON, and no setting it could be meant for holds it anyway.

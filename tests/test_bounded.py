@@ -7,6 +7,7 @@ that are only mentioned, and the dashboard's list of queues.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import AsyncIterator
 
@@ -18,6 +19,7 @@ from harness.polling import eventually
 from harness.redis import RedisServer
 from presque.broker import Delivery
 from presque.longpoll import Departure, LongPoll
+from presque.web.site import PresqueRequest
 from tests.conftest import Presque, start_presque
 from tests.support import NO_JOB, WORKER, Http
 
@@ -64,6 +66,15 @@ async def test_long_polls_on_many_queues_leave_no_subscription(
         5,
         lambda: f"still subscribed: {clean_redis.call('PUBSUB', 'CHANNELS', 'presque:*')[:5]}",
     )
+
+
+@async_test
+async def test_answers_of_no_job_keep_no_request_alive(presque: Presque) -> None:
+    # What every presque 1 worker polling an empty queue does, all day.
+    await in_batches([presque.http.get("/q/q1") for _ in range(200)])
+    gc.collect()
+    alive = [thing for thing in gc.get_objects() if isinstance(thing, PresqueRequest)]
+    assert len(alive) < 10
 
 
 @async_test

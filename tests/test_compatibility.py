@@ -1012,3 +1012,11 @@ async def test_a_queue_name_cannot_hold_a_slash(http: Http) -> None:
     assert_error(reply, 405)
     reply = await http.post("/q/a%2Fb", body=b'{"n": 1}', headers=JSON)
     assert_error(reply, 400)
+
+
+@async_test
+async def test_a_queue_closed_before_its_first_job_is_listed(http: Http) -> None:
+    """docs/compatibility.md, Where presque differs: a queue closed before its first job."""
+    reply = await http.post("/control/early", body='{"status":"stop"}')
+    assert reply.status == 200
+    assert (await http.get("/status/")).json() == {"queues": ["early"], "size": 1}

@@ -381,3 +381,72 @@ async def test_requests_in_a_row_on_a_keep_alive_connection_meet_no_deadline(
         "job_processed": 1,
         "job_failed": 0,
     }
+
+
+# Request targets and half-closes
+
+
+@async_test
+async def test_a_target_that_is_not_a_path_is_400_json(edgy: Presque) -> None:
+    for target in (b"x", b"?a=1", b"127.0.0.1:80"):
+        request = b"GET " + target + b" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        exchange = await deferToThread(send_at_once, port_of(edgy), request)
+        answer, _ = parse_answer(exchange.data)
+        assert answer.status == 400, (target, exchange.data[:300])
+        assert "target" in answer.json()["error"]
+
+
+@async_test
+async def test_an_absolute_url_target_is_served_by_its_path(edgy: Presque) -> None:
+    request = get("http://elsewhere.example/j/q1", "Connection: close")
+    exchange = await deferToThread(send_at_once, port_of(edgy), request)
+    answer, _ = parse_answer(exchange.data)
+    assert (answer.status, answer.json()["queue_name"]) == (200, "q1")
+
+
+@async_test
+async def test_options_star_names_the_methods_of_the_server_in_json(edgy: Presque) -> None:
+    request = b"OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    exchange = await deferToThread(send_at_once, port_of(edgy), request)
+    answer, _ = parse_answer(exchange.data)
+    assert (answer.status, answer.header("Content-Type")) == (204, "application/json")
+    assert {"GET", "POST", "PATCH", "OPTIONS"} <= set(answer.header("Allow").split(", "))
+
+
+@async_test
+async def test_another_method_on_star_is_400_json(edgy: Presque) -> None:
+    request = b"GET * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    exchange = await deferToThread(send_at_once, port_of(edgy), request)
+    assert parse_answer(exchange.data)[0].status == 400
+
+
+def half_close(port: int, request: bytes) -> Exchange:
+    """Send C{request}, close the sending side of the connection, read the answer."""
+    with connect(port) as connection:
+        connection.sendall(request)
+        connection.shutdown(socket.SHUT_WR)
+        data, closed = read_until_closed(connection)
+    return Exchange(data=data, closed=closed)
+
+
+@async_test
+async def test_a_client_that_half_closes_after_its_request_gets_the_answer(
+    edgy: Presque,
+) -> None:
+    exchange = await deferToThread(half_close, port_of(edgy), get("/j/q1"))
+    answer, _ = parse_answer(exchange.data)
+    assert (answer.status, answer.json()["queue_name"]) == (200, "q1")
+    assert exchange.closed
+
+
+@async_test
+async def test_a_body_over_the_limit_announced_with_expect_is_413_at_once(
+    edgy: Presque,
+) -> None:
+    request = (
+        b"POST /q/q1 HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: 99999999\r\n\r\n"
+    )
+    exchange = await deferToThread(send_at_once, port_of(edgy), request)
+    assert b"100 Continue" not in exchange.data
+    assert_refused(exchange, 413)

@@ -421,3 +421,9 @@ async def test_control_keeps_its_keys_after_settings_are_patched(http: Http) -> 
     await close(http, "q1")
     assert (await http.get("/control/q1")).json() == {"queue": "q1", "status": 0}
     assert (await settings(http, "q1"))["lease"] == 30.0
+
+
+@async_test
+async def test_a_queue_configured_before_its_first_job_is_listed(http: Http) -> None:
+    assert (await http.request("PATCH", "/queues/early", json_body={"lease": 30})).status == 200
+    assert [q["queue"] for q in (await http.get("/queues")).json()["queues"]] == ["early"]

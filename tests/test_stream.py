@@ -116,6 +116,27 @@ async def test_jobs_of_a_dropped_stream_come_back_after_their_lease(presque: Pre
 
 
 @async_test
+async def test_a_stream_whose_client_does_not_read_gives_back_what_it_cannot_send(
+    presque: Presque,
+) -> None:
+    big = {"pad": "x" * 200_000}
+    for _ in range(100):
+        await presque.http.post_job("q1", big)
+    stream = await open_stream(presque.http, "q1", lease="60", prefetch="100")
+    stream.transport.pauseProducing()  # the client reads nothing more
+
+    async def some_given_back() -> bool:
+        counts = (await presque.http.get("/queues/q1")).json()["counts"]
+        return counts["leased"] > 0 and counts["ready"] > 0
+
+    await eventually(some_given_back, 10, "every job stayed leased to a stream nobody reads")
+    counts = (await presque.http.get("/queues/q1")).json()["counts"]
+    assert counts["leased"] + counts["ready"] == 100
+    stream.close()
+    await stream.done
+
+
+@async_test
 async def test_a_stream_on_a_closed_queue_says_so_and_ends(presque: Presque) -> None:
     await presque.http.post("/control/q1", json_body={"status": "stop"})
     stream = await open_stream(presque.http, "q1")

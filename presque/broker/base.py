@@ -61,6 +61,15 @@ class BrokerBase:
         members = await self.redis.execute("SMEMBERS", key)
         return sorted(name.decode("utf-8") for name in members)
 
+    async def list_queue(self, queue: str) -> None:
+        """
+        Record C{queue} in the set of queues. Its meta hash learns it only
+        once the set has it, so a crash in between leaves the next script
+        to say again that the queue is not listed.
+        """
+        await self.redis.execute("ZADD", QUEUES_KEY, 0, queue)
+        await self.redis.execute("HSET", queue_keys(queue).meta, "listed", "1")
+
     async def queue_range(self, first: int = 0, last: int = -1) -> list[str]:
         """The names of the queues from C{first} to C{last} (included), in order."""
         names = await self.redis.execute("ZRANGE", QUEUES_KEY, first, last)

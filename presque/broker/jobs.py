@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from presque.broker.base import errors_of, millis, seconds
 from presque.broker.errors import DuplicateJob, IdempotencyConflict, UnknownJob
-from presque.broker.keys import QUEUES_KEY, new_job_id, queue_keys, worker_key
+from presque.broker.keys import new_job_id, worker_key
 from presque.broker.model import Enqueued, JobView
 from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
@@ -63,10 +63,7 @@ class JobOperations(ScheduleOperations):
         if as_failure and failed_by:
             await self.redis.execute("HINCRBY", worker_key(failed_by), "failed", 1)
         if unlisted:
-            # Recorded in the queue's own keys only once the set has it, so
-            # a crash in between leaves the next enqueue to try again.
-            await self.redis.execute("ZADD", QUEUES_KEY, 0, queue)
-            await self.redis.execute("HSET", queue_keys(queue).meta, "listed", "1")
+            await self.list_queue(queue)
         return Enqueued(job_ids)
 
     async def inspect(self, queue: str, job_id: str) -> JobView:

@@ -77,7 +77,11 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
 
     async def set_open(self, queue: str, is_open: bool) -> None:
         """Open or close C{queue}."""
-        await self.run(_SET_META, queue, ["status", "1" if is_open else "0"])
+        await self._set_meta(queue, ["status", "1" if is_open else "0"])
+
+    async def _set_meta(self, queue: str, fields: list[str | float | int]) -> None:
+        if await self.run(_SET_META, queue, fields):
+            await self.list_queue(queue)
 
     async def settings(self, queue: str) -> QueueSettings:
         """The settings in force for C{queue}: its own, else the defaults."""
@@ -102,7 +106,7 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
         settings = (await self.settings(queue)).updated(changes)
         if changes:
             stored = settings.as_dict()
-            await self.run(_SET_META, queue, [x for name in changes for x in (name, stored[name])])
+            await self._set_meta(queue, [x for name in changes for x in (name, stored[name])])
         return settings
 
     async def queue_view(self, queue: str) -> QueueView:
@@ -127,8 +131,7 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
         await self.redis.execute("ZREM", QUEUES_KEY, queue)
         if await self.run(_FORGET_QUEUE, queue) == b"revived":
             # A job arrived in between: the queue lives on, and is listed.
-            await self.redis.execute("ZADD", QUEUES_KEY, 0, queue)
-            await self.redis.execute("HSET", queue_keys(queue).meta, "listed", "1")
+            await self.list_queue(queue)
         await self.forget_queue_of_workers(queue, workers)
         if scheduled:
             # Due now: the next round finds nothing due and takes it off the schedule.

@@ -4,8 +4,11 @@
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV  field, value, field, value, ...
 --
--- Returns the number of fields that were new.
+-- Returns 1 when the queue is not yet recorded in the set of queues, else 0:
+-- a queue closed or configured before its first job is listed as well, so
+-- that it can be seen and deleted.
 
 --@include queue_keys
 
-return redis.call('HSET', K.meta, unpack(ARGV))
+redis.call('HSET', K.meta, unpack(ARGV))
+return redis.call('HEXISTS', K.meta, 'listed') == 0 and 1 or 0

@@ -42,8 +42,11 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
-#: A fetch found nothing to hand out: an answer, not a refusal.
-NO_JOB = ApiError(404, "no job", refusal=False)
+class NoJob(ApiError):
+    """A fetch found nothing to hand out: an answer, not a refusal."""
+
+    def __init__(self) -> None:
+        super().__init__(404, "no job", refusal=False)
 
 #: The outcomes of broker and Redis calls that are answered as errors.
 OUTCOMES: dict[type[Exception], tuple[int, str]] = {

@@ -7,7 +7,7 @@ from twisted.internet.defer import Deferred
 from presque.broker import Delivery
 from presque.longpoll import Departure
 from presque.web.context import Context
-from presque.web.errors import NO_JOB
+from presque.web.errors import NoJob
 from presque.web.inputs import LEASE, WAIT
 from presque.web.routing import Call
 
@@ -31,5 +31,7 @@ async def fetch_jobs(context: Context, call: Call, count: int) -> Delivery:
         # The hot path of presque 1's clients: no detour through the waiters.
         delivery = await broker.fetch(call.queue, count, call.worker, lease)
     if not delivery.jobs:
-        raise NO_JOB
+        # A new one each time: one exception raised again and again keeps
+        # every traceback it went through, and every request of them.
+        raise NoJob()
     return delivery

@@ -95,7 +95,10 @@ class Router:
         @raise ApiError: 400 for a path that is not UTF-8 or a bad name, 404,
             405 (with C{Allow}), 308 (with C{Location}).
         """
-        segments = _segments(request.path)
+        path = _path_of(request)
+        if path == b"*":
+            return self._whole_server(request)
+        segments = _segments(path)
         matches = self._matching(segments)
         complete = [(route, params) for route, params in matches if all(params.values())]
         if complete:
@@ -103,7 +106,7 @@ class Router:
         else:
             # Nothing, or only routes with an empty name (/queues/): the path
             # may have a slash too many, or miss one.
-            redirect = self._elsewhere(request, segments)
+            redirect = self._elsewhere(request, path, segments)
             if redirect is not None:
                 raise redirect
             if not matches:
@@ -131,19 +134,40 @@ class Router:
         best = max(_literals(route) for route, _ in matches)
         return [(route, params) for route, params in matches if _literals(route) == best]
 
-    def _elsewhere(self, request: IRequest, segments: list[str]) -> ApiError | None:
+    def _elsewhere(self, request: IRequest, path: bytes, segments: list[str]) -> ApiError | None:
         """The redirect to the path with its trailing slash toggled, if that path exists."""
         if segments[-1] == "" and len(segments) > 1:
-            other, location = segments[:-1], request.path[:-1]
+            other, location = segments[:-1], path[:-1]
         else:
-            other, location = [*segments, ""], request.path + b"/"
-        if not request.path.startswith(b"/") or not any(
-            all(params.values()) for _, params in self._matching(other)
-        ):
+            other, location = [*segments, ""], path + b"/"
+        if not any(all(params.values()) for _, params in self._matching(other)):
             return None
         # Relative, from the request's own path and query: never from its Host.
-        target = quote(location + request.uri[len(request.path) :], safe=_URL_SAFE)
+        query = request.uri[len(request.path) :]
+        target = quote(location + query, safe=_URL_SAFE)
         return ApiError(308, f"moved to {target}", refusal=False, headers={"Location": target})
+
+    def _whole_server(self, request: IRequest) -> Call:
+        """C{OPTIONS *}: the methods of the server as a whole; any other method is refused."""
+        if request.method != b"OPTIONS":
+            raise ApiError(400, "the target * is for OPTIONS only")
+        methods = {route.method for route in self.routes} | {"HEAD", "OPTIONS"}
+        return Call(request, _OPTIONS, allow=", ".join(sorted(methods)))
+
+
+def _path_of(request: IRequest) -> bytes:
+    """
+    The path the request targets: its own, or that of an absolute URL
+    (C{GET http://host/q/mail}, which HTTP/1.1 servers must take; its host
+    is ignored).
+    """
+    path = request.path
+    if path.startswith(b"/") or path == b"*":
+        return path
+    scheme, _, rest = path.partition(b"://")
+    if rest and scheme.lower() in (b"http", b"https"):
+        return b"/" + rest.partition(b"/")[2]
+    raise ApiError(400, "the request target must be a path, such as /q/mail")
 
 
 def _segments(path: bytes) -> list[str]:

@@ -7,7 +7,8 @@ Twisted answers a request it cannot parse with a bare 400 (or closes the
 connection on a line that is too long) before any resource sees it; the
 channel here answers those in JSON like every other error: 400 for what
 cannot be parsed, 414 for a request line over L{MAX_REQUEST_LINE}, 431 for
-headers over L{MAX_HEADERS_SIZE} or L{MAX_HEADERS}, and 408 when the headers
+headers over L{MAX_HEADERS_SIZE} or L{MAX_HEADERS}, 413 for a body over the
+site's limit announced with C{Expect: 100-continue}, and 408 when the headers
 or the body do not arrive within their deadlines (a client that trickles a
 byte at a time cannot hold a connection for ever).
 """
@@ -19,10 +20,12 @@ import time
 from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.logger import Logger
 from twisted.web.http import HTTPChannel
 from twisted.web.resource import IResource
 from twisted.web.server import Request, Site
+from zope.interface import implementer
 
 access_log = Logger(namespace="presque.access")
 log = Logger()
@@ -39,6 +42,7 @@ MAX_LOGGED_URI = 1024
 _REASONS = {
     400: b"Bad Request",
     408: b"Request Timeout",
+    413: b"Content Too Large",
     414: b"URI Too Long",
     431: b"Request Header Fields Too Large",
     500: b"Internal Server Error",
@@ -71,6 +75,10 @@ class PresqueRequest(Request):
         self.channel.site.request_started(self)
         super().process()
 
+    def _handleStar(self) -> None:
+        # OPTIONS * and the like: answered by the API, in JSON, like any other.
+        self.render(self.site.getResourceFor(self))
+
     def processingFailed(self, reason: Any) -> Any:
         # Never Twisted's HTML page: a JSON 500 (the dispatcher answers every
         # error itself, so this is a bug, logged).
@@ -84,8 +92,13 @@ class PresqueRequest(Request):
         return reason
 
 
+@implementer(IHalfCloseableProtocol)
 class PresqueChannel(HTTPChannel):
-    """An HTTP/1.1 connection with limits and deadlines, whose refusals are JSON."""
+    """
+    An HTTP/1.1 connection with limits and deadlines, whose refusals are
+    JSON. A client that closes its side once it has sent its request (a
+    half-close) still gets its answer, then the connection closes.
+    """
 
     MAX_LENGTH = MAX_REQUEST_LINE
     totalHeadersSize = MAX_HEADERS_SIZE
@@ -121,8 +134,20 @@ class PresqueChannel(HTTPChannel):
             self._refuse(414, f"the request line is over {self.MAX_LENGTH} bytes")
 
     def allHeadersReceived(self) -> None:
+        if self._too_large_to_continue():
+            # The client waits for a 100 Continue before it sends the body:
+            # refused at once, nothing to read. (Any other body over the
+            # limit is read and thrown away, then refused: closing on a
+            # client still sending would reset the connection, answer and all.)
+            self._refuse(413, f"body is larger than {self.site.max_body_size} bytes")
+            return
         super().allHeadersReceived()
         self._set_deadline(self.site.body_timeout, "the request body")
+
+    def _too_large_to_continue(self) -> bool:
+        expect = self.requests[-1].requestHeaders.getRawHeaders(b"expect") or [b""]
+        too_large = self.length is not None and self.length > self.site.max_body_size
+        return too_large and expect[0].lower() == b"100-continue"
 
     def allContentReceived(self) -> None:
         self._set_deadline(None, "")
@@ -135,6 +160,15 @@ class PresqueChannel(HTTPChannel):
     def connectionLost(self, reason: Any) -> None:
         self._set_deadline(None, "")
         super().connectionLost(reason)
+
+    def readConnectionLost(self) -> None:
+        # Nothing more will come: answer the request in hand, then close.
+        self.persistent = False
+        if not self._handlingRequest:
+            self.loseConnection()
+
+    def writeConnectionLost(self) -> None:
+        self.loseConnection()
 
     def _set_deadline(self, seconds: float | None, what: str) -> None:
         if self._deadline is not None and self._deadline.active():

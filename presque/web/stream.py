@@ -6,13 +6,16 @@ a JSON object with the job, its receipt, attempt and lease deadline. At most
 N jobs of a stream are unsettled at once; the consumer settles them through
 the REST routes (ack, fail, extend). A stream that drops leaves the jobs it
 had sent to their leases, and gives back at once those it could not send.
-A client that does not read pauses its stream: nothing piles up in memory.
+A client that does not read pauses its stream: the jobs fetched for it that
+its transport would have to hold go back at once, so at most a buffer's
+worth (and one job) waits in memory for a stream.
 Usable with C{curl -N} and a browser's EventSource.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IPushProducer
@@ -120,10 +123,13 @@ class _Stream:
         if not delivery.jobs:
             self._send(b": keepalive\n\n")
             return
-        if self.departure.happened:
-            await self.broker.undelivered(delivery)
-            return
-        for job in delivery.jobs:
+        for sent, job in enumerate(delivery.jobs):
+            if self.departure.happened or self._resumed is not None:
+                # Gone, or not reading: what was not sent goes back at once,
+                # rather than wait in memory (or in its lease) for nobody.
+                unsent = replace(delivery, jobs=delivery.jobs[sent:])
+                await self.broker.undelivered(unsent)
+                return
             self.unsettled.append(job)
             self._send(_event(job, delivery.lease_expires))
 
@@ -132,6 +138,9 @@ class _Stream:
             self.request.write(data)
 
     def end(self) -> None:
+        # The stream, its request and its transport hold one another: let go
+        # of the jobs now rather than when the collector comes round.
+        self.unsettled = []
         if not self.departure.happened:
             self.request.unregisterProducer()
             self.request.finish()

@@ -383,7 +383,7 @@ async def test_requests_in_a_row_on_a_keep_alive_connection_meet_no_deadline(
     }
 
 
-# Request targets and half-closes
+# Request targets, and a body refused before it is sent
 
 
 @async_test
@@ -418,25 +418,6 @@ async def test_another_method_on_star_is_400_json(edgy: Presque) -> None:
     request = b"GET * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
     exchange = await deferToThread(send_at_once, port_of(edgy), request)
     assert parse_answer(exchange.data)[0].status == 400
-
-
-def half_close(port: int, request: bytes) -> Exchange:
-    """Send C{request}, close the sending side of the connection, read the answer."""
-    with connect(port) as connection:
-        connection.sendall(request)
-        connection.shutdown(socket.SHUT_WR)
-        data, closed = read_until_closed(connection)
-    return Exchange(data=data, closed=closed)
-
-
-@async_test
-async def test_a_client_that_half_closes_after_its_request_gets_the_answer(
-    edgy: Presque,
-) -> None:
-    exchange = await deferToThread(half_close, port_of(edgy), get("/j/q1"))
-    answer, _ = parse_answer(exchange.data)
-    assert (answer.status, answer.json()["queue_name"]) == (200, "q1")
-    assert exchange.closed
 
 
 @async_test

@@ -48,6 +48,7 @@ class NoJob(ApiError):
     def __init__(self) -> None:
         super().__init__(404, "no job", refusal=False)
 
+
 #: The outcomes of broker and Redis calls that are answered as errors.
 OUTCOMES: dict[type[Exception], tuple[int, str]] = {
     QueueClosed: (404, "queue is closed"),

@@ -20,12 +20,10 @@ import time
 from typing import Any
 
 from twisted.internet import defer
-from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.logger import Logger
 from twisted.web.http import HTTPChannel
 from twisted.web.resource import IResource
 from twisted.web.server import Request, Site
-from zope.interface import implementer
 
 access_log = Logger(namespace="presque.access")
 log = Logger()
@@ -92,12 +90,13 @@ class PresqueRequest(Request):
         return reason
 
 
-@implementer(IHalfCloseableProtocol)
 class PresqueChannel(HTTPChannel):
     """
     An HTTP/1.1 connection with limits and deadlines, whose refusals are
-    JSON. A client that closes its side once it has sent its request (a
-    half-close) still gets its answer, then the connection closes.
+    JSON. The end of what the client sends ends the connection, as Twisted
+    has it: a client that half-closes gets no answer, but one that goes away
+    is known at once, which waiting requests and streams need (TCP cannot
+    tell the two apart).
     """
 
     MAX_LENGTH = MAX_REQUEST_LINE
@@ -160,15 +159,6 @@ class PresqueChannel(HTTPChannel):
     def connectionLost(self, reason: Any) -> None:
         self._set_deadline(None, "")
         super().connectionLost(reason)
-
-    def readConnectionLost(self) -> None:
-        # Nothing more will come: answer the request in hand, then close.
-        self.persistent = False
-        if not self._handlingRequest:
-            self.loseConnection()
-
-    def writeConnectionLost(self) -> None:
-        self.loseConnection()
 
     def _set_deadline(self, seconds: float | None, what: str) -> None:
         if self._deadline is not None and self._deadline.active():

@@ -15,7 +15,6 @@ one counts as absent (presque 1's clients send C{?&batch_size=5}).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from presque import headers
 from presque.broker.settings import MAX_SECONDS, plain_number
 from presque.config import ServerSettings
 from presque.web.errors import ApiError
+from presque.web.jsontext import exact_float
 
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)
 _LONGEST_NUMBER = 32
@@ -72,22 +72,6 @@ def _number(raw: str, low: float, high: float) -> float | None:
         return None
     value = exact_float(raw)
     return value if low <= value <= high else None
-
-
-def exact_float(text: str) -> float:
-    """
-    The number JSON text C{text} writes, as a float; NaN when no float is it:
-    a number too small for one (C{1e-400}) would otherwise read as 0, which
-    for a lease means "for good", and a huge one as infinity.
-    """
-    value = float(text)
-    if (value == 0 and _NONZERO.search(_MANTISSA.split(text)[0])) or math.isinf(value):
-        return math.nan
-    return value
-
-
-_MANTISSA = re.compile(r"[eE]")
-_NONZERO = re.compile(r"[1-9]")
 
 
 @dataclass(frozen=True, kw_only=True)

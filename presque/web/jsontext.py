@@ -23,7 +23,6 @@ from itertools import accumulate
 from typing import Any
 
 from presque.web.errors import ApiError
-from presque.web.inputs import exact_float
 
 #: How deep arrays and objects may nest in a request body.
 MAX_DEPTH = 64
@@ -33,6 +32,20 @@ _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in _STEP)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SPACE = re.compile(r"[ \t\n\r]*")
+_MANTISSA = re.compile(r"[eE]")
+_NONZERO = re.compile(r"[1-9]")
+
+
+def exact_float(text: str) -> float:
+    """
+    The number JSON text C{text} writes, as a float; NaN when no float is it:
+    a number too small for one (C{1e-400}) would otherwise read as 0, which
+    for a lease means "for good", and a huge one as infinity.
+    """
+    value = float(text)
+    if (value == 0 and _NONZERO.search(_MANTISSA.split(text)[0])) or math.isinf(value):
+        return math.nan
+    return value
 
 
 def _refuse_constant(constant: str) -> Any:

@@ -26,6 +26,7 @@
 --@include now_ms
 --@include ready
 --@include schedule
+--@include slices
 
 local FORGOTTEN_PER_CALL = 100
 
@@ -96,10 +97,7 @@ if priority > 0 then
     redis.call('ZADD', K.urgent, urgent_score(priority), id)
   end
 else
-  -- RPUSH in slices: Lua's unpack() has a limit on the number of arguments.
-  for first = 1, #added, 1000 do
-    redis.call('RPUSH', K.ready, unpack(added, first, math.min(first + 999, #added)))
-  end
+  call_in_slices('RPUSH', K.ready, added)
 end
 if #added > 0 then
   wake_waiters()

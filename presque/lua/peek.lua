@@ -7,6 +7,7 @@
 -- Returns the list of payloads.
 
 --@include queue_keys
+--@include slices
 
 local last = tonumber(ARGV[1])
 local ids = redis.call('ZRANGE', K.urgent, 0, last)
@@ -17,12 +18,9 @@ if last < 0 or #ids <= last then
   end
 end
 local payloads = {}
-for first = 1, #ids, 1000 do
-  local slice = redis.call('HMGET', K.jobs, unpack(ids, first, math.min(first + 999, #ids)))
-  for _, payload in ipairs(slice) do
-    if payload then
-      payloads[#payloads + 1] = payload
-    end
+for _, payload in ipairs(gather_in_slices('HMGET', K.jobs, ids)) do
+  if payload then
+    payloads[#payloads + 1] = payload
   end
 end
 return payloads

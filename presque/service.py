@@ -8,7 +8,8 @@ connections only once Redis answers and knows the scripts, so a client of a
 daemon that just started waits a moment instead of getting a 503. A stop
 runs the other way round, one step at a time: stop listening, answer the
 requests waiting for jobs, let in-flight requests finish (up to the grace
-period), stop the scheduler, close Redis, and stop redis-server last.
+period), stop the scheduler, confirm the deliveries written meanwhile,
+close Redis, and stop redis-server last.
 """
 
 from __future__ import annotations
@@ -93,6 +94,21 @@ class RedisConnection(Service):
     def stopService(self) -> defer.Deferred[None]:
         super().stopService()
         return self.redis.close()
+
+
+class Confirmations(Service):
+    """
+    On stop, confirms the deliveries whose answers were written and that no
+    fetch carried yet: after the drain, before Redis closes, so that a clean
+    stop delivers no job twice.
+    """
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    def stopService(self) -> defer.Deferred[None]:
+        super().stopService()
+        return self.broker.confirm_deliveries()
 
 
 class Listener(Service):
@@ -233,6 +249,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         delivery_timeout=config.server.delivery_timeout,
         reactor=reactor,
     )
+    Confirmations(broker).setServiceParent(root)
     Scheduler(broker, config.scheduler.interval, reactor).setServiceParent(root)
 
     site = build_site(broker, config.server, longpoll)

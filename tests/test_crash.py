@@ -16,6 +16,7 @@ from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
 from harness.redis import RedisServer
+from tests.handoffs import unconfirmed_jobs
 from tests.support import Daemons, Http
 
 QUEUE = "crash"
@@ -69,7 +70,7 @@ def redis_state(redis: RedisServer) -> dict[str, list[str]]:
     return {
         "ready": members("LRANGE", prefix + "ready", "0", "-1"),
         "delayed": members("ZRANGE", prefix + "delayed", "0", "-1"),
-        "handoff": members("ZRANGE", prefix + "handoff", "0", "-1"),
+        "handed": unconfirmed_jobs(redis, QUEUE),
         "jobs": members("HKEYS", prefix + "jobs"),
         "info": members("HKEYS", prefix + "info"),
         "uniq": members("HVALS", prefix + "uniq"),
@@ -97,10 +98,11 @@ async def test_a_killed_daemon_loses_nothing(
 
     state = redis_state(clean_redis)
     queued = state["ready"] + state["delayed"]
-    unconfirmed = set(state["handoff"])
+    unconfirmed = set(state["handed"])
     assert len(queued) == len(set(queued)), "a job is queued twice"
+    assert len(state["handed"]) == len(unconfirmed), "a job is in two deliveries"
     assert not set(queued) & unconfirmed
-    assert set(queued) | unconfirmed == set(state["jobs"]) == set(state["info"])
+    assert set(queued) == set(state["jobs"]) == set(state["info"])
     assert set(state["uniq"]) <= set(state["jobs"])
     assert len(traffic.delivered) == len(set(traffic.delivered)), "a job was delivered twice"
     assert not set(traffic.delivered) & set(queued), "a delivered job is still queued"

@@ -22,12 +22,12 @@ from twisted.internet.protocol import Factory, Protocol
 from harness.polling import eventually
 from harness.redis import RedisServer
 from tests.conftest import Presque, start_presque
-from tests.support import Http, Reply, assert_error
+from tests.handoffs import unconfirmed_deliveries, unconfirmed_jobs
+from tests.support import JOB_EXISTS, Http, Reply, assert_error
 
 #: The delivery deadline of the sites built here, in seconds.
 DELIVERY_TIMEOUT = 1.0
 
-HANDOFF = "presque:{q1}:handoff"
 JOBS = "presque:{q1}:jobs"
 INFO = "presque:{q1}:info"
 
@@ -214,11 +214,12 @@ async def leave_while_redis_answers(
 
 
 def forgotten(redis_server: RedisServer, job_id: str) -> bool:
-    """Whether no key holds anything of C{job_id} (payload, metadata, handoff)."""
+    """Whether no key holds anything of C{job_id} (payload, metadata, delivery)."""
     return (
         redis_server.call("HEXISTS", JOBS, job_id) == 0
         and redis_server.call("HEXISTS", INFO, job_id) == 0
-        and redis_server.call("ZCARD", HANDOFF) == 0
+        and unconfirmed_deliveries(redis_server, "q1") == 0
+        and unconfirmed_jobs(redis_server, "q1") == []
     )
 
 
@@ -245,7 +246,7 @@ async def test_a_batch_whose_answer_was_written_is_gone_for_good(presque: Presqu
     await eventually(
         lambda: (
             presque.redis_server.call("HLEN", JOBS) == 0
-            and presque.redis_server.call("ZCARD", HANDOFF) == 0
+            and unconfirmed_deliveries(presque.redis_server, "q1") == 0
         ),
         5,
         "the delivered batch left keys behind",
@@ -271,7 +272,7 @@ async def test_a_waiting_client_that_went_away_loses_no_job(presque: Presque) ->
     await eventually(
         lambda: _counts_are(presque.http, (1, 0)), 5, "the job did not end up ready again"
     )
-    assert presque.redis_server.call("ZCARD", HANDOFF) == 0
+    assert unconfirmed_deliveries(presque.redis_server, "q1") == 0
     reply = await presque.http.get("/q/q1")
     assert (reply.status, reply.json()) == (200, {"n": 1})
 
@@ -310,7 +311,7 @@ async def test_a_job_fetched_for_a_client_already_gone_is_ready_again_at_once(
         DELIVERY_TIMEOUT / 2,
         "the job was not given back at once",
     )
-    assert patient.redis_server.call("ZCARD", HANDOFF) == 0
+    assert unconfirmed_deliveries(patient.redis_server, "q1") == 0
     reply = await patient.http.get("/q/q1")
     assert (reply.status, reply.json()) == (200, {"n": 1})
     assert reply.header("X-Presque-Job-Id") == job_id
@@ -342,6 +343,24 @@ async def test_a_batch_for_a_client_already_gone_comes_back_in_order_at_the_head
     assert reply.json() == ['{"n": 0}', '{"n": 1}', '{"n": 2}', '{"n": 3}']
 
 
+@async_test
+async def test_a_job_given_back_is_the_job_it_was(patient: Presque, relay: Relay) -> None:
+    job_id = job_id_of(await patient.http.post_job("q1", {"n": 1}))
+    before = (await patient.http.get(f"/q/q1/{job_id}")).json()
+    await leave_while_redis_answers(patient, relay, "/q/q1")
+    await eventually(lambda: _counts_are(patient.http, (1, 0)), 5, "the job was not given back")
+    assert (await patient.http.get(f"/q/q1/{job_id}")).json() == before
+
+
+@async_test
+async def test_a_job_given_back_holds_its_uniq_key_again(patient: Presque, relay: Relay) -> None:
+    await patient.http.post_job("q1", {"n": 1}, uniq="k")
+    await leave_while_redis_answers(patient, relay, "/q/q1")
+    await eventually(lambda: _counts_are(patient.http, (1, 0)), 5, "the job was not given back")
+    reply = await patient.http.post_job("q1", {"n": 2}, uniq="k")
+    assert (reply.status, reply.json()) == JOB_EXISTS
+
+
 # A Redis that answered too late (a 503): the job comes back at its deadline.
 
 
@@ -364,7 +383,7 @@ async def test_a_job_redis_handed_out_too_late_comes_back_in_a_scheduler_round(
     impatient: Presque, relay: Relay
 ) -> None:
     job_id = await answered_too_late(impatient, relay)
-    assert impatient.redis_server.call("ZRANGE", HANDOFF, 0, -1) == [job_id]
+    assert unconfirmed_jobs(impatient.redis_server, "q1") == [job_id]
 
     async def returned() -> bool:
         return (await impatient.broker.run_due()).returned == 1
@@ -383,7 +402,7 @@ async def test_a_job_redis_handed_out_too_late_comes_back_on_the_next_get(
     impatient: Presque, relay: Relay
 ) -> None:
     job_id = await answered_too_late(impatient, relay)
-    assert impatient.redis_server.call("ZRANGE", HANDOFF, 0, -1) == [job_id]
+    assert unconfirmed_jobs(impatient.redis_server, "q1") == [job_id]
 
     async def delivered_again() -> Reply | None:
         reply = await impatient.http.get("/q/q1")
@@ -397,14 +416,14 @@ async def test_a_job_redis_handed_out_too_late_comes_back_on_the_next_get(
 
 
 @async_test
-async def test_a_job_being_delivered_shows_the_state_delivering(
+async def test_a_job_being_delivered_is_gone_from_its_queue(
     unconfirmed: Presque, relay: Relay
 ) -> None:
     job_id = await answered_too_late(unconfirmed, relay)
-    assert unconfirmed.redis_server.call("ZRANGE", HANDOFF, 0, -1) == [job_id]
+    assert unconfirmed_jobs(unconfirmed.redis_server, "q1") == [job_id]
     reply = await unconfirmed.http.get(f"/q/q1/{job_id}")
-    assert reply.status == 200
-    assert reply.json()["state"] == "delivering"
+    assert reply.status == 404
+    assert await counts(unconfirmed.http) == (0, 1)
 
 
 # Uniq keys.
@@ -422,6 +441,6 @@ async def test_a_delivery_not_yet_confirmed_holds_no_uniq_key(
     unconfirmed: Presque, relay: Relay
 ) -> None:
     await answered_too_late(unconfirmed, relay, uniq="k")
-    assert unconfirmed.redis_server.call("ZCARD", HANDOFF) == 1
+    assert unconfirmed_deliveries(unconfirmed.redis_server, "q1") == 1
     reply = await unconfirmed.http.post_job("q1", {"n": 2}, uniq="k")
     assert reply.status == 201

@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Sequence
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, gatherResults
 from twisted.logger import Logger
 
 from presque.broker.base import BATCH_LIMIT, check_settled, millis, seconds
@@ -30,6 +30,11 @@ _FAIL = load_script("fail")
 _EXTEND = load_script("extend")
 _CURRENT = load_script("current")
 
+#: How long (seconds) the confirmations of written deliveries for good wait
+#: for a fetch of their queue to carry them, which saves a script call per
+#: request under load. A server killed meanwhile delivers those jobs again.
+CONFIRM_DELAY = 0.02
+
 # Receipts and ids of a leased batch travel in response headers; 250 of each
 # stays under the 8 KiB header lines common HTTP clients accept.
 MAX_LEASED_BATCH = 250
@@ -38,7 +43,9 @@ MAX_LEASED_BATCH = 250
 class DeliveryOperations(ScheduleOperations):
     """Handing jobs out and settling them."""
 
-    _unconfirmed: dict[str, list[str | int]] | None = None
+    #: The tokens of written deliveries for good not yet confirmed, by
+    #: queue. None when no confirmation is scheduled.
+    _unconfirmed: dict[str, list[str]] | None = None
 
     async def fetch(
         self,
@@ -57,82 +64,102 @@ class DeliveryOperations(ScheduleOperations):
             setting; 0 takes them out for good (presque 1).
         @raise QueueClosed: the queue is closed.
         """
+        carried = self._unconfirmed.pop(queue, []) if self._unconfirmed else []
+        nonce = new_nonce()
         args = [
             count,
             BATCH_LIMIT,
             millis(lease),
-            new_nonce(),
+            nonce,
             MAX_LEASED_BATCH,
             millis(self.delivery_timeout),
+            *carried,
         ]
         try:
             reply = await self.run(_FETCH, queue, args)
-        except RedisUnavailable:
-            # The script may have run and its reply be lost, with it the word
-            # to the schedule of the deadline of what it handed out. The time
-            # is this machine's, a guess: the scheduler looks at the queue
-            # then, and again at the real deadline if that is later. In the
-            # background: the answer, a 503, must not wait for a Redis that
-            # just failed to answer.
-            guess = round((time.time() + self.delivery_timeout) * 1000)
-            Deferred.fromCoroutine(self.note_due(queue, guess))
+        except Exception as error:
+            # Confirming again is harmless: a confirmation names its delivery.
+            self._confirm_later(queue, carried)
+            if isinstance(error, RedisUnavailable):
+                self._note_unanswered_fetch(queue)
             raise
         if reply[0] == b"closed":
             raise QueueClosed(queue)
         kind = reply[1].decode("ascii")
-        leased = kind == "lease"
-        jobs = [
-            Job(
-                reply[i].decode("ascii"),
-                reply[i + 1],
-                int(reply[i + 2]) if leased else None,
-                reply[i + 3].decode("ascii") if leased else None,
-            )
-            for i in range(4, len(reply), 4)
-        ]
+        if kind == "lease":
+            jobs = [
+                Job(
+                    reply[i].decode("ascii"),
+                    reply[i + 1],
+                    int(reply[i + 2]),
+                    reply[i + 3].decode("ascii"),
+                )
+                for i in range(4, len(reply), 4)
+            ]
+        else:
+            jobs = [Job(reply[i].decode("ascii"), reply[i + 1]) for i in range(4, len(reply), 2)]
         await self.note_due(queue, reply[3])
-        if jobs and worker and not leased:
+        if jobs and worker and kind == "handoff":
             await self.redis.execute("HINCRBY", worker_key(worker), "processed", len(jobs))
-        return Delivery(queue, jobs, kind, int(reply[2]), worker)
+        return Delivery(queue, jobs, kind, int(reply[2]), worker, token=nonce)
+
+    def _note_unanswered_fetch(self, queue: str) -> None:
+        # The script may have run and its reply be lost, with it the word to
+        # the schedule of the deadline of what it handed out. The time is
+        # this machine's, a guess: the scheduler looks at the queue then, and
+        # again at the real deadline if that is later. In the background:
+        # the answer, a 503, must not wait for a Redis that just failed to
+        # answer.
+        guess = round((time.time() + self.delivery_timeout) * 1000)
+        Deferred.fromCoroutine(self.note_due(queue, guess))
 
     def delivered(self, delivery: Delivery) -> None:
         """
         The answer that carried C{delivery} was written: its jobs taken for
-        good are forgotten. Confirmations of one reactor turn share a script
-        call per queue.
+        good are forgotten, by the next fetch of their queue within
+        L{CONFIRM_DELAY}, else by a script call of their own.
         """
-        if delivery.kind != "handoff" or not delivery.jobs:
+        if delivery.kind == "handoff" and delivery.jobs:
+            self._confirm_later(delivery.queue, [delivery.token])
+
+    def _confirm_later(self, queue: str, tokens: list[str]) -> None:
+        if not tokens:
             return
         if self._unconfirmed is None:
             self._unconfirmed = {}
-            self.reactor.callLater(0, self._confirm)
-        pairs = self._unconfirmed.setdefault(delivery.queue, [])
-        for job in delivery.jobs:
-            pairs += (job.id, delivery.deadline_ms)
+            self.reactor.callLater(CONFIRM_DELAY, self.confirm_deliveries)
+        self._unconfirmed.setdefault(queue, []).extend(tokens)
 
-    def _confirm(self) -> None:
+    def confirm_deliveries(self) -> Deferred[None]:
+        """
+        Confirm at once every written delivery that no fetch carried yet
+        (a server about to stop waits for this); failures are logged.
+        """
         unconfirmed, self._unconfirmed = self._unconfirmed or {}, None
-        for queue, pairs in unconfirmed.items():
-            self.run(_CONFIRM, queue, pairs).addErrback(_not_confirmed, queue)
+        calls = [
+            self.run(_CONFIRM, queue, tokens).addErrback(_not_confirmed, queue)
+            for queue, tokens in unconfirmed.items()
+        ]
+        return gatherResults(calls).addCallback(lambda _: None)
 
     async def undelivered(self, delivery: Delivery) -> None:
         """
         The answer that carried C{delivery} could not be written (its client
         went away): its jobs are ready again at once, as if never handed out.
+        A delivery for good comes back whole; of a leased one, the jobs of
+        C{delivery.jobs}.
         """
         if not delivery.jobs:
             return
-        handoff = delivery.kind == "handoff"
-        tokens = [
-            x
-            for job in delivery.jobs
-            for x in (job.id, delivery.deadline_ms if handoff else job.receipt or "")
-        ]
-        await self.run(_RELEASE, delivery.queue, [delivery.kind, *tokens])
-        if handoff and delivery.worker:
-            await self.redis.execute(
-                "HINCRBY", worker_key(delivery.worker), "processed", -len(delivery.jobs)
-            )
+        if delivery.kind == "handoff":
+            await self.run(_RELEASE, delivery.queue, ["handoff", delivery.token])
+            if delivery.worker:
+                await self.redis.execute(
+                    "HINCRBY", worker_key(delivery.worker), "processed", -len(delivery.jobs)
+                )
+            return
+        receipts = [x for job in delivery.jobs for x in (job.id, job.receipt or "")]
+        await self.run(_RELEASE, delivery.queue, ["lease", *receipts])
 
     async def ack(self, queue: str, job_id: str, receipt: str, worker: str | None = None) -> None:
         """

@@ -75,14 +75,12 @@ class JobOperations(ScheduleOperations):
         reply = await self.run(_INSPECT, queue, [job_id])
         if not reply:
             raise UnknownJob(f"{queue}/{job_id}")
-        payload, raw_info, due, deadline, dead_since, handoff = reply
+        payload, raw_info, due, deadline, dead_since = reply
         info = json.loads(raw_info)
         if dead_since:
             state = "dead"
         elif deadline:
             state = "leased"
-        elif handoff:
-            state = "delivering"
         elif due:
             state = "delayed"
         else:

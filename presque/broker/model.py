@@ -39,6 +39,8 @@ class Delivery:
     deadline_ms: int = 0
     #: The worker named by the request, whose counters follow the delivery.
     worker: str | None = None
+    #: What names a delivery for good when it is confirmed or given back.
+    token: str = ""
 
     @property
     def lease_expires(self) -> float | None:

@@ -1,25 +1,27 @@
 -- Hands out up to `count` jobs (GET /q, GET /qb, GET /sse): under a lease,
--- or for good. A delivery for good stays in the handoff set until the
--- server confirms that its answer was written (confirm.lua) or gives it
--- back (release.lua); see includes/handoff.lua.
+-- or for good. A delivery for good is kept under its token until the
+-- server confirms that its answer was written (confirm.lua, or the next
+-- fetch) or gives it back (release.lua); see includes/handoff.lua.
 --
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]  the most jobs to hand out
 -- ARGV[2]  the most due delayed jobs, expired leases and lost deliveries
 --          to handle first
 -- ARGV[3]  lease in ms asked for by the client, or '' for the queue's setting
--- ARGV[4]  a fresh random nonce, from which each delivery's receipt is made
+-- ARGV[4]  a fresh random nonce: the token of a delivery for good, from
+--          which each leased job's receipt is made otherwise
 -- ARGV[5]  the most jobs to hand out under a lease (their receipts travel
 --          in one response header, which clients limit)
 -- ARGV[6]  how long a delivery for good may stay unconfirmed, in ms
+-- ARGV[7..NARGV] tokens of deliveries for good of this queue to confirm
+--          first, as confirm.lua takes them
 -- then the server's default settings (settings)
 --
 -- Returns {'closed'} when the queue is closed; otherwise {'ok', kind,
--- deadline, schedule_at, id, payload, attempt, receipt, ...}: kind is
--- 'lease' or 'handoff' ('' when no job was handed out), deadline the lease
--- or handoff deadline in ms (which names the handoff to confirm.lua),
--- attempt and receipt '' for a delivery for good, and schedule_at a due
--- time the schedule must hear of, or 0.
+-- deadline, schedule_at, jobs...}: kind is 'lease', 'handoff', or '' when
+-- no job was handed out; deadline the lease's or the delivery's deadline in
+-- ms; schedule_at a due time the schedule must hear of, or 0. Each job is
+-- id, payload, attempt, receipt under a lease, and id, payload for good.
 --
 -- Due work is handled first, so a fetch never misses a job whose time has
 -- come even if no scheduler has run since.
@@ -32,8 +34,11 @@
 --@include schedule
 --@include promote_due
 --@include expire_leases
+--@include slices
 --@include handoff
 --@include due_work
+
+confirm_handoffs(7, NARGV)
 
 if redis.call('HGET', K.meta, 'status') == '0' then
   return {'closed'}
@@ -69,33 +74,51 @@ end
 local kind = lease > 0 and 'lease' or 'handoff'
 local deadline = now + (lease > 0 and lease or tonumber(ARGV[6]))
 local reply = {'ok', kind, deadline, 0}
+-- A call per key for the whole batch, not one per job: a redis.call costs
+-- more than the work it asks for.
+local payloads = gather_in_slices('HMGET', K.jobs, ids)
+local infos = gather_in_slices('HMGET', K.info, ids)
+local taken, taken_payloads, taken_infos = {}, {}, {}
 for i, id in ipairs(ids) do
-  local payload = redis.call('HGET', K.jobs, id)
-  if payload then
-    local info = load_info(id) or {created = now, attempts = 0}
-    reply[#reply + 1] = id
-    reply[#reply + 1] = payload
-    if lease > 0 then
-      info.attempts = (info.attempts or 0) + 1
-      info.receipt = ARGV[4] .. '.' .. i
-      save_info(id, info)
-      redis.call('ZADD', K.leased, deadline, id)
-      reply[#reply + 1] = info.attempts
-      reply[#reply + 1] = info.receipt
-    else
-      free_uniq(id, info)
-      redis.call('ZADD', K.handoff, deadline, id)
-      reply[#reply + 1] = ''
-      reply[#reply + 1] = ''
-    end
+  if payloads[i] then
+    taken[#taken + 1] = id
+    taken_payloads[#taken_payloads + 1] = payloads[i]
+    taken_infos[#taken] = infos[i]
   end
 end
+if #taken == 0 then
+  return {'ok', '', 0, 0}
+end
 
-local delivered = (#reply - 4) / 4
-if lease <= 0 and delivered > 0 then
-  redis.call('HINCRBY', K.stats, 'processed', delivered)
+if lease > 0 then
+  local scored, saved = {}, {}
+  for i, id in ipairs(taken) do
+    local info = taken_infos[i] and cjson.decode(taken_infos[i]) or {created = now, attempts = 0}
+    info.attempts = (info.attempts or 0) + 1
+    info.receipt = ARGV[4] .. '.' .. i
+    scored[#scored + 1] = deadline
+    scored[#scored + 1] = id
+    saved[#saved + 1] = id
+    saved[#saved + 1] = cjson.encode(info)
+    reply[#reply + 1] = id
+    reply[#reply + 1] = taken_payloads[i]
+    reply[#reply + 1] = info.attempts
+    reply[#reply + 1] = info.receipt
+  end
+  call_in_slices('ZADD', K.leased, scored, 2)
+  call_in_slices('HSET', K.info, saved, 2)
+else
+  for i, id in ipairs(taken) do
+    -- Only a job posted with a uniq key needs its metadata read.
+    local raw = taken_infos[i]
+    if raw and string.find(raw, '"uniq"', 1, true) then
+      free_uniq(id, cjson.decode(raw))
+    end
+    reply[#reply + 1] = id
+    reply[#reply + 1] = taken_payloads[i]
+  end
+  hand_off(ARGV[4], deadline, taken, taken_payloads, taken_infos)
+  redis.call('HINCRBY', K.stats, 'processed', #taken)
 end
-if delivered > 0 then
-  reply[4] = note_due(deadline)
-end
+reply[4] = note_due(deadline)
 return reply

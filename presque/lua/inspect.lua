@@ -3,9 +3,10 @@
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]  job id
 --
--- Returns {} for an unknown job, else {payload, info JSON, delayed due ms,
--- lease deadline ms, dead-lettered ms, handoff deadline ms} with false for
--- the times that do not apply.
+-- Returns {} for an unknown job (a job taken for good is gone at once, even
+-- before its delivery is confirmed), else {payload, info JSON, delayed due
+-- ms, lease deadline ms, dead-lettered ms} with false for the times that do
+-- not apply.
 
 --@include queue_keys
 
@@ -20,5 +21,4 @@ return {
   redis.call('ZSCORE', K.delayed, id),
   redis.call('ZSCORE', K.leased, id),
   redis.call('ZSCORE', K.dead, id),
-  redis.call('ZSCORE', K.handoff, id),
 }

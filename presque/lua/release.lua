@@ -4,8 +4,8 @@
 --
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]   'lease' or 'handoff': how the jobs were handed out
--- ARGV[2..] job id, token, job id, token, ...: the token is the delivery's
---           receipt for a lease, its deadline (ms) for a handoff
+-- ARGV[2..] for a lease: job id, receipt, job id, receipt, ...;
+--           for a handoff: the delivery's token (all its jobs come back)
 --
 -- Returns the number of jobs made ready again, announced on the queue's
 -- wake channel, in their order at the head of the queue. A job no longer in
@@ -14,20 +14,18 @@
 --@include queue_keys
 --@include jobs
 --@include ready
+--@include slices
 --@include handoff
 
 local released = 0
--- Each goes to the head in turn: the last first, so that the first ends first.
-for i = #ARGV - 1, 2, -2 do
-  local id, token = ARGV[i], ARGV[i + 1]
-  if ARGV[1] == 'handoff' then
-    if tonumber(redis.call('ZSCORE', K.handoff, id)) == tonumber(token) then
-      give_back(id)
-      released = released + 1
-    end
-  else
+if ARGV[1] == 'handoff' then
+  released = give_back(ARGV[2])
+else
+  -- Each goes to the head in turn: the last first, so that the first ends first.
+  for i = #ARGV - 1, 2, -2 do
+    local id, receipt = ARGV[i], ARGV[i + 1]
     local info = load_info(id)
-    if info and info.receipt == token and redis.call('ZREM', K.leased, id) == 1 then
+    if info and info.receipt == receipt and redis.call('ZREM', K.leased, id) == 1 then
       info.attempts = math.max(0, (info.attempts or 1) - 1)
       info.receipt = nil
       save_info(id, info)

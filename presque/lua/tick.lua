@@ -20,6 +20,7 @@
 --@include schedule
 --@include promote_due
 --@include expire_leases
+--@include slices
 --@include handoff
 --@include due_work
 

@@ -80,7 +80,7 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
             {
                 "id": {"type": "string"},
                 "queue": {"type": "string"},
-                "state": {"enum": ["ready", "delayed", "leased", "delivering", "dead"]},
+                "state": {"enum": ["ready", "delayed", "leased", "dead"]},
                 "attempts": {"type": "integer"},
                 "errors": errors,
                 "created": _NUMBER_OR_NULL,

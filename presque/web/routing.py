@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -73,9 +74,15 @@ class Route:
     #: working on the queue of the path), "worker" (alive) or "none".
     sighting: str = "worker"
 
-    @property
+    @cached_property
     def segments(self) -> tuple[str, ...]:
+        """The segments of the path template."""
         return tuple(self.path.split("/")[1:])
+
+    @cached_property
+    def literals(self) -> tuple[bool, ...]:
+        """Which segments are literal, for ranking the routes a path fits."""
+        return tuple(part not in (QUEUE, JOB, REST) for part in self.segments)
 
 
 class Router:
@@ -131,8 +138,8 @@ class Router:
                 matches.append((route, params))
         if len(matches) < 2:
             return matches
-        best = max(_literals(route) for route, _ in matches)
-        return [(route, params) for route, params in matches if _literals(route) == best]
+        best = max(route.literals for route, _ in matches)
+        return [(route, params) for route, params in matches if route.literals == best]
 
     def _elsewhere(self, request: IRequest, path: bytes, segments: list[str]) -> ApiError | None:
         """The redirect to the path with its trailing slash toggled, if that path exists."""
@@ -189,11 +196,6 @@ def _match(template: tuple[str, ...], segments: Sequence[str]) -> dict[str, str]
         elif part != segments[i]:
             return None
     return params if len(segments) == len(template) else None
-
-
-def _literals(route: Route) -> tuple[bool, ...]:
-    """Which segments of the route's template are literal, for ranking matches."""
-    return tuple(part not in (QUEUE, JOB, REST) for part in route.segments)
 
 
 def _pick(

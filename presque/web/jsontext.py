@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from itertools import accumulate
 from typing import Any
 
 from presque.web.errors import ApiError
@@ -27,11 +26,12 @@ from presque.web.errors import ApiError
 #: How deep arrays and objects may nest in a request body.
 MAX_DEPTH = 64
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in _STEP)
+# What the depth check keeps of a body: quotes and brackets, as square ones.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_AS_SQUARE = bytes.maketrans(b"{}", b"[]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SPACE = re.compile(r"[ \t\n\r]*")
+_SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 _MANTISSA = re.compile(r"[eE]")
 _NONZERO = re.compile(r"[1-9]")
 
@@ -56,9 +56,11 @@ def _skip_number(text: str) -> None:
     """Numbers of a job are checked by the scanner, never turned into objects."""
 
 
-# The checker skips numbers: no digit string is too long for it and no
-# exponent overflows, since only the clients will read them.
-_CHECKER = json.JSONDecoder(
+# The checker lets C make the numbers, which is quick; a digit string too
+# long for Python's int() is still JSON, and the careful checker, which
+# skips numbers (only the clients will read them), says so.
+_CHECKER = json.JSONDecoder(parse_constant=_refuse_constant)
+_CAREFUL_CHECKER = json.JSONDecoder(
     parse_constant=_refuse_constant, parse_int=_skip_number, parse_float=_skip_number
 )
 
@@ -104,7 +106,7 @@ def check_job(body: bytes, what: str = "job") -> None:
 
     @raise ApiError: 400, naming C{what}.
     """
-    _decode(_CHECKER, body_text(body), what)
+    _decode(_CHECKER, body, body_text(body), what)
 
 
 def read_json(body: bytes, what: str) -> Any:
@@ -113,7 +115,7 @@ def read_json(body: bytes, what: str) -> Any:
 
     @raise ApiError: 400 when it is not JSON presque accepts, naming C{what}.
     """
-    return _decode(_READER, body_text(body), what)
+    return _decode(_READER, body, body_text(body), what)
 
 
 def batch_jobs(body: bytes) -> list[bytes] | None:
@@ -125,66 +127,136 @@ def batch_jobs(body: bytes) -> list[bytes] | None:
     @raise ApiError: 400 when the body is not JSON presque accepts.
     """
     text, encoding = _text_and_encoding(body)
-    _decode(_CHECKER, text, "batch")
-    spans = _jobs_spans(text)
+    if _SURROGATE_ESCAPE.search(text):
+        # Rare: whether an escape is a lone surrogate is seen once decoded.
+        _decode(_CHECKER, body, text, "batch")
+    else:
+        _check_depth(body, "batch")
+    spans = _Walk(text).jobs_spans()
     if spans is None:
         return None
     return [text[start:end].encode(encoding) for start, end in spans]
 
 
-def _jobs_spans(text: str) -> list[tuple[int, int]] | None:
-    """Where each element of the top-level C{"jobs"} array lies in C{text} (a valid document)."""
-    at = _SPACE.match(text).end()
-    if text[at : at + 1] != "{":
-        return None
-    spans = None
-    at = _SPACE.match(text, at + 1).end()
-    while text[at] != "}":
-        key, at = _CHECKER.raw_decode(text, at)
-        at = _SPACE.match(text, at).end() + 1  # the colon
-        at = _SPACE.match(text, at).end()
-        if key == "jobs" and text[at] == "[":
-            spans, at = _array_spans(text, at)
-        else:
-            spans = None if key == "jobs" else spans
-            _, at = _CHECKER.raw_decode(text, at)
-        at = _SPACE.match(text, at).end()
-        if text[at] == ",":
-            at = _SPACE.match(text, at + 1).end()
-    return spans
+class _Walk:
+    """
+    A walk through the top-level object of a batch that checks it as JSON
+    and finds where each element of its C{"jobs"} array lies; each value is
+    read once, by the C scanner of the json module.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def jobs_spans(self) -> list[tuple[int, int]] | None:
+        text = self.text
+        at = self._space(0)
+        if text[at : at + 1] != "{":
+            _, end = _scan(text, at, "batch")
+            return self._end(end, None)
+        spans = None
+        at = self._space(at + 1)
+        if text[at : at + 1] == "}":
+            return self._end(at + 1, None)
+        while True:
+            if text[at : at + 1] != '"':
+                raise _invalid("batch")
+            key, at = _scan(text, at, "batch")
+            at = self._expect(":", self._space(at))
+            if key == "jobs" and text[at : at + 1] == "[":
+                spans, at = self._array_spans(at)
+            else:
+                spans = None if key == "jobs" else spans
+                _, at = _scan(text, at, "batch")
+            at = self._space(at)
+            if text[at : at + 1] == "}":
+                return self._end(at + 1, spans)
+            at = self._expect(",", at)
+
+    def _array_spans(self, at: int) -> tuple[list[tuple[int, int]], int]:
+        text, spans = self.text, []
+        at = self._space(at + 1)
+        if text[at : at + 1] == "]":
+            return spans, at + 1
+        # The loop of every job of a batch: the least work per element.
+        scan, separator = _CHECKER.scan_once, _SEPARATOR.match
+        while True:
+            try:
+                end = scan(text, at)[1]
+            except (StopIteration, ValueError, RecursionError):
+                end = _scan(text, at, "batch")[1]
+            spans.append((at, end))
+            found = separator(text, end)
+            if found is None:
+                raise _invalid("batch")
+            if found.group(1) == "]":
+                return spans, found.end(1)
+            at = found.end()
+
+    def _space(self, at: int) -> int:
+        return _SPACE.match(self.text, at).end()
+
+    def _expect(self, separator: str, at: int) -> int:
+        """Past C{separator} at C{at} and the space after it."""
+        if self.text[at : at + 1] != separator:
+            raise _invalid("batch")
+        return self._space(at + 1)
+
+    def _end(self, at: int, spans: list[tuple[int, int]] | None) -> list[tuple[int, int]] | None:
+        if self._space(at) != len(self.text):
+            raise _invalid("batch")
+        return spans
 
 
-def _array_spans(text: str, at: int) -> tuple[list[tuple[int, int]], int]:
-    spans = []
-    at = _SPACE.match(text, at + 1).end()
-    while text[at] != "]":
-        _, end = _CHECKER.raw_decode(text, at)
-        spans.append((at, end))
-        at = _SPACE.match(text, end).end()
-        if text[at] == ",":
-            at = _SPACE.match(text, at + 1).end()
-    return spans, at + 1
+def _scan(text: str, at: int, what: str) -> tuple[Any, int]:
+    """The JSON value that starts at C{at} in C{text}, and where it ends."""
+    for checker in (_CHECKER, _CAREFUL_CHECKER):
+        try:
+            return checker.scan_once(text, at)
+        except (StopIteration, ValueError, RecursionError):
+            continue
+    raise _invalid(what)
 
 
-def _decode(decoder: json.JSONDecoder, text: str, what: str) -> Any:
-    _check_depth(text, what)
+def _invalid(what: str) -> ApiError:
+    return ApiError(400, f"{what} is not valid JSON")
+
+
+def _decode(decoder: json.JSONDecoder, body: bytes, text: str, what: str) -> Any:
+    _check_depth(body, what)
     try:
         document = decoder.decode(text)
     except (ValueError, RecursionError):
-        raise ApiError(400, f"{what} is not valid JSON") from None
+        if decoder is not _CHECKER:
+            raise _invalid(what) from None
+        document = _decode(_CAREFUL_CHECKER, body, text, what)
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(document):
         raise ApiError(400, f"{what} has a lone surrogate (\\ud800 to \\udfff), which is not text")
     return document
 
 
-def _check_depth(text: str, what: str) -> None:
+def _check_depth(body: bytes, what: str) -> None:
     # Cheap first: fewer openings than the limit cannot nest deeper.
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         return
-    # Outside strings, JSON is ASCII: what is left are the brackets, in order.
-    outside = _STRING.sub("", text).encode("ascii", "ignore")
-    brackets = outside.translate(None, _NOT_BRACKETS)
-    if brackets and max(accumulate(map(_STEP.__getitem__, brackets))) > MAX_DEPTH:
+    # Escaped backslashes go first, then escaped quotes: the quotes left
+    # open and close strings, so every other piece between quotes is
+    # outside them. There JSON is ASCII: what is left of it once the rest
+    # is dropped are its brackets, in order (a byte of a UTF-8 or Latin-1
+    # character that is not ASCII is never a bracket).
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(body.translate(None, _NOT_STRUCTURE).split(b'"')[::2])
+    brackets = outside.translate(_AS_SQUARE)
+    # Each pass takes away the innermost level of nesting.
+    for _ in range(MAX_DEPTH):
+        if not brackets:
+            return
+        shallower = brackets.replace(b"[]", b"")
+        if shallower == brackets:
+            raise _invalid(what)  # brackets that do not pair up
+        brackets = shallower
+    if brackets:
         raise ApiError(400, f"{what} nests arrays and objects deeper than {MAX_DEPTH}")
 
 

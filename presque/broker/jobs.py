@@ -49,16 +49,16 @@ class JobOperations(ScheduleOperations):
         options = [millis(run_at), uniq or "", "1" if as_failure else "0", priority]
         digest = "" if idempotency is None else _digest(options, payloads)
         args = [*options, idempotency or "", digest, millis(self.idempotency_window)]
-        for payload in payloads:
-            args += (new_job_id(), payload)
-        status, unlisted, schedule_at, *ids = await self.run(_ENQUEUE, queue, args)
+        job_ids = [new_job_id() for _ in payloads]
+        for job_id, payload in zip(job_ids, payloads, strict=True):
+            args += (job_id, payload)
+        status, unlisted, schedule_at, *stored = await self.run(_ENQUEUE, queue, args)
         if status == b"exists":
             raise DuplicateJob(uniq)
         if status == b"conflict":
             raise IdempotencyConflict(idempotency)
-        job_ids = [job_id.decode("ascii") for job_id in ids]
         if status == b"replay":
-            return Enqueued(job_ids, replayed=True)
+            return Enqueued([job_id.decode("ascii") for job_id in stored], replayed=True)
         await self.note_due(queue, schedule_at)
         if as_failure and failed_by:
             await self.redis.execute("HINCRBY", worker_key(failed_by), "failed", 1)

@@ -10,11 +10,11 @@
 -- ARGV[7]  how long an Idempotency-Key is remembered, in ms
 -- ARGV[8..] job id, payload, job id, payload, ...
 --
--- Returns {status, unlisted, schedule_at, id, ...}: status is 'ok' (with
--- the ids added), 'exists' when the uniq key is held by a job still in the
--- queue, 'replay' when the Idempotency-Key was seen with the same request
--- (with the ids it stored then), or 'conflict' when it was seen with another
--- request; nothing is added but with 'ok'. unlisted is 1 when the queue is
+-- Returns {status, unlisted, schedule_at, id, ...}: status is 'ok' (the
+-- jobs of ARGV were added), 'exists' when the uniq key is held by a job
+-- still in the queue, 'replay' when the Idempotency-Key was seen with the
+-- same request (with the ids it stored then), or 'conflict' when it was
+-- seen with another request; nothing is added but with 'ok'. unlisted is 1 when the queue is
 -- not yet recorded in the set of queues; schedule_at, when not 0, is a due
 -- time the schedule must hear of (includes/schedule.lua).
 --
@@ -70,20 +70,25 @@ if priority > 0 then
   redis.call('HSET', K.meta, 'prioritized', '1')
 end
 local reply = {'ok', 0, 0}
-local added = {}
+-- Every job of the call starts with the same metadata.
+local info = {created = now, attempts = 0}
+if priority > 0 then
+  info.priority = priority
+end
+if uniq ~= '' then
+  info.uniq = uniq
+end
+info = cjson.encode(info)
+local ids, added, infos = {}, {}, {}
 for i = 8, #ARGV, 2 do
   local id = ARGV[i]
-  reply[#reply + 1] = id
+  ids[#ids + 1] = id
   if redis.call('HSETNX', K.jobs, id, ARGV[i + 1]) == 1 then
-    local info = {created = now, attempts = 0}
-    if priority > 0 then
-      info.priority = priority
-    end
+    infos[#infos + 1] = id
+    infos[#infos + 1] = info
     if uniq ~= '' then
-      info.uniq = uniq
       redis.call('HSET', K.uniq, uniq, id)
     end
-    redis.call('HSET', K.info, id, cjson.encode(info))
     if due == '' then
       added[#added + 1] = id
     else
@@ -91,6 +96,7 @@ for i = 8, #ARGV, 2 do
     end
   end
 end
+call_in_slices('HSET', K.info, infos, 2)
 
 if priority > 0 then
   for _, id in ipairs(added) do
@@ -106,7 +112,7 @@ if due ~= '' then
   reply[3] = note_due(tonumber(due))
 end
 if key ~= '' then
-  redis.call('HSET', K.idempotency, key, digest .. ' ' .. table.concat(reply, ',', 4))
+  redis.call('HSET', K.idempotency, key, digest .. ' ' .. table.concat(ids, ','))
   redis.call('ZADD', K.remembered, now + tonumber(ARGV[7]), key)
 end
 

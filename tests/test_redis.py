@@ -1,4 +1,4 @@
-"""The Redis connection: scripts by SHA, replies untouched."""
+"""The Redis connection: scripts by SHA, commands and replies untouched."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pytest_twisted import ensureDeferred as async_test
 
 from harness.redis import RedisServer
 from presque.broker.scripts import load_script
+from presque.redis import quick_commands
 from tests.conftest import Presque
 
 
@@ -26,3 +27,23 @@ async def test_replies_are_bytes_never_numbers(presque: Presque) -> None:
 def test_a_script_carries_the_sha_redis_knows_it_by(redis_server: RedisServer) -> None:
     script = load_script("fetch")
     assert redis_server.command("SCRIPT", "LOAD", script.source.decode()).strip() == (script.sha)
+
+
+def test_commands_are_written_as_txredisapi_writes_them() -> None:
+    import txredisapi
+
+    def encoder(protocol: type) -> object:
+        connection = protocol.__new__(protocol)
+        connection.charset, connection.errors = None, "strict"
+        return connection
+
+    args = ("EVALSHA", b"\x00\xff", "caf\u00e9", "", 0, -7, 2**70, 1.5, 1e-7, bytearray(b"ab"))
+    ours = encoder(quick_commands(txredisapi.RedisProtocol))._build_command(*args)
+    assert ours == encoder(txredisapi.RedisProtocol)._build_command(*args)
+
+
+@async_test
+async def test_binary_arguments_reach_redis_byte_for_byte(presque: Presque) -> None:
+    value = bytes(range(256)) + "é".encode() + b"\r\n$3\r\n"
+    await presque.broker.redis.execute("SET", "presque:test", value)
+    assert await presque.broker.redis.execute("GET", "presque:test") == value

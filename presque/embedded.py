@@ -12,11 +12,13 @@ import contextlib
 import fcntl
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import socket
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 from typing import IO
 
@@ -34,6 +36,9 @@ log = Logger(namespace="presque.redis")
 _MAX_SOCKET_PATH = 100
 _STOP_TIMEOUT = 30.0
 _RESTART_DELAY = 1.0
+# How many of redis-server's last lines are kept, to be told if it fails.
+_TAIL_LINES = 40
+_VERSION = re.compile(rb"Redis version=([\w.]+)")
 
 
 class RedisServerNotFound(Exception):
@@ -86,16 +91,35 @@ def durable_options(data_dir: Path, appendfsync: str) -> list[str]:
 
 
 class _RedisProcess(protocol.ProcessProtocol):
+    """
+    redis-server's output: its warnings go to the log, the rest (a banner
+    of a dozen lines at each start) is kept in L{tail}, told only if the
+    server fails.
+    """
+
     def __init__(self, owner: EmbeddedRedis) -> None:
         self.owner = owner
         self.ended: defer.Deferred[None] = defer.Deferred()
+        self.tail: deque[str] = deque(maxlen=_TAIL_LINES)
+        #: The version the server says it is, once it said it.
+        self.version = ""
         self._partial = b""
 
     def outReceived(self, data: bytes) -> None:
         *lines, self._partial = (self._partial + data).split(b"\n")
         for line in lines:
-            if line.strip():
-                log.info("{line}", line=line.decode("utf-8", "replace").rstrip())
+            if not line.strip():
+                continue
+            if version := _VERSION.search(line):
+                self.version = version.group(1).decode("ascii")
+            text = line.decode("utf-8", "replace").rstrip()
+            self.tail.append(text)
+            if b"WARNING" in line:
+                log.warn("redis-server: {line}", line=text)
+
+    def told(self) -> str:
+        """The last lines of its output, for a message about its failure."""
+        return "\n".join(self.tail)
 
     errReceived = outReceived
 
@@ -205,7 +229,6 @@ class EmbeddedRedis(Service):
             "no",
             *durable_options(self.data_dir, self.appendfsync),
         ]
-        log.info("starting {binary} in {dir}", binary=self.binary, dir=self.data_dir)
         self._process = _RedisProcess(self)
         self.reactor.spawnProcess(self._process, self.binary, args, env=None)
 
@@ -216,9 +239,17 @@ class EmbeddedRedis(Service):
             waited = 0.0
             while not _accepts(self.socket_path):
                 if waited >= timeout:
-                    raise TimeoutError(f"redis-server did not start within {timeout}s")
+                    told = self._process.told() if self._process else ""
+                    raise TimeoutError(f"redis-server did not start within {timeout}s\n{told}")
                 await deferLater(self.reactor, 0.05)
                 waited += 0.05
+            version = self._process.version if self._process else ""
+            log.info(
+                "redis-server {version} serves {dir} on {socket}",
+                version=version,
+                dir=self.data_dir,
+                socket=self.socket_path,
+            )
 
         return defer.Deferred.fromCoroutine(poll())
 
@@ -229,7 +260,11 @@ class EmbeddedRedis(Service):
         if self._stopping:
             log.info("redis-server stopped")
             return
-        log.error("redis-server exited unexpectedly ({reason}); restarting", reason=reason)
+        log.error(
+            "redis-server exited unexpectedly ({reason}); restarting. It said:\n{told}",
+            reason=reason,
+            told=process.told(),
+        )
         self.reactor.callLater(_RESTART_DELAY, self._restart)
 
     def _restart(self) -> None:

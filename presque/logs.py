@@ -1,5 +1,6 @@
 """
-Log observers for twistd's C{--logger} option.
+Log observers for twistd's C{--logger} option, and what the daemon keeps
+out of its log.
 
 C{twistd -n --logger presque.logs.json_observer presque ...} writes one JSON
 object per line on standard output, ready for journald, Loki or jq; every
@@ -10,8 +11,10 @@ is a key of its own.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-from twisted.logger import ILogObserver, jsonFileLogObserver
+from twisted.application.internet import ClientService
+from twisted.logger import ILogObserver, Logger, globalLogPublisher, jsonFileLogObserver
 
 
 def json_observer() -> ILogObserver:
@@ -19,3 +22,18 @@ def json_observer() -> ILogObserver:
     # Without recordSeparator="", each line would start with \x1e (RFC 7464),
     # which JSON-lines tools reject.
     return jsonFileLogObserver(sys.stdout, recordSeparator="")
+
+
+def quiet_reconnection_attempts() -> None:
+    """
+    Keep Twisted's C{ClientService} from logging each attempt to reconnect:
+    every connection of the Redis pool and the subscriber retries several
+    times a second while Redis is down, which buried the one warning that
+    says so (L{presque.redis}). Its other events still reach the log.
+    """
+    ClientService._log = Logger(observer=_without_retries)
+
+
+def _without_retries(event: dict[str, Any]) -> None:
+    if not str(event.get("log_format", "")).startswith("Scheduling retry"):
+        globalLogPublisher(event)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -75,6 +76,39 @@ class RedisOutOfMemory(RedisRefused):
     """Redis is at its C{maxmemory} and refuses to store more."""
 
 
+class _Outage:
+    """
+    Tells the log once when Redis stops serving and once when it serves
+    again: one warning per outage, however many calls fail meanwhile.
+    """
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        #: When the outage began (monotonic seconds), None while Redis serves.
+        #: Until the first answer, waiting is the start's (said by until_ready).
+        self.since: float | None = time.monotonic()
+        self._starting = True
+
+    def began(self, error: RedisUnavailable) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            log.warn(
+                "redis at {where} is unavailable ({error}); requests get 503 until it is back",
+                where=self.where,
+                error=error,
+            )
+
+    def ended(self, result: Any) -> Any:
+        if self.since is not None and not self._starting:
+            log.info(
+                "redis at {where} is back after {seconds:.1f} s",
+                where=self.where,
+                seconds=time.monotonic() - self.since,
+            )
+        self.since, self._starting = None, False
+        return result
+
+
 class Redis:
     """
     A pool of connections to one Redis server.
@@ -96,6 +130,7 @@ class Redis:
         self.connect_timeout = connect_timeout
         self._pool: Any = None
         self._turn = 0
+        self._outage = _Outage(address.describe())
 
     def connect(self) -> None:
         """Start connecting; calls fail with L{RedisUnavailable} until it is done."""
@@ -152,13 +187,21 @@ class Redis:
         # protocol's reply timeout is the command timeout).
         connections = self._live_connections()
         if not connections:
-            return defer.fail(RedisUnavailable("redis is not connected"))
+            return defer.fail(RedisUnavailable("redis is not connected")).addErrback(self._failed)
         self._turn = (self._turn + 1) % len(connections)
         try:
             call = method(connections[self._turn], *args)
         except Exception:
-            return defer.fail().addErrback(_classify)
-        return call.addErrback(_classify)
+            call = defer.fail()
+        if self._outage.since is not None:
+            call.addCallback(self._outage.ended)
+        return call.addErrback(self._failed)
+
+    def _failed(self, failure: Failure) -> Failure:
+        classified = _classify(failure)
+        if classified.check(RedisUnavailable):
+            self._outage.began(classified.value)
+        return classified
 
     async def until_ready(self, scripts: Sequence[Script], reactor: Any) -> None:
         """
@@ -171,9 +214,7 @@ class Redis:
             if self._pool is None:
                 return  # closed: the daemon stops before it ever served
             try:
-                await self.execute("PING")
-                for script in scripts:
-                    await self.execute("SCRIPT", "LOAD", script.source)
+                await self.check_ready(scripts)
                 return
             except (RedisUnavailable, RedisRefused) as error:
                 if attempt % _READY_WARNINGS == 0:
@@ -183,6 +224,23 @@ class Redis:
                         error=error,
                     )
             await deferLater(reactor, _READY_POLL)
+
+    async def check_ready(self, scripts: Sequence[Script]) -> None:
+        """
+        Make sure that Redis answers and knows C{scripts}: those it forgot
+        (a SCRIPT FLUSH, a failover to a replica that never ran them) are
+        sent again.
+
+        @raise RedisUnavailable: Redis cannot serve.
+        @raise RedisRefused: Redis refused a command.
+        """
+        await self.execute("PING")
+        if not scripts:
+            return
+        known = await self.execute("SCRIPT", "EXISTS", *(script.sha for script in scripts))
+        for script, exists in zip(scripts, known, strict=True):
+            if not int(exists):
+                await self.execute("SCRIPT", "LOAD", script.source)
 
     def close(self) -> defer.Deferred[None]:
         """Close every connection and stop reconnecting."""

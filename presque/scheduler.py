@@ -34,7 +34,7 @@ class Scheduler(Service):
         self.interval = interval
         self._loop = LoopingCall(self.tick)
         self._loop.clock = reactor
-        self._redis_was_down = False
+        self._redis_refused = False
         self._stopped: Deferred[LoopingCall] | None = None
 
     async def tick(self) -> None:
@@ -42,15 +42,17 @@ class Scheduler(Service):
         try:
             done = await self.broker.run_due()
             await self.broker.sweep(SWEEP_PER_ROUND)
-        except (RedisUnavailable, RedisRefused) as error:
-            if not self._redis_was_down:
-                log.warn("scheduler: redis is unavailable: {error}", error=error)
-            self._redis_was_down = True
+        except RedisUnavailable:
+            return  # said once per outage, by the Redis connection
+        except RedisRefused as error:
+            if not self._redis_refused:
+                log.warn("scheduler: redis refused its work: {error}", error=error)
+            self._redis_refused = True
             return
         except Exception:
             log.failure("scheduler: periodic work failed")
             return
-        self._redis_was_down = False
+        self._redis_refused = False
         if done.queues:
             log.debug(
                 "scheduler: {queues} queues: {promoted} delayed jobs due, {expired} leases"

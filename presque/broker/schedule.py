@@ -74,7 +74,9 @@ class ScheduleOperations(BrokerBase):
             return
         try:
             await self.redis.eval(_NOTE, _SCHEDULE_KEYS, [queue, at_ms])
-        except (RedisUnavailable, RedisRefused) as error:
+        except RedisUnavailable:
+            pass  # said once per outage, by the Redis connection
+        except RedisRefused as error:
             log.warn(
                 "the schedule did not hear of due work of {queue}: {error}",
                 queue=queue,

@@ -89,7 +89,7 @@ def error_answer(failure: Failure, uri: bytes = b"") -> ErrorAnswer:
     for kind in type(error).__mro__:
         if kind in OUTCOMES:
             status, message = OUTCOMES[kind]
-            if isinstance(error, RedisUnavailable | RedisRefused):
+            if isinstance(error, RedisRefused):
                 _warn_about_redis(error)
             return ErrorAnswer(status, _explained(error, message), refusal=False)
     log.failure("unexpected error on {uri}", failure, uri=uri.decode("utf-8", "replace"))
@@ -111,7 +111,8 @@ class _Throttle:
         return True
 
 
-# One warning per outage rather than one per request, which would flood the log.
+# Redis refusing every request (out of memory, say) would flood the log: one
+# warning per period instead. An outage is told by the Redis connection.
 _redis_warnings = _Throttle(10.0)
 
 

@@ -11,7 +11,7 @@ from presque.broker.errors import StaleReceipt, UnknownJob
 from presque.broker.keys import QUEUES_KEY, queue_keys
 from presque.broker.scripts import uses_settings
 from presque.broker.settings import QueueSettings, setting_fields
-from presque.lua import LuaScript
+from presque.lua import LuaScript, loaded_scripts
 from presque.redis import Redis, RedisArg
 
 # How many jobs one maintenance step (promotions, expiries, dead-letter
@@ -55,6 +55,16 @@ class BrokerBase:
         if uses_settings(script):
             args = [*args, *self._default_args]
         return self.redis.eval(script, keys, args)
+
+    async def check_ready(self) -> None:
+        """
+        Make sure that Redis answers and knows every script (sending those
+        it forgot).
+
+        @raise RedisUnavailable: Redis cannot serve.
+        @raise RedisRefused: Redis refused a command.
+        """
+        await self.redis.check_ready(loaded_scripts())
 
     async def sorted_members(self, key: str) -> list[str]:
         """The members of a Redis set, decoded and sorted."""

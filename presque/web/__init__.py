@@ -15,6 +15,7 @@ from presque.web.control import Control
 from presque.web.dashboard import Dashboard
 from presque.web.dead import DeadLetters
 from presque.web.dispatch import Api
+from presque.web.health import Health
 from presque.web.jobs import Jobs
 from presque.web.openapi import OpenApi
 from presque.web.queues import Queues
@@ -25,7 +26,18 @@ from presque.web.status import Status
 from presque.web.stream import Streams
 from presque.web.workers import Workers
 
-_RESOURCES = (Jobs, Batches, Streams, Status, Control, Workers, DeadLetters, Queues, Dashboard)
+_RESOURCES = (
+    Jobs,
+    Batches,
+    Streams,
+    Status,
+    Control,
+    Workers,
+    DeadLetters,
+    Queues,
+    Health,
+    Dashboard,
+)
 
 
 def all_routes(context: Context) -> list[Route]:

@@ -102,6 +102,7 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
         ),
         "Extension": _object({"id": {"type": "string"}, "lease_expires": {"type": "number"}}),
         "QueueNames": _object({"queues": _NAMES, "size": _COUNT}),
+        "Health": _object({"status": {"type": "string", "enum": ["ok", "ready"]}}),
         "QueueSize": _object({"queue": {"type": "string"}, "size": _COUNT}, {"jobs": _NAMES}),
         "QueueCounts": _object(
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -26,7 +27,8 @@ def twistd_command(*args: str) -> list[str]:
 class Daemon:
     """
     C{twistd -n presque --config CONFIG --listen tcp:PORT ... ARGS}, run from
-    C{workdir}, its output in C{workdir/daemon.log} (or C{log}).
+    C{workdir} with C{env} added to the environment, its output in
+    C{workdir/daemon.log} (or C{log}).
     """
 
     def __init__(
@@ -37,6 +39,7 @@ class Daemon:
         port: int | None = None,
         config: Path = SHIPPED_CONFIG,
         log: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
@@ -44,6 +47,8 @@ class Daemon:
         self.args = args
         self.twistd_args = twistd_args
         self.config = config
+        #: Variables added to this process's environment for the daemon.
+        self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -65,6 +70,7 @@ class Daemon:
         return subprocess.Popen(
             [*command, *self.args],
             cwd=self.workdir,
+            env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

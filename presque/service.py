@@ -9,7 +9,8 @@ daemon that just started waits a moment instead of getting a 503. A stop
 runs the other way round, one step at a time: stop listening, answer the
 requests waiting for jobs, let in-flight requests finish (up to the grace
 period), stop the scheduler, confirm the deliveries written meanwhile,
-close Redis, and stop redis-server last.
+close Redis, and stop redis-server last. Under systemd (C{Type=notify}),
+the daemon says it is ready once it accepts connections.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from twisted.logger import Logger
 from presque.broker import Broker
 from presque.config import Config
 from presque.embedded import EmbeddedRedis, require_redis_server
+from presque.logs import quiet_reconnection_attempts
 from presque.longpoll import LongPoll
 from presque.lua import loaded_scripts
 from presque.redis import Redis
 from presque.scheduler import Scheduler
+from presque.systemd import Notifier, SystemdNotification
 from presque.web import build_site
 from presque.web.site import PresqueSite
 
@@ -257,4 +260,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
     Waiters(longpoll).setServiceParent(root)
     for description in config.server.listen:
         Listener(description, site, reactor, connection.ready).setServiceParent(root)
+    # Last: ready once every listener accepts, and the first to say a stop began.
+    SystemdNotification(Notifier(), connection.ready, reactor).setServiceParent(root)
+    quiet_reconnection_attempts()
     return root

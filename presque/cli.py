@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
+from presque import __version__
 from presque.client import Client, PresqueError, QueueClosed
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -301,6 +302,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="presque", description="Look after a presque server.")
     url = os.environ.get("PRESQUE_URL", DEFAULT_URL)
     top.add_argument("--url", default=url, help=f"the server (default: {url})")
+    top.add_argument("--version", action="version", version=f"presque {__version__}")
     # --url also after the command; SUPPRESS keeps the top one unless it is given.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

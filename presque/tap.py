@@ -33,6 +33,13 @@ class Options(usage.Options):
         super().__init__()
         self["listen"] = []
 
+    def opt_version(self) -> None:
+        """Print presque's version and exit."""
+        from presque import __version__
+
+        print(f"presque {__version__}")
+        raise SystemExit(0)
+
     def opt_listen(self, endpoint: str) -> None:
         """A Twisted server endpoint to serve on (repeatable); overrides [server] listen."""
         self["listen"].append(endpoint)

@@ -46,6 +46,7 @@ from twisted.logger import (
 )
 from twisted.python.threadpool import ThreadPool
 
+from presque import __version__
 from presque.client import AsyncClient, Job, PresqueError, QueueClosed, StaleReceipt, UnknownJob
 from presque.client.errors import Unavailable
 
@@ -349,6 +350,7 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
     )
     seconds = _bounded(float, 0)
     add, default = parser.add_argument, Options("", "", "")
+    add("--version", action="version", version=f"presque-worker {__version__}")
     add(
         "--url",
         default=os.environ.get("PRESQUE_URL", "http://127.0.0.1:8080"),

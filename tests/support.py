@@ -30,6 +30,18 @@ JOB_MISSING = (400, {"error": "job is missing"})
 NOT_JSON_CONTENT_TYPE = (400, {"error": "content-type must be set to application/json"})
 REDIS_UNAVAILABLE = (503, {"error": "redis is unavailable"})
 
+# The totals of a queue that never did anything (GET /queues/Q).
+NO_TOTALS = dict.fromkeys(
+    ("processed", "failed", "retried", "dead", "enqueued", "delivered", "acked", "expired"), 0
+)
+
+
+def totals_with(**counted: int) -> dict[str, int]:
+    """A queue's totals: those C{counted}, the others 0."""
+    assert counted.keys() <= NO_TOTALS.keys()
+    return {**NO_TOTALS, **counted}
+
+
 # The body of GET /status/ while no queue is known.
 NO_QUEUES = {"queues": [], "size": 0}
 

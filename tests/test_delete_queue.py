@@ -16,7 +16,16 @@ from harness.polling import eventually
 from harness.redis import RedisServer
 from tests.conftest import Presque
 from tests.leasing import Leased, ack, bury, configure, extend, fail, lease_one
-from tests.support import NO_JOB, NO_QUEUES, WORKER, Http, assert_error, epoch
+from tests.support import (
+    NO_JOB,
+    NO_QUEUES,
+    NO_TOTALS,
+    WORKER,
+    Http,
+    assert_error,
+    epoch,
+    totals_with,
+)
 
 NO_SUCH_JOB = (404, {"error": "no such job"})
 DUE_KEY = "presque:{schedule}:due"
@@ -122,7 +131,7 @@ async def test_the_jobs_of_a_deleted_queue_are_gone_in_every_state(http: Http) -
         assert (reply.status, reply.json()) == NO_SUCH_JOB, job_id
     view = await queue_view(http, "q1")
     assert view["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
-    assert view["totals"] == {"processed": 0, "failed": 0, "retried": 0, "dead": 0}
+    assert view["totals"] == NO_TOTALS
     dead = await http.get("/dead/q1")
     assert dead.json()["total"] == 0
     taken = await http.get("/q/q1")
@@ -204,7 +213,7 @@ async def test_a_post_after_the_deletion_creates_the_queue_afresh(http: Http) ->
     assert await listed_queues(http) == ["q1"]
     view = await queue_view(http, "q1")
     assert view["counts"] == {"ready": 1, "delayed": 0, "leased": 0, "dead": 0}
-    assert view["totals"] == {"processed": 0, "failed": 0, "retried": 0, "dead": 0}
+    assert view["totals"] == totals_with(enqueued=1)
     assert view["settings"] == defaults
     taken = await http.get("/q/q1")
     assert (taken.status, taken.json()) == (200, {"n": "new"})

@@ -11,11 +11,17 @@ from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
 from tests.leasing import ack, bury, configure, fail, lease_one
-from tests.support import Http, epoch, queue_counts_body, run_due
+from tests.support import (
+    NO_TOTALS,
+    Http,
+    epoch,
+    queue_counts_body,
+    run_due,
+    totals_with,
+)
 
 DEFAULT_SETTINGS = {"lease": 0.0, "max_attempts": 5, "backoff_base": 1.0, "backoff_cap": 3600.0}
 NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
-NO_TOTALS = {"processed": 0, "failed": 0, "retried": 0, "dead": 0}
 
 
 async def queue_view(http: Http, queue: str) -> dict:
@@ -53,7 +59,7 @@ async def test_the_full_view_of_a_queue(http: Http) -> None:
         "status": "open",
         "counts": {"ready": 1, "delayed": 0, "leased": 0, "dead": 0},
         "ready_by_priority": {"0": 1},
-        "totals": NO_TOTALS,
+        "totals": totals_with(enqueued=1),
         "settings": DEFAULT_SETTINGS,
         "workers": [],
     }
@@ -112,9 +118,9 @@ async def test_a_delayed_post_counts_as_delayed(http: Http) -> None:
 async def test_an_ack_counts_as_processed(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     leased = await lease_one(http, "q1")
-    assert await totals(http, "q1") == NO_TOTALS
+    assert await totals(http, "q1") == totals_with(enqueued=1, delivered=1)
     await ack(http, "q1", leased.id, leased.receipt)
-    assert await totals(http, "q1") == {"processed": 1, "failed": 0, "retried": 0, "dead": 0}
+    assert await totals(http, "q1") == totals_with(enqueued=1, delivered=1, acked=1, processed=1)
     assert await counts(http, "q1") == NO_COUNTS
 
 
@@ -122,7 +128,7 @@ async def test_an_ack_counts_as_processed(http: Http) -> None:
 async def test_a_fetch_without_lease_counts_as_processed(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     await http.get("/q/q1")
-    assert await totals(http, "q1") == {"processed": 1, "failed": 0, "retried": 0, "dead": 0}
+    assert await totals(http, "q1") == totals_with(enqueued=1, delivered=1, processed=1)
 
 
 @async_test
@@ -130,13 +136,13 @@ async def test_a_failure_to_retry_counts_as_failed_and_retried(http: Http) -> No
     await http.post_job("q1", {"n": 1})
     leased = await lease_one(http, "q1")
     await fail(http, "q1", leased.id, leased.receipt, error="oops")
-    assert await totals(http, "q1") == {"processed": 0, "failed": 1, "retried": 1, "dead": 0}
+    assert await totals(http, "q1") == totals_with(enqueued=1, delivered=1, failed=1, retried=1)
 
 
 @async_test
 async def test_a_failure_to_the_dead_letters_counts_as_failed_and_dead(http: Http) -> None:
     await bury(http, "q1", {"n": 1})
-    assert await totals(http, "q1") == {"processed": 0, "failed": 1, "retried": 0, "dead": 1}
+    assert await totals(http, "q1") == totals_with(enqueued=1, delivered=1, failed=1, dead=1)
 
 
 @async_test
@@ -145,7 +151,9 @@ async def test_an_expired_lease_counts_as_failed_and_retried(http: Http, presque
     await lease_one(http, "q1", seconds=0.05)
     await deferLater(reactor, 0.1)
     await run_due(presque.broker)
-    assert await totals(http, "q1") == {"processed": 0, "failed": 1, "retried": 1, "dead": 0}
+    assert await totals(http, "q1") == totals_with(
+        enqueued=1, delivered=1, expired=1, failed=1, retried=1
+    )
     assert await counts(http, "q1") == {"ready": 1, "delayed": 0, "leased": 0, "dead": 0}
 
 
@@ -158,7 +166,9 @@ async def test_an_expired_last_attempt_counts_as_failed_and_dead(
     await lease_one(http, "q1", seconds=0.05)
     await deferLater(reactor, 0.1)
     await run_due(presque.broker)
-    assert await totals(http, "q1") == {"processed": 0, "failed": 1, "retried": 0, "dead": 1}
+    assert await totals(http, "q1") == totals_with(
+        enqueued=1, delivered=1, expired=1, failed=1, dead=1
+    )
     assert await counts(http, "q1") == {"ready": 0, "delayed": 0, "leased": 0, "dead": 1}
 
 

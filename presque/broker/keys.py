@@ -40,9 +40,12 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ("handed", "hash: token of such a delivery -> its jobs, packed (see includes/handoff.lua)"),
     ("dead", "sorted set: job id -> time dead-lettered (ms)"),
     ("jobs", "hash: job id -> payload"),
-    ("info", "hash: job id -> JSON {created, uniq, attempts, errors, receipt, priority}"),
+    (
+        "info",
+        "hash: job id -> JSON {created, uniq, attempts, errors, receipt, delivered, priority}",
+    ),
     ("uniq", "hash: uniq key -> job id"),
-    ("stats", "hash: processed, failed, retried, dead"),
+    ("stats", "hash: processed, failed, retried, dead, enqueued, delivered, acked, expired"),
     ("acked", "sorted set: job id -> time acked (ms), the recent ones only"),
     ("idempotency", "hash: Idempotency-Key -> digest of its request and the ids it stored"),
     ("remembered", "sorted set: Idempotency-Key -> when it is forgotten (ms)"),
@@ -153,3 +156,11 @@ def new_nonce() -> str:
     worker that received a delivery can settle it.
     """
     return os.urandom(12).hex()
+
+
+def job_time(job_id: str) -> float | None:
+    """When the job of C{job_id} was posted, in unix seconds (from the id's first part)."""
+    try:
+        return int(job_id[:12], 16) / 1000
+    except ValueError:
+        return None

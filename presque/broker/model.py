@@ -91,8 +91,12 @@ class QueueSummary:
     delayed: int
     leased: int
     dead: int
-    #: processed, failed, retried and dead (dead-lettered ever).
+    #: processed, failed, retried and dead (dead-lettered ever), enqueued,
+    #: delivered, acked and expired (leases that ran out).
     totals: dict[str, int]
+    #: When the oldest of the next ready jobs (of priority 0, and urgent) was
+    #: posted, in unix seconds; None when none is ready.
+    oldest_ready: float | None = None
 
     @property
     def ready(self) -> int:
@@ -157,3 +161,17 @@ class Retried:
 
     retried: int
     missing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What GET /metrics reports of the queues and of Redis, read at one time."""
+
+    #: How many queues there are.
+    queue_count: int
+    #: The summaries of the first queues, in name order.
+    summaries: list[QueueSummary]
+    #: Workers seen within the alive window, on every server.
+    workers_alive: int
+    #: Redis's used_memory and maxmemory (0: no limit), in bytes.
+    redis_memory: tuple[int, int]

@@ -8,8 +8,8 @@ from typing import Any
 from twisted.logger import Logger
 
 from presque.broker.base import gather
-from presque.broker.keys import QUEUES_KEY, queue_keys
-from presque.broker.model import PRIORITIES, Page, QueueSummary, QueueView
+from presque.broker.keys import QUEUES_KEY, job_time, queue_keys
+from presque.broker.model import PRIORITIES, Figures, Page, QueueSummary, QueueView
 from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
 from presque.broker.settings import QueueSettings, setting_fields
@@ -23,7 +23,7 @@ _PEEK = load_script("peek")
 _DELETE_QUEUE = load_script("delete_queue")
 _FORGET_QUEUE = load_script("forget_queue")
 
-_TOTALS = ("processed", "failed", "retried", "dead")
+_TOTALS = ("processed", "failed", "retried", "dead", "enqueued", "delivered", "acked", "expired")
 #: The most workers one queue's view lists.
 MAX_LISTED_WORKERS = 1000
 #: The most workers a deleted queue is taken off the lists of.
@@ -47,7 +47,9 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
         """The status, counts and counters of C{queue} (all 0 for an unknown one)."""
         status, *numbers = await self.run(_SUMMARY, queue)
         ready = [int(n) for n in numbers[: len(PRIORITIES)]]
-        delayed, leased, dead, *totals = (int(n) for n in numbers[len(PRIORITIES) :])
+        *counts, next_ready, next_urgent = numbers[len(PRIORITIES) :]
+        delayed, leased, dead, *totals = (int(n) for n in counts)
+        posted = [job_time(head.decode("ascii")) for head in (next_ready, next_urgent) if head]
         return QueueSummary(
             name=queue,
             open=status != b"0",
@@ -56,6 +58,7 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
             leased=leased,
             dead=dead,
             totals=dict(zip(_TOTALS, totals, strict=True)),
+            oldest_ready=min((t for t in posted if t is not None), default=None),
         )
 
     async def summaries(self, queues: Sequence[str]) -> list[QueueSummary]:
@@ -108,6 +111,20 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
             stored = settings.as_dict()
             await self._set_meta(queue, [x for name in changes for x in (name, stored[name])])
         return settings
+
+    async def figures(self, max_queues: int) -> Figures:
+        """The counts of the first C{max_queues} queues, the workers alive, Redis's memory."""
+        names = await self.queue_names(0, max_queues)
+        summaries, alive, memory = await gather(
+            [self.summaries(names.items), self.workers_alive(), self.redis_memory()]
+        )
+        return Figures(names.total, summaries, alive, memory)
+
+    async def redis_memory(self) -> tuple[int, int]:
+        """Redis's used_memory and maxmemory (0: no limit), in bytes."""
+        info = (await self.redis.execute("INFO", "memory")).decode("ascii", "replace")
+        fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+        return int(fields.get("used_memory", 0)), int(fields.get("maxmemory", 0))
 
     async def queue_view(self, queue: str) -> QueueView:
         """Everything about C{queue}."""

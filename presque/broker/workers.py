@@ -93,6 +93,11 @@ class WorkerOperations(BrokerBase):
             ]
         await self._run_all(commands)
 
+    async def workers_alive(self) -> int:
+        """How many workers made a request within the alive window."""
+        since = self._now_ms() - int(self.alive_window * 1000)
+        return int(await self.redis.execute("ZCOUNT", SEEN_WORKERS_KEY, since, "+inf"))
+
     async def _recent(self, key: str, limit: int = -1) -> list[str]:
         """The workers of the sorted set C{key} within the retention, sorted by name."""
         since = self._now_ms() - int(self.retention * 1000)

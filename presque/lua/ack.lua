@@ -4,8 +4,9 @@
 -- ARGV[1]  job id
 -- ARGV[2]  the receipt of the delivery being acknowledged
 --
--- Returns 'ok', 'unknown' (no such job) or 'stale' (not the current
--- delivery: the lease ran out, or the job was settled already). A settled
+-- Returns {'ok', ms since the delivery}, or 'unknown' (no such job) or
+-- 'stale' (not the current delivery: the lease ran out, or the job was
+-- settled already). A settled
 -- job is announced on the queue's settled channel, for streams.
 --
 -- The most recent acks (at most an hour old, at most 10,000 of them) are
@@ -30,8 +31,9 @@ local now = now_ms()
 redis.call('ZREM', K.leased, id)
 forget_job(id, info)
 redis.call('HINCRBY', K.stats, 'processed', 1)
+redis.call('HINCRBY', K.stats, 'acked', 1)
 redis.call('PUBLISH', K.settled, '')
 redis.call('ZADD', K.acked, now, id)
 redis.call('ZREMRANGEBYSCORE', K.acked, '-inf', now - ACKED_MEMORY_MS)
 redis.call('ZREMRANGEBYRANK', K.acked, 0, -ACKED_MEMORY_COUNT - 1)
-return 'ok'
+return {'ok', now - (info.delivered or now)}

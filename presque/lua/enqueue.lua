@@ -97,6 +97,9 @@ for i = 8, #ARGV, 2 do
   end
 end
 call_in_slices('HSET', K.info, infos, 2)
+if #infos > 0 then
+  redis.call('HINCRBY', K.stats, 'enqueued', #infos / 2)
+end
 
 if priority > 0 then
   for _, id in ipairs(added) do

@@ -89,6 +89,7 @@ end
 if #taken == 0 then
   return {'ok', '', 0, 0}
 end
+redis.call('HINCRBY', K.stats, 'delivered', #taken)
 
 if lease > 0 then
   local scored, saved = {}, {}
@@ -96,6 +97,7 @@ if lease > 0 then
     local info = taken_infos[i] and cjson.decode(taken_infos[i]) or {created = now, attempts = 0}
     info.attempts = (info.attempts or 0) + 1
     info.receipt = ARGV[4] .. '.' .. i
+    info.delivered = now
     scored[#scored + 1] = deadline
     scored[#scored + 1] = id
     saved[#saved + 1] = id

@@ -5,8 +5,11 @@
 -- ARGV: none
 --
 -- Returns {status, ready of priority 0, ..., ready of priority 9, delayed,
--- leased, dead, processed, failed, retried, dead letters ever}: status is
--- '0' when the queue is closed, else '1'; the counters are 0 when absent.
+-- leased, dead, the counters (processed, failed, retried, dead letters
+-- ever, enqueued, delivered, acked, leases expired), the id of the next
+-- ready job of priority 0 or '', the id of the next urgent job or ''}:
+-- status is '0' when the queue is closed, else '1'; the counters are 0
+-- when absent.
 
 --@include queue_keys
 
@@ -21,7 +24,13 @@ end
 reply[#reply + 1] = redis.call('ZCARD', K.delayed)
 reply[#reply + 1] = redis.call('ZCARD', K.leased)
 reply[#reply + 1] = redis.call('ZCARD', K.dead)
-for _, total in ipairs(redis.call('HMGET', K.stats, 'processed', 'failed', 'retried', 'dead')) do
+local totals = redis.call(
+  'HMGET', K.stats, 'processed', 'failed', 'retried', 'dead', 'enqueued', 'delivered', 'acked',
+  'expired'
+)
+for _, total in ipairs(totals) do
   reply[#reply + 1] = tonumber(total) or 0
 end
+reply[#reply + 1] = redis.call('LINDEX', K.ready, 0) or ''
+reply[#reply + 1] = redis.call('ZRANGE', K.urgent, 0, 0)[1] or ''
 return reply

@@ -10,6 +10,7 @@ local function expire_leases(now, limit)
     return 0
   end
   local max_attempts = setting('max_attempts')
+  redis.call('HINCRBY', K.stats, 'expired', #expired)
   for i = #expired, 1, -1 do
     local id = expired[i]
     redis.call('ZREM', K.leased, id)

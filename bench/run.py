@@ -6,11 +6,14 @@ its log written to a file as in production) and a bare twisted.web server,
 the ceiling of the stack. Then runs every scenario with wrk at 1 and at 50
 connections and prints one table. It prints figures; it asserts nothing.
 
-    .venv/bin/python -m bench.run [--duration 10] [--quick] [--against PATH]
+    .venv/bin/python -m bench.run [--duration 10] [--quick] [--against PATH] [--scrape]
 
 With --against PATH (another presque checkout, with its own .venv), a second
 daemon from PATH runs beside this checkout's, with its own private Redis; each
 presque scenario is run on both in turn and the table adds "this/against".
+
+With --scrape, every daemon's /metrics is fetched every second meanwhile,
+as Prometheus would.
 
 Raw wrk outputs, the table, the daemon's non-access log lines and Redis's log
 are kept in bench/results/<date-time>/.
@@ -29,6 +32,7 @@ from bench.children import Children, run_benchmark
 from bench.daemon_log import daemon_log_notes
 from bench.measure import Run, run_all, warm_up
 from bench.report import report
+from bench.scraper import scraping
 from bench.servers import AGAINST, THIS, Servers, start_servers
 from bench.wrk import require_wrk
 from harness.daemon import ROOT
@@ -57,6 +61,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=Path,
         metavar="PATH",
         help="another presque checkout (with PATH/.venv/bin/twistd) to measure beside this one",
+    )
+    parser.add_argument(
+        "--scrape", action="store_true", help="GET /metrics of every daemon every second meanwhile"
     )
     args = parser.parse_args(argv)
     if args.duration is None:
@@ -99,7 +106,9 @@ def keep_logs(servers: Servers, run_dir: Path, comparing: bool) -> list[str]:
     return notes
 
 
-def benchmark(duration: int, against: Path | None, children: Children, workdir: Path) -> None:
+def benchmark(
+    duration: int, against: Path | None, scrape: bool, children: Children, workdir: Path
+) -> None:
     """Start the servers, run everything, print and keep the report."""
     checkouts = None
     if against is not None:
@@ -109,7 +118,11 @@ def benchmark(duration: int, against: Path | None, children: Children, workdir: 
     run_dir.mkdir(parents=True)
     run = Run(servers, children, duration, run_dir)
     warm_up(run)
-    rows = run_all(run)
+    if scrape:
+        with scraping([daemon.port for daemon in servers.daemons], run.notes):
+            rows = run_all(run)
+    else:
+        rows = run_all(run)
     children.stop_all()  # the daemons' logs are complete once they have stopped
     notes = run.notes + keep_logs(servers, run_dir, run.comparing)
     text = report(rows, notes, duration, run_dir, checkouts)
@@ -123,7 +136,7 @@ def main(argv: list[str]) -> int:
 
     def work(children: Children, workdir: Path) -> None:
         require_wrk()
-        benchmark(args.duration, args.against, children, workdir)
+        benchmark(args.duration, args.against, args.scrape, children, workdir)
 
     return run_benchmark("presque-bench-", work)
 

@@ -162,6 +162,18 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """[metrics]: what GET /metrics reports, and how much it may cost."""
+
+    max_queues: int = _key(
+        200, _positive_int, "Queues with labels of their own; the others count together."
+    )
+    cache: float = _key(
+        2.0, _non_negative_float, "Seconds the figures read from Redis serve every scrape."
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings of one presque daemon, a field per section."""
 
@@ -171,6 +183,7 @@ class Config:
     #: Every queue's settings until PATCH /queues/Q overrides them.
     queues: QueueSettings = field(default_factory=QueueSettings)
     workers: WorkerSettings = field(default_factory=WorkerSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     def with_overrides(self, listen: tuple[str, ...] = (), redis_url: str | None = None) -> Config:
         """Apply the command-line options, which win over the file."""

@@ -123,6 +123,7 @@ class Redis:
         pool_size: int = 4,
         command_timeout: float = 5.0,
         connect_timeout: float = 2.0,
+        timed: Callable[[str, float], None] | None = None,
     ) -> None:
         self.address = address
         self.pool_size = pool_size
@@ -131,6 +132,8 @@ class Redis:
         self._pool: Any = None
         self._turn = 0
         self._outage = _Outage(address.describe())
+        #: Told the name and the duration (seconds) of every call, if given.
+        self.timed = timed
 
     def connect(self) -> None:
         """Start connecting; calls fail with L{RedisUnavailable} until it is done."""
@@ -174,13 +177,15 @@ class Redis:
         self, script: Script, keys: Sequence[RedisArg], args: Sequence[RedisArg]
     ) -> defer.Deferred[Any]:
         """Run a Lua script: EVALSHA, and EVAL when Redis does not know it yet."""
-        return self._call(_evalsha, script, keys, args)
+        return self._call(script.name, _evalsha, script, keys, args)
 
     def execute(self, *command: RedisArg) -> defer.Deferred[Any]:
         """Run one Redis command, e.g. C{execute("SMEMBERS", key)}."""
-        return self._call(_execute, *command)
+        return self._call(str(command[0]), _execute, *command)
 
-    def _call(self, method: Callable[..., defer.Deferred[Any]], *args: Any) -> defer.Deferred[Any]:
+    def _call(
+        self, name: str, method: Callable[..., defer.Deferred[Any]], *args: Any
+    ) -> defer.Deferred[Any]:
         # The pool's own dispatch would queue the call while Redis is down
         # and wait forever. Picking a live connection here fails fast
         # instead; a connection that dies or hangs fails its calls (the
@@ -195,7 +200,14 @@ class Redis:
             call = defer.fail()
         if self._outage.since is not None:
             call.addCallback(self._outage.ended)
+        if self.timed is not None:
+            call.addBoth(self._time, name, time.perf_counter())
         return call.addErrback(self._failed)
+
+    def _time(self, result: Any, name: str, started: float) -> Any:
+        assert self.timed is not None
+        self.timed(name, time.perf_counter() - started)
+        return result
 
     def _failed(self, failure: Failure) -> Failure:
         classified = _classify(failure)

@@ -31,6 +31,7 @@ from presque.embedded import EmbeddedRedis, require_redis_server
 from presque.logs import quiet_reconnection_attempts
 from presque.longpoll import LongPoll
 from presque.lua import loaded_scripts
+from presque.metrics import Metrics
 from presque.redis import Redis
 from presque.scheduler import Scheduler
 from presque.systemd import Notifier, SystemdNotification
@@ -234,11 +235,13 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         embedded.setServiceParent(root)
         address, started = embedded.address, embedded.when_ready
 
+    metrics = Metrics(config.metrics)
     redis = Redis(
         address,
         pool_size=settings.pool_size,
         command_timeout=settings.command_timeout,
         connect_timeout=settings.connect_timeout,
+        timed=metrics.redis_called,
     )
     longpoll = LongPoll(reactor)
     connection = RedisConnection(redis, longpoll, reactor, started)
@@ -251,6 +254,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         idempotency_window=config.server.idempotency_window,
         delivery_timeout=config.server.delivery_timeout,
         reactor=reactor,
+        metrics=metrics,
     )
     Confirmations(broker).setServiceParent(root)
     Scheduler(broker, config.scheduler.interval, reactor).setServiceParent(root)

@@ -73,16 +73,23 @@ async def start_presque(
     from presque.config import ServerSettings
     from presque.longpoll import LongPoll
     from presque.lua import loaded_scripts
+    from presque.metrics import Metrics
     from presque.redis import Redis
     from presque.redis_url import parse_redis_url
     from presque.web import build_site
 
+    options = dict(broker or {})
+    metrics = options.setdefault("metrics", Metrics())
     address = parse_redis_url(redis_server.url)
-    redis = Redis(parse_redis_url(redis_url or redis_server.url), command_timeout=command_timeout)
+    redis = Redis(
+        parse_redis_url(redis_url or redis_server.url),
+        command_timeout=command_timeout,
+        timed=metrics.redis_called,
+    )
     redis.connect()
     await _until_connected(redis)
     await redis.until_ready(loaded_scripts(), reactor)
-    server = Broker(redis, **(broker or {}))
+    server = Broker(redis, **options)
     longpoll = LongPoll(reactor)
     longpoll.listen(address)
     site = build_site(server, ServerSettings(access_log=False, **server_settings), longpoll)

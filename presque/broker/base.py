@@ -12,6 +12,7 @@ from presque.broker.keys import QUEUES_KEY, queue_keys
 from presque.broker.scripts import uses_settings
 from presque.broker.settings import QueueSettings, setting_fields
 from presque.lua import LuaScript, loaded_scripts
+from presque.metrics import Metrics
 from presque.redis import Redis, RedisArg
 
 # How many jobs one maintenance step (promotions, expiries, dead-letter
@@ -31,6 +32,7 @@ class BrokerBase:
         idempotency_window: float = 3600.0,
         delivery_timeout: float = 30.0,
         reactor: Any = None,
+        metrics: Metrics | None = None,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor
@@ -45,6 +47,8 @@ class BrokerBase:
         self.idempotency_window = idempotency_window
         #: How long a delivery for good waits for its confirmation (seconds).
         self.delivery_timeout = delivery_timeout
+        #: Told of every delivery and ack, for GET /metrics.
+        self.metrics = metrics or Metrics()
         self._default_args = [str(getattr(self.defaults, f.name)) for f in setting_fields()]
 
     def run(

@@ -14,7 +14,7 @@ from twisted.logger import Logger
 
 from presque.broker.base import BATCH_LIMIT, check_settled, millis, seconds
 from presque.broker.errors import QueueClosed
-from presque.broker.keys import new_nonce, worker_key
+from presque.broker.keys import job_time, new_nonce, worker_key
 from presque.broker.model import Delivery, FailOutcome, Job
 from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
@@ -98,10 +98,18 @@ class DeliveryOperations(ScheduleOperations):
             ]
         else:
             jobs = [Job(reply[i].decode("ascii"), reply[i + 1]) for i in range(4, len(reply), 2)]
+        self._count(queue, jobs)
         await self.note_due(queue, reply[3])
         if jobs and worker and kind == "handoff":
             await self.redis.execute("HINCRBY", worker_key(worker), "processed", len(jobs))
         return Delivery(queue, jobs, kind, int(reply[2]), worker, token=nonce)
+
+    def _count(self, queue: str, jobs: list[Job]) -> None:
+        if not jobs:
+            self.metrics.found_nothing(queue)
+            return
+        first = [job_time(job.id) for job in jobs if job.attempt is None or job.attempt == 1]
+        self.metrics.delivered(queue, [posted for posted in first if posted is not None])
 
     def _note_unanswered_fetch(self, queue: str) -> None:
         # The script may have run and its reply be lost, with it the word to
@@ -161,16 +169,22 @@ class DeliveryOperations(ScheduleOperations):
         receipts = [x for job in delivery.jobs for x in (job.id, job.receipt or "")]
         await self.run(_RELEASE, delivery.queue, ["lease", *receipts])
 
-    async def ack(self, queue: str, job_id: str, receipt: str, worker: str | None = None) -> None:
+    async def ack(self, queue: str, job_id: str, receipt: str, worker: str | None = None) -> float:
         """
         The worker holding C{receipt} is done with the job: gone for good.
+        Returns how long it held the job, in seconds.
 
         @raise UnknownJob: no such job.
         @raise StaleReceipt: the receipt is not the current delivery's.
         """
-        check_settled(await self.run(_ACK, queue, [job_id, receipt]), queue, job_id)
+        reply = await self.run(_ACK, queue, [job_id, receipt])
+        if not isinstance(reply, list):
+            check_settled(reply, queue, job_id)
+        ran = int(reply[1]) / 1000
+        self.metrics.acked(queue, ran)
         if worker:
             await self.redis.execute("HINCRBY", worker_key(worker), "processed", 1)
+        return ran
 
     async def fail(
         self,

@@ -10,13 +10,14 @@ from presque.broker import Broker
 from presque.config import ServerSettings
 from presque.longpoll import LongPoll
 from presque.web.batches import Batches
-from presque.web.context import Context
+from presque.web.context import Context, Resource
 from presque.web.control import Control
 from presque.web.dashboard import Dashboard
 from presque.web.dead import DeadLetters
 from presque.web.dispatch import Api
 from presque.web.health import Health
 from presque.web.jobs import Jobs
+from presque.web.metrics import Metrics
 from presque.web.openapi import OpenApi
 from presque.web.queues import Queues
 from presque.web.routing import Route, Router
@@ -36,19 +37,30 @@ _RESOURCES = (
     DeadLetters,
     Queues,
     Health,
+    Metrics,
     Dashboard,
 )
 
 
 def all_routes(context: Context) -> list[Route]:
     """Every route of the API, and the route that describes them."""
-    routes = [route for resource in _RESOURCES for route in resource(context).routes()]
+    return _routes([resource(context) for resource in _RESOURCES], context)
+
+
+def _routes(resources: list[Resource], context: Context) -> list[Route]:
+    routes = [route for resource in resources for route in resource.routes()]
     return [*routes, *OpenApi(routes, context.settings).routes()]
 
 
 def build_site(broker: Broker, settings: ServerSettings, longpoll: LongPoll) -> PresqueSite:
     """The site serving the API over C{broker} with C{settings}' limits."""
-    router = Router(all_routes(Context(broker, settings, longpoll)), settings.max_queue_name_length)
+    context = Context(broker, settings, longpoll)
+    resources = [resource(context) for resource in _RESOURCES]
+    [streams] = [resource for resource in resources if isinstance(resource, Streams)]
+    metrics = broker.metrics
+    metrics.waiters.set_function(longpoll.waiting)
+    metrics.streams.set_function(lambda: streams.open)
+    router = Router(_routes(resources, context), settings.max_queue_name_length)
     return PresqueSite(
         Api(router, broker, Sightings(broker)),
         settings.max_body_size,
@@ -56,4 +68,5 @@ def build_site(broker: Broker, settings: ServerSettings, longpoll: LongPoll) -> 
         idle_timeout=settings.idle_timeout,
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
+        metrics=metrics,
     )

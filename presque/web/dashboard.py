@@ -53,7 +53,7 @@ class Dashboard(Resource):
                 "A page for people about the queues.",
                 answers={200: ("An HTML page.", None)},
                 safe=True,
-                html=True,
+                media_types=("text/html",),
             )
         ]
 

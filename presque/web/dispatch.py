@@ -50,6 +50,7 @@ class Api(Resource):
                 limit = request.channel.site.max_body_size
                 raise ApiError(413, f"body is larger than {limit} bytes")
             call = self.router.resolve(request)
+            request.route = call.route.path
             call.worker = worker_id(request)
             answer = await call.route.handler(call)
             refusal = False

@@ -308,8 +308,8 @@ def _responses(route: Route) -> dict[str, Any]:
         answer: dict[str, Any] = {"description": description}
         if schema is not None:
             answer["content"] = {"application/json": {"schema": _ref(schema)}}
-        elif route.html:
-            answer["content"] = {"text/html": {"schema": {"type": "string"}}}
+        elif route.media_types:
+            answer["content"] = {kind: {"schema": {"type": "string"}} for kind in route.media_types}
         answer_headers = _answer_headers(route, status)
         if answer_headers:
             answer["headers"] = answer_headers

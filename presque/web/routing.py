@@ -68,8 +68,8 @@ class Route:
     answers: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     #: A GET that changes nothing: HEAD may run it too.
     safe: bool = False
-    #: An answer that is a page for people, not JSON.
-    html: bool = False
+    #: The media types of an answer that is not JSON (a page for people, say).
+    media_types: tuple[str, ...] = ()
     #: What a request with a worker id tells of its worker: "queue" (alive,
     #: working on the queue of the path), "worker" (alive) or "none".
     sighting: str = "worker"

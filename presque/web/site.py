@@ -25,6 +25,8 @@ from twisted.web.http import HTTPChannel
 from twisted.web.resource import IResource
 from twisted.web.server import Request, Site
 
+from presque.metrics import Metrics
+
 access_log = Logger(namespace="presque.access")
 log = Logger()
 
@@ -52,6 +54,8 @@ class PresqueRequest(Request):
 
     too_large = False
     started = 0.0
+    #: The template of the route that answered, "" when none did.
+    route = ""
 
     def gotLength(self, length: int | None) -> None:
         self.started = time.monotonic()
@@ -199,6 +203,7 @@ class PresqueSite(Site):
         idle_timeout: float = 60.0,
         header_timeout: float = 10.0,
         body_timeout: float = 60.0,
+        metrics: Metrics | None = None,
     ) -> None:
         # Form parsing would cost every POST with a Content-Type for nothing.
         super().__init__(resource, parsePOSTFormSubmission=False, timeout=idle_timeout)
@@ -206,6 +211,7 @@ class PresqueSite(Site):
         self.log_requests = log_requests
         self.header_timeout = header_timeout
         self.body_timeout = body_timeout
+        self.metrics = metrics or Metrics()
         self.in_flight = 0
         self._idle: list[defer.Deferred[None]] = []
 
@@ -230,14 +236,16 @@ class PresqueSite(Site):
         return waiter
 
     def log(self, request: Request) -> None:
-        """One line per request, through twisted.logger."""
+        """One line per request, through twisted.logger, and its time for the metrics."""
+        method = request.method.decode("ascii", "replace")
+        seconds = time.monotonic() - request.started
+        self.metrics.request_answered(request.route, method, request.code, seconds)
         if not self.log_requests:
             return
-        method = request.method.decode("ascii", "replace")
         uri = request.uri[:MAX_LOGGED_URI].decode("utf-8", "replace")
         if len(request.uri) > MAX_LOGGED_URI:
             uri += "..."
-        duration_ms = round((time.monotonic() - request.started) * 1000, 2)
+        duration_ms = round(seconds * 1000, 2)
         client = request.getClientAddress()
         client = getattr(client, "host", None) or str(client)
         line = f"{method} {uri} {request.code} {request.sentLength} {duration_ms}ms {client}"

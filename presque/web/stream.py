@@ -38,6 +38,11 @@ KEEPALIVE = 15.0
 class Streams(Resource):
     """The C{/sse/} route."""
 
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        #: Streams open now.
+        self.open = 0
+
     def routes(self) -> list[Route]:
         return [
             Route(
@@ -60,8 +65,13 @@ class Streams(Resource):
         request.write(b"retry: 1000\n\n")
         stream = _Stream(self.context, call, lease, prefetch)
         request.registerProducer(stream, True)
-        Deferred.fromCoroutine(stream.run()).addBoth(lambda _: stream.end())
+        self.open += 1
+        Deferred.fromCoroutine(stream.run()).addBoth(lambda _: self._ended(stream))
         return STREAMED
+
+    def _ended(self, stream: _Stream) -> None:
+        self.open -= 1
+        stream.end()
 
 
 @implementer(IPushProducer)

@@ -1,0 +1,313 @@
+"""
+The figures of C{GET /metrics}, in Prometheus' formats, each declared once.
+
+Two kinds, told apart in their help texts:
+
+ - I{this server's own}, counted as it serves: HTTP requests, Redis calls,
+   how long jobs waited before a delivery and ran before their ack, empty
+   fetches, long-poll waiters and streams. Sum them over servers.
+ - I{the queues' own}, read from Redis at a scrape: jobs by state, the age
+   of the oldest ready job, the totals each queue keeps (the same on every
+   server: take their max, not their sum), workers alive, Redis memory.
+   One script per queue, for the first C{max_queues} queues in name order,
+   and the figures serve every scrape for C{cache} seconds, so that several
+   scrapers (and the dashboard) cost Redis no more than one.
+
+Cardinality is bounded: this server labels the first C{max_queues} queues
+it meets, and counts the others together under an empty C{queue} label;
+methods outside HTTP's usual ones are C{"other"}; a route is its template
+(C{/q/{queue}}), never the path asked for.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Info
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.utils import floatToGoString
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from presque import __version__
+
+if TYPE_CHECKING:
+    from presque.broker.model import Figures
+    from presque.config import MetricsSettings
+
+log = Logger()
+
+#: Buckets of the times a job waits or runs, in seconds: 5 ms to a day.
+_JOB_BUCKETS = (0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400, 86400)
+#: Buckets of an HTTP request or a Redis call, in seconds: 0.1 ms to 1 min
+#: (a long poll answers within max_wait).
+_CALL_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2, 10, 60)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_STATUS_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
+
+#: The counters each queue keeps in Redis: metric name, key of its totals, help.
+QUEUE_TOTALS = (
+    ("presque_jobs_enqueued", "enqueued", "Jobs stored by a POST."),
+    ("presque_jobs_delivered", "delivered", "Jobs handed out, leased or for good."),
+    ("presque_jobs_acked", "acked", "Leased jobs acknowledged."),
+    ("presque_jobs_failed", "failed", "Failed attempts: failed by a worker or lease ran out."),
+    ("presque_jobs_retried", "retried", "Failed jobs made ready again."),
+    ("presque_jobs_dead_lettered", "dead", "Jobs moved to the dead letters."),
+    ("presque_lease_expirations", "expired", "Leases that ran out."),
+)
+
+
+class QueueLabels:
+    """The C{queue} label of this server's figures: the first C{limit} queues met, else ""."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._labelled: set[str] = set()
+
+    def __call__(self, queue: str) -> str:
+        if queue in self._labelled:
+            return queue
+        if len(self._labelled) < self.limit:
+            self._labelled.add(queue)
+            return queue
+        return ""
+
+
+class Metrics:
+    """Every figure of one server, in a registry of its own."""
+
+    def __init__(self, settings: MetricsSettings | None = None, clock: Any = time) -> None:
+        if settings is None:
+            # Here: presque.config needs the broker, which needs this module.
+            from presque.config import MetricsSettings
+
+            settings = MetricsSettings()
+        self.settings = settings
+        self.clock = clock
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.label = QueueLabels(self.settings.max_queues)
+        r = self.registry
+        self._http = _Histogram(
+            "presque_http_request_duration_seconds",
+            "This server: time to answer a request, by route template and status class.",
+            ("route", "method", "code"),
+            _CALL_BUCKETS,
+        )
+        self._redis = _Histogram(
+            "presque_redis_command_duration_seconds",
+            "This server: time of a Redis call, by command or script.",
+            ("command",),
+            _CALL_BUCKETS,
+        )
+        self._wait = _Histogram(
+            "presque_job_wait_seconds",
+            "This server: from a job's post to its first delivery (a delayed job's delay"
+            " included; a job taken for good and given back counts again).",
+            ("queue",),
+            _JOB_BUCKETS,
+        )
+        self._run = _Histogram(
+            "presque_job_run_seconds",
+            "This server: from a leased job's delivery to its ack.",
+            ("queue",),
+            _JOB_BUCKETS,
+        )
+        for histogram in (self._http, self._redis, self._wait, self._run):
+            r.register(histogram)
+        self._empty = Counter(
+            "presque_fetches_empty",
+            "This server: fetches that found no job (each try of a long poll or a stream).",
+            ["queue"],
+            registry=r,
+        )
+        self.waiters = Gauge(
+            "presque_longpoll_waiters", "This server: requests waiting for a job.", registry=r
+        )
+        self.streams = Gauge("presque_sse_streams", "This server: open /sse streams.", registry=r)
+        Info("presque_build", "The presque version this server runs.", registry=r).info(
+            {"version": __version__}
+        )
+        self._queues = _QueueFigures()
+        r.register(self._queues)
+        self._read_at = float("-inf")
+        self._reading: defer.Deferred[None] | None = None
+
+    def request_answered(self, route: str, method: str, code: int, seconds: float) -> None:
+        """An HTTP request was answered with C{code} after C{seconds}."""
+        method = method if method in _METHODS else "other"
+        self._http.series(route, method, _STATUS_CLASSES.get(code // 100, "other")).add(seconds)
+
+    def redis_called(self, command: str, seconds: float) -> None:
+        """A Redis call (C{command}, or the name of a script) took C{seconds}."""
+        self._redis.series(command).add(seconds)
+
+    def delivered(self, queue: str, posted: Sequence[float]) -> None:
+        """Jobs of C{queue} posted at C{posted} (unix times) had their first delivery."""
+        now = self.clock.time()
+        wait = self._wait.series(self.label(queue))
+        for at in posted:
+            wait.add(max(now - at, 0.0))
+
+    def found_nothing(self, queue: str) -> None:
+        """A fetch of C{queue} found no job."""
+        self._empty.labels(self.label(queue)).inc()
+
+    def acked(self, queue: str, seconds: float) -> None:
+        """A leased job of C{queue} was acknowledged C{seconds} after its delivery."""
+        self._run.series(self.label(queue)).add(seconds)
+
+    def refresh(self, read: Callable[[int], Awaitable[Figures]]) -> defer.Deferred[None]:
+        """
+        Read the queues' figures with C{read(max_queues)} unless the last
+        reading is younger than C{cache} seconds; scrapes that come while
+        a reading is under way share it.
+        """
+        if self.clock.monotonic() - self._read_at < self.settings.cache:
+            return defer.succeed(None)
+        reading = self._reading
+        if reading is None:
+            reading = self._reading = defer.Deferred.fromCoroutine(self._read(read))
+            reading.addBoth(self._read_done)
+        shared: defer.Deferred[None] = defer.Deferred()
+        reading.addCallback(shared.callback)
+        return shared
+
+    def _read_done(self, _: object) -> None:
+        self._reading = None
+
+    async def _read(self, read: Callable[[int], Awaitable[Figures]]) -> None:
+        try:
+            figures: Figures | None = await read(self.settings.max_queues)
+        except Exception as error:
+            # Told as presque_redis_up 0; an outage itself is logged by the connection.
+            log.debug("metrics: the queues' figures could not be read: {error}", error=error)
+            figures = None
+        self._queues.figures = figures
+        self._queues.read_at = self.clock.time()
+        self._read_at = self.clock.monotonic()
+
+    def exposition(self, accept: str | None) -> tuple[bytes, str]:
+        """The text of every figure and its content type, as C{accept} prefers."""
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self.registry), content_type
+
+
+class _Series:
+    """The observations of one set of labels: a count per bucket, and their sum."""
+
+    __slots__ = ("bounds", "counts", "total")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.total = 0.0
+
+    def add(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.total += value
+
+
+class _Histogram:
+    """
+    A Prometheus histogram for the reactor's thread alone: an observation is
+    a bisect and two additions, where prometheus_client's own takes a lock
+    for each (measured: 100 observations take 19 us here, 103 us there).
+    It is exposed through prometheus_client's metric family all the same.
+    """
+
+    def __init__(
+        self, name: str, documentation: str, labels: tuple[str, ...], bounds: tuple[float, ...]
+    ) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labels = labels
+        self.bounds = bounds
+        self._series: dict[tuple[str, ...], _Series] = {}
+
+    def series(self, *labels: str) -> _Series:
+        """The observations of C{labels}."""
+        found = self._series.get(labels)
+        if found is None:
+            found = self._series[labels] = _Series(self.bounds)
+        return found
+
+    def describe(self) -> list[Metric]:
+        return [HistogramMetricFamily(self.name, self.documentation, labels=self.labels)]
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self.name, self.documentation, labels=self.labels)
+        for labels, series in list(self._series.items()):
+            buckets, seen = [], 0
+            for bound, count in zip((*self.bounds, float("inf")), series.counts, strict=True):
+                seen += count
+                buckets.append((floatToGoString(bound), seen))
+            family.add_metric(list(labels), buckets, series.total)
+        yield family
+
+
+class _QueueFigures:
+    """The figures read from Redis, as Prometheus metric families."""
+
+    def __init__(self) -> None:
+        self.figures: Figures | None = None
+        self.read_at = 0.0
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        figures = self.figures
+        up = GaugeMetricFamily("presque_redis_up", "Whether Redis answered the last reading.")
+        up.add_metric([], 0 if figures is None else 1)
+        yield up
+        if figures is None:
+            return
+        yield _gauge("presque_queues", "Queues there are.", figures.queue_count)
+        yield _gauge(
+            "presque_workers_alive", "Workers seen within alive_window.", figures.workers_alive
+        )
+        used, most = figures.redis_memory
+        yield _gauge("presque_redis_used_memory_bytes", "Redis's used_memory.", used)
+        yield _gauge("presque_redis_maxmemory_bytes", "Redis's maxmemory (0: none).", most)
+        jobs = GaugeMetricFamily(
+            "presque_jobs", "Jobs of a queue in each state.", labels=["queue", "state"]
+        )
+        oldest = GaugeMetricFamily(
+            "presque_oldest_ready_job_age_seconds",
+            "Age of the oldest ready job of a queue (0: none ready).",
+            labels=["queue"],
+        )
+        open_ = GaugeMetricFamily(
+            "presque_queue_open", "Whether a queue hands out jobs (0: closed).", labels=["queue"]
+        )
+        totals = {
+            key: CounterMetricFamily(
+                name, f"A queue's own total, kept in Redis: {text}", labels=["queue"]
+            )
+            for name, key, text in QUEUE_TOTALS
+        }
+        for summary in figures.summaries:
+            name = [summary.name]
+            for state, count in summary.counts.items():
+                jobs.add_metric([summary.name, state], count)
+            age = 0.0 if summary.oldest_ready is None else self.read_at - summary.oldest_ready
+            oldest.add_metric(name, max(age, 0.0))
+            open_.add_metric(name, 1 if summary.open else 0)
+            for key, family in totals.items():
+                family.add_metric(name, summary.totals[key])
+        yield from (jobs, oldest, open_, *totals.values())
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation)
+    family.add_metric([], value)
+    return family

@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info
 from prometheus_client.exposition import choose_encoder
@@ -46,11 +46,15 @@ if TYPE_CHECKING:
 
 log = Logger()
 
+T = TypeVar("T")
+
 #: Buckets of the times a job waits or runs, in seconds: 5 ms to a day.
 _JOB_BUCKETS = (0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400, 86400)
 #: Buckets of an HTTP request or a Redis call, in seconds: 0.1 ms to 1 min
 #: (a long poll answers within max_wait).
 _CALL_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2, 10, 60)
+#: The most jobs of one delivery whose wait is timed (see L{Metrics.delivered}).
+WAIT_SAMPLES = 10
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STATUS_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
 
@@ -150,12 +154,24 @@ class Metrics:
         """A Redis call (C{command}, or the name of a script) took C{seconds}."""
         self._redis.series(command).add(seconds)
 
-    def delivered(self, queue: str, posted: Sequence[float]) -> None:
-        """Jobs of C{queue} posted at C{posted} (unix times) had their first delivery."""
+    def delivered(self, queue: str, jobs: Sequence[T], posted: Callable[[T], float | None]) -> None:
+        """
+        C{jobs} of C{queue} had their first delivery; C{posted(job)} tells
+        when a job was posted (unix time). Of a batch, at most
+        L{WAIT_SAMPLES} jobs spread over it are timed, each standing for its
+        share of the batch: a batch's jobs were posted one after the other,
+        and timing each of 100 cost 4% of the request.
+        """
+        if not jobs:
+            return
         now = self.clock.time()
         wait = self._wait.series(self.label(queue))
-        for at in posted:
-            wait.add(max(now - at, 0.0))
+        samples = min(len(jobs), WAIT_SAMPLES)
+        for i in range(samples):
+            first, end = len(jobs) * i // samples, len(jobs) * (i + 1) // samples
+            at = posted(jobs[first])
+            if at is not None:
+                wait.add(max(now - at, 0.0), end - first)
 
     def found_nothing(self, queue: str) -> None:
         """A fetch of C{queue} found no job."""
@@ -211,9 +227,9 @@ class _Series:
         self.counts = [0] * (len(bounds) + 1)
         self.total = 0.0
 
-    def add(self, value: float) -> None:
-        self.counts[bisect_left(self.bounds, value)] += 1
-        self.total += value
+    def add(self, value: float, times: int = 1) -> None:
+        self.counts[bisect_left(self.bounds, value)] += times
+        self.total += value * times
 
 
 class _Histogram:

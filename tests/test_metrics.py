@@ -179,6 +179,14 @@ async def test_the_wait_before_a_first_delivery_is_timed(http: Http) -> None:
 
 
 @async_test
+async def test_every_job_of_a_large_batch_counts_in_the_wait(http: Http) -> None:
+    await http.post_jobs("q1", 25)
+    await http.get("/qb/q1", params={"batch_size": "25"})
+    samples = await scrape(http)
+    assert value(samples, "presque_job_wait_seconds_count", queue="q1") == 25
+
+
+@async_test
 async def test_a_retried_delivery_is_not_timed_as_a_wait_again(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     leased = await lease_one(http, "q1")

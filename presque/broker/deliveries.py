@@ -108,8 +108,8 @@ class DeliveryOperations(ScheduleOperations):
         if not jobs:
             self.metrics.found_nothing(queue)
             return
-        first = [job_time(job.id) for job in jobs if job.attempt is None or job.attempt == 1]
-        self.metrics.delivered(queue, [posted for posted in first if posted is not None])
+        first = [job for job in jobs if job.attempt is None or job.attempt == 1]
+        self.metrics.delivered(queue, first, lambda job: job_time(job.id))
 
     def _note_unanswered_fetch(self, queue: str) -> None:
         # The script may have run and its reply be lost, with it the word to

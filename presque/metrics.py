@@ -58,8 +58,8 @@ WAIT_SAMPLES = 10
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STATUS_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
 
-#: The counters each queue keeps in Redis: metric name, key of its totals, help.
-QUEUE_TOTALS = (
+#: The totals each queue keeps in Redis, as counters: metric name, total, help.
+_TOTAL_METRICS = (
     ("presque_jobs_enqueued", "enqueued", "Jobs stored by a POST."),
     ("presque_jobs_delivered", "delivered", "Jobs handed out, leased or for good."),
     ("presque_jobs_acked", "acked", "Leased jobs acknowledged."),
@@ -309,7 +309,7 @@ class _QueueFigures:
             key: CounterMetricFamily(
                 name, f"A queue's own total, kept in Redis: {text}", labels=["queue"]
             )
-            for name, key, text in QUEUE_TOTALS
+            for name, key, text in _TOTAL_METRICS
         }
         for summary in figures.summaries:
             name = [summary.name]

@@ -45,13 +45,30 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
         "hash: job id -> JSON {created, uniq, attempts, errors, receipt, delivered, priority}",
     ),
     ("uniq", "hash: uniq key -> job id"),
-    ("stats", "hash: processed, failed, retried, dead, enqueued, delivered, acked, expired"),
+    ("stats", "hash: the queue's totals (QUEUE_TOTALS)"),
     ("acked", "sorted set: job id -> time acked (ms), the recent ones only"),
     ("idempotency", "hash: Idempotency-Key -> digest of its request and the ids it stored"),
     ("remembered", "sorted set: Idempotency-Key -> when it is forgotten (ms)"),
     ("workers", "sorted set: worker registered on the queue -> last sign of life (ms)"),
     ("seen", "sorted set: worker -> time of its last request on the queue (ms)"),
+    ("history", "stream: a sample of the counts and totals per minute (id: its start in ms)"),
 )
+
+#: What a queue counts since it began, the fields of its stats hash; scripts
+#: see the names as C{TOTALS}.
+QUEUE_TOTALS: tuple[tuple[str, str], ...] = (
+    ("processed", "jobs taken for good or acked (presque 1's notion)"),
+    ("failed", "attempts failed by a worker or whose lease ran out"),
+    ("retried", "failed jobs made ready again"),
+    ("dead", "jobs sent to the dead letters"),
+    ("enqueued", "jobs stored by a post"),
+    ("delivered", "jobs handed out, leased or for good"),
+    ("acked", "leased jobs acknowledged"),
+    ("expired", "leases that ran out"),
+)
+
+#: The minute whose history a server took on (one server per minute), by minute.
+HISTORY_CLAIM_KEY = "presque:history:{minute}"
 
 #: The pub/sub channels of one queue, which scripts publish on.
 QUEUE_CHANNELS: tuple[tuple[str, str], ...] = (

@@ -8,7 +8,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from presque.broker.base import gather
-from presque.broker.keys import QUEUES_KEY, job_time, queue_keys
+from presque.broker.keys import QUEUE_TOTALS, QUEUES_KEY, job_time, queue_keys
 from presque.broker.model import PRIORITIES, Figures, Page, QueueSummary, QueueView
 from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
@@ -23,7 +23,7 @@ _PEEK = load_script("peek")
 _DELETE_QUEUE = load_script("delete_queue")
 _FORGET_QUEUE = load_script("forget_queue")
 
-_TOTALS = ("processed", "failed", "retried", "dead", "enqueued", "delivered", "acked", "expired")
+_TOTALS = tuple(name for name, _ in QUEUE_TOTALS)
 #: The most workers one queue's view lists.
 MAX_LISTED_WORKERS = 1000
 #: The most workers a deleted queue is taken off the lists of.

@@ -1,11 +1,13 @@
 """
-The broker's Lua scripts: those of L{presque.lua}, with two includes written
+The broker's Lua scripts: those of L{presque.lua}, with includes written
 from the broker's own declarations, so that a key or a setting is declared
 once, in Python:
 
 - C{queue_keys}: the table C{K} of a queue's keys (C{K.ready}, ...) and
   channels (C{K.wake}, ...), from L{presque.broker.keys}; a script that
   uses it is a per-queue one, called with the queue's keys as KEYS.
+- C{totals}: C{TOTALS}, the names of a queue's totals, and C{totals()},
+  their values, from L{presque.broker.keys}.
 - C{settings}: C{setting(name)}, the queue's own value of a setting or else
   the server's default, from L{presque.broker.settings}. The defaults travel
   as the last ARGV of every call, after the script's own (L{presque.broker.base.BrokerBase.run}
@@ -14,12 +16,13 @@ once, in Python:
 
 from __future__ import annotations
 
-from presque.broker.keys import QUEUE_CHANNELS, QUEUE_KEYS
+from presque.broker.keys import QUEUE_CHANNELS, QUEUE_KEYS, QUEUE_TOTALS
 from presque.broker.settings import setting_fields
 from presque.lua import LuaScript, read_script
 
 QUEUE_KEYS_INCLUDE = "queue_keys"
 SETTINGS_INCLUDE = "settings"
+TOTALS_INCLUDE = "totals"
 
 
 def _queue_keys() -> str:
@@ -54,7 +57,28 @@ def _settings() -> str:
     )
 
 
-_WRITTEN = {QUEUE_KEYS_INCLUDE: _queue_keys(), SETTINGS_INCLUDE: _settings()}
+def _totals() -> str:
+    listing = "\n".join(f"--   {name}: {what}" for name, what in QUEUE_TOTALS)
+    names = ", ".join(f"'{name}'" for name, _ in QUEUE_TOTALS)
+    return (
+        f"-- The fields of a queue's totals (presque.broker.keys), in this order:\n{listing}\n"
+        f"local TOTALS = {{{names}}}\n"
+        "-- The queue's totals, in the order of TOTALS, 0 when absent.\n"
+        "local function totals()\n"
+        "  local values = redis.call('HMGET', K.stats, unpack(TOTALS))\n"
+        "  for i, value in ipairs(values) do\n"
+        "    values[i] = tonumber(value) or 0\n"
+        "  end\n"
+        "  return values\n"
+        "end\n"
+    )
+
+
+_WRITTEN = {
+    QUEUE_KEYS_INCLUDE: _queue_keys(),
+    SETTINGS_INCLUDE: _settings(),
+    TOTALS_INCLUDE: _totals(),
+}
 
 
 def load_script(name: str) -> LuaScript:

@@ -5,13 +5,12 @@
 -- ARGV: none
 --
 -- Returns {status, ready of priority 0, ..., ready of priority 9, delayed,
--- leased, dead, the counters (processed, failed, retried, dead letters
--- ever, enqueued, delivered, acked, leases expired), the id of the next
+-- leased, dead, the totals (in the order of TOTALS), the id of the next
 -- ready job of priority 0 or '', the id of the next urgent job or ''}:
--- status is '0' when the queue is closed, else '1'; the counters are 0
--- when absent.
+-- status is '0' when the queue is closed, else '1'.
 
 --@include queue_keys
+--@include totals
 
 local PRIORITY_SPAN = 2 ^ 44
 
@@ -24,12 +23,8 @@ end
 reply[#reply + 1] = redis.call('ZCARD', K.delayed)
 reply[#reply + 1] = redis.call('ZCARD', K.leased)
 reply[#reply + 1] = redis.call('ZCARD', K.dead)
-local totals = redis.call(
-  'HMGET', K.stats, 'processed', 'failed', 'retried', 'dead', 'enqueued', 'delivered', 'acked',
-  'expired'
-)
-for _, total in ipairs(totals) do
-  reply[#reply + 1] = tonumber(total) or 0
+for _, total in ipairs(totals()) do
+  reply[#reply + 1] = total
 end
 reply[#reply + 1] = redis.call('LINDEX', K.ready, 0) or ''
 reply[#reply + 1] = redis.call('ZRANGE', K.urgent, 0, 0)[1] or ''

@@ -162,6 +162,16 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class HistorySettings:
+    """[history]: the per-minute samples of each queue, for charts."""
+
+    max_queues: int = _key(200, _positive_int, "Queues sampled, the first in name order.")
+    retention: float = _key(
+        7 * 86400.0, _positive_float, "Seconds a sample is kept (7 days: 10,080 samples)."
+    )
+
+
+@dataclass(frozen=True)
 class MetricsSettings:
     """[metrics]: what GET /metrics reports, and how much it may cost."""
 
@@ -184,6 +194,7 @@ class Config:
     queues: QueueSettings = field(default_factory=QueueSettings)
     workers: WorkerSettings = field(default_factory=WorkerSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
 
     def with_overrides(self, listen: tuple[str, ...] = (), redis_url: str | None = None) -> Config:
         """Apply the command-line options, which win over the file."""

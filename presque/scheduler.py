@@ -1,8 +1,9 @@
 """
 Periodic work every presque server does: the due work of the queues whose
 time came (delayed jobs, leases, unconfirmed deliveries), found through the
-schedule (L{presque.broker.schedule}), and a slow sweep over every queue
-that repairs what the schedule may have missed.
+schedule (L{presque.broker.schedule}), a slow sweep over every queue that
+repairs what the schedule may have missed, and once a minute the queues'
+history (L{presque.broker.history}).
 
 Each move is one atomic script call, so any number of servers may run the
 scheduler against the same Redis and every job still moves exactly once.
@@ -17,6 +18,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from presque.broker import Broker
+from presque.config import HistorySettings
 from presque.redis import RedisRefused, RedisUnavailable
 
 log = Logger()
@@ -29,9 +31,16 @@ SWEEP_PER_ROUND = 20
 class Scheduler(Service):
     """Runs a round of periodic work every C{interval} seconds."""
 
-    def __init__(self, broker: Broker, interval: float, reactor: IReactorTime) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        interval: float,
+        reactor: IReactorTime,
+        history: HistorySettings | None = None,
+    ) -> None:
         self.broker = broker
         self.interval = interval
+        self.history = history or HistorySettings()
         self._loop = LoopingCall(self.tick)
         self._loop.clock = reactor
         self._redis_refused = False
@@ -42,6 +51,7 @@ class Scheduler(Service):
         try:
             done = await self.broker.run_due()
             await self.broker.sweep(SWEEP_PER_ROUND)
+            await self.broker.record_history(self.history.max_queues, self.history.retention)
         except RedisUnavailable:
             return  # said once per outage, by the Redis connection
         except RedisRefused as error:

@@ -257,7 +257,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         metrics=metrics,
     )
     Confirmations(broker).setServiceParent(root)
-    Scheduler(broker, config.scheduler.interval, reactor).setServiceParent(root)
+    Scheduler(broker, config.scheduler.interval, reactor, config.history).setServiceParent(root)
 
     site = build_site(broker, config.server, longpoll)
     Drain(site, config.server.shutdown_grace, reactor).setServiceParent(root)

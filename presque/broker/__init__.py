@@ -17,6 +17,7 @@ from presque.broker.errors import (
     StaleReceipt,
     UnknownJob,
 )
+from presque.broker.history import HistoryOperations
 from presque.broker.jobs import JobOperations
 from presque.broker.model import (
     PRIORITIES,
@@ -31,6 +32,7 @@ from presque.broker.model import (
     QueueSummary,
     QueueView,
     Retried,
+    Sample,
     WorkerStats,
 )
 from presque.broker.queues import QueueOperations
@@ -55,11 +57,14 @@ __all__ = [
     "QueueSummary",
     "QueueView",
     "Retried",
+    "Sample",
     "StaleReceipt",
     "UnknownJob",
     "WorkerStats",
 ]
 
 
-class Broker(JobOperations, DeliveryOperations, DeadLetterOperations, QueueOperations):
+class Broker(
+    JobOperations, DeliveryOperations, DeadLetterOperations, QueueOperations, HistoryOperations
+):
     """Every queue operation, over one Redis connection pool."""

@@ -175,3 +175,15 @@ class Figures:
     workers_alive: int
     #: Redis's used_memory and maxmemory (0: no limit), in bytes.
     redis_memory: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A queue's figures at the end of one minute of its history."""
+
+    #: The start of the minute, in unix seconds.
+    at: float
+    #: Jobs in each state: ready, delayed, leased, dead.
+    counts: dict[str, int]
+    #: The queue's totals then (see QueueSummary.totals).
+    totals: dict[str, int]

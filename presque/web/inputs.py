@@ -219,6 +219,8 @@ STREAM_LEASE = Seconds(
 WITH_DESC = Flag("with_desc", "Also list the ready jobs (the first 1,000).")
 OFFSET = Count("offset", "Skip this many items.", default=0)
 LIMIT = Count("limit", "Answer at most this many items.", default=100, high=1000)
+SINCE = UnixTime("since", "Only the samples from this unix time on, in seconds.")
+SAMPLES = Count("limit", "Answer at most this many samples.", default=1440, high=10080)
 QUEUE_NAME = QueueName("queue_name", "The queue whose workers and counters to show.")
 WORKER_ID = Text("worker_id", "The worker whose counters to show.")
 

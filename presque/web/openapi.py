@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from presque import __version__, headers
+from presque.broker.keys import QUEUE_TOTALS
 from presque.broker.settings import is_count, plain_number, setting_fields
 from presque.config import ServerSettings
 from presque.web.answers import Answer
@@ -58,7 +59,7 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
         }
     )
     counts = _object({state: _COUNT for state in ("ready", "delayed", "leased", "dead")})
-    totals = {"type": "object", "additionalProperties": {"type": "integer"}}
+    totals = _object({name: _COUNT for name, _ in QUEUE_TOTALS})
     summary = {
         "queue": {"type": "string"},
         "status": {"enum": ["open", "closed"]},
@@ -162,6 +163,17 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
         "QueueSummary": _object(summary),
         "QueuePage": _object({**page, "queues": {"type": "array", "items": _ref("QueueSummary")}}),
         "Settings": _settings_schema(),
+        "History": _object(
+            {
+                "queue": {"type": "string"},
+                "samples": {
+                    "type": "array",
+                    "items": _object(
+                        {"at": {"type": "number"}, "counts": counts, "totals": totals}
+                    ),
+                },
+            }
+        ),
         "QueueView": _object(
             {
                 **summary,

@@ -9,7 +9,7 @@ from presque.broker import QueueSummary, QueueView
 from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
 from presque.web.errors import ApiError
-from presque.web.inputs import LIMIT, OFFSET, body
+from presque.web.inputs import LIMIT, OFFSET, SAMPLES, SINCE, body
 from presque.web.jsontext import read_json
 from presque.web.routing import Call, Route
 from presque.web.workers import worker_summary
@@ -48,6 +48,15 @@ class Queues(Resource):
                 safe=True,
             ),
             Route(
+                "GET",
+                "/queues/{queue}/history",
+                self.history,
+                "The queue's counts and totals, a sample per minute that changed, oldest first.",
+                args=(SINCE, SAMPLES),
+                answers={200: ("The samples.", "History")},
+                safe=True,
+            ),
+            Route(
                 "PATCH",
                 "/queues/{queue}",
                 self.configure,
@@ -79,6 +88,19 @@ class Queues(Resource):
 
     async def show(self, call: Call) -> Answer:
         return json_answer(await self._view(await self.broker.queue_view(call.queue)))
+
+    async def history(self, call: Call) -> Answer:
+        since, limit = SINCE.read(call.request) or 0.0, SAMPLES.read(call.request)
+        samples = await self.broker.history(call.queue, since, limit)
+        return json_answer(
+            {
+                "queue": call.queue,
+                "samples": [
+                    {"at": sample.at, "counts": sample.counts, "totals": sample.totals}
+                    for sample in samples
+                ],
+            }
+        )
 
     async def configure(self, call: Call) -> Answer:
         content = body(call.request)

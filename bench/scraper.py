@@ -23,10 +23,10 @@ class Scraper(threading.Thread):
         self.urls = urls
         self.scrapes = 0
         self.failures = 0
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(INTERVAL):
+        while not self._done.wait(INTERVAL):
             for url in self.urls:
                 try:
                     with urllib.request.urlopen(url, timeout=10) as reply:
@@ -36,7 +36,7 @@ class Scraper(threading.Thread):
                     self.failures += 1
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join()
 
 

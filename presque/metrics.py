@@ -36,15 +36,12 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.utils import floatToGoString
 from twisted.internet import defer
-from twisted.logger import Logger
 
 from presque import __version__
 
 if TYPE_CHECKING:
     from presque.broker.model import Figures
     from presque.config import MetricsSettings
-
-log = Logger()
 
 T = TypeVar("T")
 
@@ -56,6 +53,7 @@ _CALL_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1
 #: The most jobs of one delivery whose wait is timed (see L{Metrics.delivered}).
 WAIT_SAMPLES = 10
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 _STATUS_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
 
 #: The totals each queue keeps in Redis, as counters: metric name, total, help.
@@ -71,16 +69,20 @@ _TOTAL_METRICS = (
 
 
 class QueueLabels:
-    """The C{queue} label of this server's figures: the first C{limit} queues met, else ""."""
+    """
+    The C{queue} label of this server's figures: the first C{limit} queues
+    that had a job delivered here, else "". Fetching nothing takes no label,
+    so that requests for queues that do not exist cannot use them up.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._labelled: set[str] = set()
 
-    def __call__(self, queue: str) -> str:
+    def __call__(self, queue: str, claim: bool = True) -> str:
         if queue in self._labelled:
             return queue
-        if len(self._labelled) < self.limit:
+        if claim and len(self._labelled) < self.limit:
             self._labelled.add(queue)
             return queue
         return ""
@@ -143,6 +145,7 @@ class Metrics:
         self._queues = _QueueFigures()
         r.register(self._queues)
         self._read_at = float("-inf")
+        self._written: dict[str, tuple[float, bytes]] = {}
         self._reading: defer.Deferred[None] | None = None
 
     def request_answered(self, route: str, method: str, code: int, seconds: float) -> None:
@@ -175,7 +178,7 @@ class Metrics:
 
     def found_nothing(self, queue: str) -> None:
         """A fetch of C{queue} found no job."""
-        self._empty.labels(self.label(queue)).inc()
+        self._empty.labels(self.label(queue, claim=False)).inc()
 
     def acked(self, queue: str, seconds: float) -> None:
         """A leased job of C{queue} was acknowledged C{seconds} after its delivery."""
@@ -203,18 +206,28 @@ class Metrics:
     async def _read(self, read: Callable[[int], Awaitable[Figures]]) -> None:
         try:
             figures: Figures | None = await read(self.settings.max_queues)
-        except Exception as error:
-            # Told as presque_redis_up 0; an outage itself is logged by the connection.
-            log.debug("metrics: the queues' figures could not be read: {error}", error=error)
+        except Exception:
+            # Told as presque_redis_up 0; an outage is logged by the connection.
             figures = None
         self._queues.figures = figures
         self._queues.read_at = self.clock.time()
         self._read_at = self.clock.monotonic()
 
     def exposition(self, accept: str | None) -> tuple[bytes, str]:
-        """The text of every figure and its content type, as C{accept} prefers."""
-        encoder, content_type = choose_encoder(accept or "")
-        return encoder(self.registry), content_type
+        """
+        The text of every figure and its content type, as C{accept} prefers;
+        written once per reading of the queues' figures and format, since
+        writing it costs milliseconds (the server's own figures are then
+        as old as the queues', at most C{cache} seconds).
+        """
+        # One of two formats, whatever else Accept says (a version of its own,
+        # say): two texts to keep, and an answer in the format it names.
+        asked = _OPENMETRICS if accept and "application/openmetrics-text" in accept else ""
+        encoder, content_type = choose_encoder(asked)
+        written = self._written.get(content_type)
+        if written is None or written[0] != self._read_at:
+            written = self._written[content_type] = (self._read_at, encoder(self.registry))
+        return written[1], content_type
 
 
 class _Series:

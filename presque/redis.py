@@ -141,7 +141,9 @@ class Redis:
 
         log.info("connecting to redis at {where}", where=self.address.describe())
         options = dict(
-            dbid=self.address.db,
+            # No SELECT for the default database: one command less to time
+            # out while connecting to a Redis that hangs.
+            dbid=self.address.db or None,
             poolsize=self.pool_size,
             # Without these, '00123' comes back as the integer 123 and
             # payloads are decoded, i.e. corrupted.
@@ -163,7 +165,15 @@ class Redis:
         self._pool._factory.initialDelay = 0.1
         self._pool._factory.maxDelay = 2.0
         # The connections are built once the reactor runs: in time for them.
-        self._pool._factory.protocol = quick_commands(self._pool._factory.protocol)
+        self._pool._factory.protocol = sturdy(quick_commands(self._pool._factory.protocol))
+        self._pool._factory.deferred.addErrback(self._refused)
+
+    def _refused(self, failure: Failure) -> None:
+        log.error(
+            "redis at {where} refused presque's connection for good: {reason}",
+            where=self.address.describe(),
+            reason=failure.getErrorMessage(),
+        )
 
     @property
     def connected(self) -> bool:
@@ -282,6 +292,67 @@ def quick_commands(protocol: type) -> type:
             return b"".join(parts)
 
     return QuickCommands
+
+
+@cache
+def sturdy(protocol: type) -> type:
+    """
+    txredisapi's C{protocol}, whose pool keeps reconnecting when the AUTH or
+    SELECT sent on connecting fails for want of an answer (a Redis that
+    hangs): txredisapi then stops reconnecting the whole pool for good, as
+    it must only when Redis refuses (a wrong password), and a pool that
+    lived through two such stalls was left with no connection at all.
+    """
+
+    class Sturdy(protocol):  # type: ignore[misc, valid-type]
+        _refused = False
+
+        def auth(self, *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+            return super().auth(*args, **kwargs).addBoth(self._note_refusal)
+
+        def select(self, *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+            return super().select(*args, **kwargs).addBoth(self._note_refusal)
+
+        def _note_refusal(self, result: Any) -> Any:
+            import txredisapi
+
+            refusal = result.value if isinstance(result, Failure) else result
+            self._refused = isinstance(refusal, txredisapi.ResponseError)
+            return result
+
+        def connectionMade(self) -> Any:
+            factory = self.factory
+            self.factory = _GivingUpOnRefusal(factory, self)
+            handshake = super().connectionMade()
+
+            def restore(result: Any) -> Any:
+                self.factory = factory
+                return result
+
+            return handshake.addBoth(restore)
+
+    return Sturdy
+
+
+class _GivingUpOnRefusal:
+    """A protocol's factory, which stops reconnecting only if Redis refused the handshake."""
+
+    def __init__(self, factory: Any, protocol: Any) -> None:
+        self._factory = factory
+        self._protocol = protocol
+
+    def stopTrying(self) -> Any:
+        if self._protocol._refused:
+            return self._factory.stopTrying()
+        # The connection is closed: the pool connects again, as after a crash.
+        return defer.succeed(None)
+
+    def connectionError(self, why: str) -> None:
+        if self._protocol._refused:
+            self._factory.connectionError(why)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._factory, name)
 
 
 def _execute(connection: Any, *command: RedisArg) -> defer.Deferred[Any]:

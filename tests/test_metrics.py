@@ -209,9 +209,35 @@ async def test_the_time_from_delivery_to_ack_is_timed(http: Http) -> None:
 
 @async_test
 async def test_empty_fetches_are_counted(http: Http) -> None:
+    await http.post_job("q1", {"n": 1})
+    await http.get("/q/q1")
     await http.get("/q/q1")
     await http.get("/qb/q1")
     assert value(await scrape(http), "presque_fetches_empty_total", queue="q1") == 2
+
+
+@async_test
+async def test_fetches_of_queues_never_delivered_take_no_label(http: Http) -> None:
+    for n in range(3):
+        await http.get(f"/q/nothing-{n}")
+    samples = await scrape(http)
+    assert queues_of(samples, "presque_fetches_empty_total") == {""}
+    assert value(samples, "presque_fetches_empty_total", queue="") == 3
+
+
+@async_test
+async def test_an_accept_header_that_is_not_utf8_gets_the_text_format(http: Http) -> None:
+    reply = await http.get("/metrics", headers={"Accept": b"text/plain\xe9"})
+    assert reply.status == 200
+    assert reply.header("Content-Type").startswith("text/plain")
+
+
+@async_test
+async def test_openmetrics_is_answered_in_its_own_version_whatever_is_asked(http: Http) -> None:
+    reply = await http.get(
+        "/metrics", headers={"Accept": "application/openmetrics-text; version=99"}
+    )
+    assert "version=1.0.0" in reply.header("Content-Type")
 
 
 @async_test
@@ -224,7 +250,8 @@ async def test_long_poll_waiters_are_counted(presque: Presque) -> None:
 
 
 @async_test
-async def test_open_streams_are_counted(presque: Presque) -> None:
+async def test_open_streams_are_counted(uncached: Presque) -> None:
+    presque = uncached
     stream = await open_stream(presque.http, "q1", lease="30")
     await eventually(lambda: stream.headers is not None, 5, "the stream never began")
     assert value(await scrape(presque.http), "presque_sse_streams") == 1
@@ -286,11 +313,12 @@ async def test_queues_past_the_limit_share_an_empty_label_in_the_servers_figures
     server, stop = await few_queues(clean_redis, 2)
     try:
         for queue in ("c", "a", "b"):
+            await server.http.post_job(queue, {"n": 1})
             await server.http.get(f"/q/{queue}")
         samples = await scrape(server.http)
     finally:
         await stop()
-    assert queues_of(samples, "presque_fetches_empty_total") == {"c", "a", ""}
+    assert queues_of(samples, "presque_job_wait_seconds_count") == {"c", "a", ""}
 
 
 @async_test

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_twisted
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import reactor
@@ -77,3 +78,25 @@ async def test_a_hung_redis_that_wakes_up_is_used_again(presque_alone: Presque) 
     await presque_alone.http.post_job("work", {"after": "wake-up"})
     reply = await presque_alone.http.get("/q/work")
     assert (reply.status, reply.json()) == (200, {"after": "wake-up"})
+
+
+@pytest.mark.parametrize("db", [0, 1])
+@async_test
+async def test_a_redis_that_hangs_while_the_pool_reconnects_is_used_again(
+    own_redis: RedisServer, db: int
+) -> None:
+    # Database 1 makes each new connection send SELECT, which times out too.
+    server, stop = await start_presque(
+        own_redis, redis_url=f"redis://127.0.0.1:{own_redis.port}/{db}", command_timeout=0.3
+    )
+    try:
+        for _ in range(2):
+            own_redis.pause()
+            assert (await server.http.get("/q/stalled")).status == 503
+            # Long enough for the pool to reconnect, and its handshakes to time out.
+            await deferLater(reactor, 1.5)
+            own_redis.resume()
+            await eventually(lambda: served(server), 15, "still 503 after Redis woke up")
+    finally:
+        own_redis.resume()
+        await stop()

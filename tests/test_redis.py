@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pytest_twisted import ensureDeferred as async_test
 
+from harness.polling import eventually
 from harness.redis import RedisServer
 from presque.broker.scripts import load_script
-from presque.redis import quick_commands
-from tests.conftest import Presque
+from presque.redis import Redis, quick_commands
+from presque.redis_url import parse_redis_url
+from tests.conftest import Presque, start_presque
 
 
 @async_test
@@ -47,3 +49,31 @@ async def test_binary_arguments_reach_redis_byte_for_byte(presque: Presque) -> N
     value = bytes(range(256)) + "é".encode() + b"\r\n$3\r\n"
     await presque.broker.redis.execute("SET", "presque:test", value)
     assert await presque.broker.redis.execute("GET", "presque:test") == value
+
+
+@async_test
+async def test_a_redis_with_a_password_is_served() -> None:
+    redis = RedisServer(None, "everysec", "--requirepass", "s3cret").start()
+    try:
+        url = f"redis://:s3cret@127.0.0.1:{redis.port}/1"
+        server, stop = await start_presque(redis, redis_url=url)
+        try:
+            assert (await server.http.post_job("q1", {"n": 1})).status == 201
+            assert (await server.http.get("/q/q1")).json() == {"n": 1}
+        finally:
+            await stop()
+    finally:
+        redis.stop()
+
+
+@async_test
+async def test_a_wrong_password_stops_the_pool_from_reconnecting() -> None:
+    redis = RedisServer(None, "everysec", "--requirepass", "s3cret").start()
+    client = Redis(parse_redis_url(f"redis://:wrong@127.0.0.1:{redis.port}/0"))
+    try:
+        client.connect()
+        await eventually(lambda: client._pool._factory.stopped, 5, "the pool kept trying")
+        assert not client.connected
+    finally:
+        await client.close()
+        redis.stop()

@@ -31,6 +31,7 @@ class Metrics(Resource):
     async def scrape(self, call: Call) -> Answer:
         metrics = self.broker.metrics
         await metrics.refresh(self.broker.figures)
-        accept = call.request.getHeader("accept")
+        # Latin-1, as every header is read: any bytes a client sends decode.
+        accept = (call.request.getHeader(b"accept") or b"").decode("latin-1")
         body, content_type = metrics.exposition(accept)
         return Answer(200, body, content_type=content_type)

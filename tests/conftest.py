@@ -117,6 +117,14 @@ async def presque(clean_redis: RedisServer) -> AsyncIterator[Presque]:
 
 
 @pytest_twisted.async_yield_fixture
+async def presque_alone(own_redis: RedisServer) -> AsyncIterator[Presque]:
+    """presque over a Redis of its own, which the test may stop, pause or restart."""
+    server, stop = await start_presque(own_redis)
+    yield server
+    await stop()
+
+
+@pytest_twisted.async_yield_fixture
 async def two_servers(clean_redis: RedisServer) -> AsyncIterator[list[Presque]]:
     """Two presque servers sharing the session's (flushed) Redis."""
     first, stop_first = await start_presque(clean_redis)

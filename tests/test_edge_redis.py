@@ -26,14 +26,6 @@ FILLER = 64 * 1024
 
 
 @pytest_twisted.async_yield_fixture
-async def presque_alone(own_redis: RedisServer) -> AsyncIterator[Presque]:
-    """presque over a Redis of its own."""
-    server, stop = await start_presque(own_redis)
-    yield server
-    await stop()
-
-
-@pytest_twisted.async_yield_fixture
 async def primary() -> AsyncIterator[RedisServer]:
     server = RedisServer(None, "everysec", "--repl-diskless-sync-delay", "0").start()
     yield server

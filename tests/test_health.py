@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest_twisted
 from pytest_twisted import ensureDeferred as async_test
 
-from harness.redis import RedisServer
 from presque.lua import loaded_scripts
-from tests.conftest import Presque, start_presque
+from tests.conftest import Presque
 from tests.support import REDIS_UNAVAILABLE, Http
-
-
-@pytest_twisted.async_yield_fixture
-async def presque_alone(own_redis: RedisServer) -> AsyncIterator[Presque]:
-    server, stop = await start_presque(own_redis)
-    yield server
-    await stop()
 
 
 @async_test

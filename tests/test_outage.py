@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_twisted
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
@@ -17,13 +15,6 @@ from tests.conftest import Presque, start_presque
 from tests.support import REDIS_UNAVAILABLE, Reply
 
 COMMAND_TIMEOUT = 2.0
-
-
-@pytest_twisted.async_yield_fixture
-async def presque_alone(own_redis: RedisServer) -> AsyncIterator[Presque]:
-    server, stop = await start_presque(own_redis)
-    yield server
-    await stop()
 
 
 async def served(presque: Presque) -> Reply | None:

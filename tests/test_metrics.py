@@ -162,6 +162,14 @@ async def test_paths_no_route_knows_share_one_label(http: Http) -> None:
 
 
 @async_test
+async def test_options_are_timed_under_no_route(http: Http) -> None:
+    await http.request("OPTIONS", "/q/q1")
+    samples = await scrape(http)
+    count = "presque_http_request_duration_seconds_count"
+    assert value(samples, count, route="", method="OPTIONS", code="2xx") == 1
+
+
+@async_test
 async def test_redis_calls_are_timed_by_script(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
     samples = await scrape(http)

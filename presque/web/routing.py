@@ -219,4 +219,5 @@ async def _answer_options(call: Call) -> Answer:
     return empty_answer(204, {"Allow": call.allow})
 
 
-_OPTIONS = Route("OPTIONS", "/", _answer_options, "The methods of a path, in Allow.")
+# Not a route of the table (its path is none): the router's own answer.
+_OPTIONS = Route("OPTIONS", "", _answer_options, "The methods of a path, in Allow.")

@@ -1,6 +1,7 @@
 """
 Fixtures: one redis-server for the whole session (flushed before each test)
-and a presque site served in-process on a free loopback port.
+and a presque site served in-process on a free loopback port; the headless
+browser's are in L{tests.browser}.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pytest_twisted
 from harness.polling import eventually
 from harness.redis import RedisServer
 from tests.support import Daemons, Http
+
+pytest_plugins = ["tests.browser"]
 
 
 @pytest.fixture(scope="session")

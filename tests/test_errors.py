@@ -195,36 +195,3 @@ async def test_percent_encoded_queue_name_is_decoded(http: Http) -> None:
     assert (await http.post_job("a%20b", {"n": 1})).status == 201
     assert (await http.get("/status/")).json() == {"queues": ["a b"], "size": 1}
     assert (await http.get("/q/a%20b")).json() == {"n": 1}
-
-
-# dashboard
-
-
-@async_test
-async def test_dashboard_is_html(http: Http) -> None:
-    reply = await http.get("/")
-    assert reply.status == 200
-    assert (reply.header("Content-Type") or "").startswith("text/html")
-    assert b"<html" in reply.body.lower()
-
-
-@async_test
-async def test_dashboard_lists_queue_names_with_their_sizes(http: Http) -> None:
-    await http.post_jobs("alpha", 3)
-    await http.post_job("beta", {"n": 0})
-    page = (await http.get("/")).body.decode("utf-8")
-    rows = {line for line in page.splitlines() if ">alpha<" in line or ">beta<" in line}
-    assert len(rows) == 2
-    alpha = next(row for row in rows if ">alpha<" in row)
-    beta = next(row for row in rows if ">beta<" in row)
-    assert ">3<" in alpha
-    assert ">1<" in beta
-
-
-@async_test
-async def test_dashboard_escapes_html_in_queue_names(http: Http) -> None:
-    await http.post_job("%3Cb%3E", {"n": 1})
-    assert (await http.get("/status/")).json()["queues"] == ["<b>"]
-    page = (await http.get("/")).body.decode("utf-8")
-    assert "&lt;b&gt;" in page
-    assert "<b>" not in page

@@ -1,77 +1,54 @@
 """
-C{GET /}: a page for people, listing the first queues and their counts.
+C{GET /}: the page for people, and the files it is made of
+(C{presque/web/page/}), read once at start. The page is a client of the
+public JSON API, like any other: it reads what C{/openapi.json} describes.
 """
 
 from __future__ import annotations
 
-from html import escape
+from importlib.resources import files
 
 from presque.web.answers import Answer
 from presque.web.context import Resource
-from presque.web.routing import Call, Route
+from presque.web.routing import Call, Handler, Route
 
-#: The most queues the page lists.
-MAX_LISTED = 100
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>presque</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
-table {{ border-collapse: collapse; }}
-th, td {{ padding: .3rem .9rem; border-bottom: 1px solid #ddd; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
-</style>
-</head>
-<body>
-<h1>presque</h1>
-<p>{summary}</p>
-<table>
-<thead><tr><th>queue</th><th>ready</th><th>processed</th><th>failed</th></tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>
-</body>
-</html>
-"""
-
-_ROW = "<tr><td>{name}</td><td>{ready}</td><td>{processed}</td><td>{failed}</td></tr>"
+#: The files of the page: their path on the server, file name and media type.
+_FILES = (
+    ("/", "index.html", "text/html"),
+    ("/page/app.js", "app.js", "text/javascript"),
+    ("/page/app.css", "app.css", "text/css"),
+)
+_HEADERS = {
+    # Small files that change with presque: always asked for again.
+    "Cache-Control": "no-cache",
+    # Everything from this server, nothing inline, no framing by other sites.
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 class Dashboard(Resource):
-    """The C{GET /} route."""
+    """The C{GET /} route and the page's files."""
 
     def routes(self) -> list[Route]:
+        folder = files(__package__) / "page"
         return [
             Route(
                 "GET",
-                "/",
-                self.page,
-                "A page for people about the queues.",
-                answers={200: ("An HTML page.", None)},
+                path,
+                _serving(folder.joinpath(name).read_bytes(), f"{kind}; charset=utf-8"),
+                "The page for people." if path == "/" else f"A file of the page ({name}).",
+                answers={200: ("The file.", None)},
                 safe=True,
-                media_types=("text/html",),
+                media_types=(kind,),
+                sighting="none",
             )
+            for path, name, kind in _FILES
         ]
 
-    async def page(self, call: Call) -> Answer:
-        names = await self.broker.queue_names(0, MAX_LISTED)
-        summaries = await self.broker.summaries(names.items)
-        rows = "\n".join(
-            _ROW.format(
-                name=escape(summary.name),
-                ready=summary.ready,
-                processed=summary.totals["processed"],
-                failed=summary.totals["failed"],
-            )
-            for summary in summaries
-        )
-        total = names.total
-        summary = f"{total} queue{'s' if total != 1 else ''}"
-        if total > len(summaries):
-            summary += f", the first {len(summaries)} listed"
-        page = _PAGE.format(summary=summary, rows=rows).encode("utf-8")
-        return Answer(200, page, content_type="text/html; charset=utf-8")
+
+def _serving(content: bytes, content_type: str) -> Handler:
+    async def serve(call: Call) -> Answer:
+        return Answer(200, content, dict(_HEADERS), content_type=content_type)
+
+    return serve

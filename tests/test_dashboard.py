@@ -130,3 +130,16 @@ def own_redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
     server.stop()
+
+
+def test_the_page_fits_a_phone_without_scrolling_sideways(daemon: Daemon, browser) -> None:
+    post(daemon, "a-queue-with-a-rather-long-name-that-must-wrap-on-a-small-screen", 1)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        phone = context.new_page()
+        phone.goto(daemon.url + "/")
+        phone.locator("article.card").first.wait_for()
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        screenshot(phone, "overview-phone")
+    finally:
+        context.close()

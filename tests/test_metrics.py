@@ -45,6 +45,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples[(name, tuple(sorted(labels.items())))]
 
 
+def requests_timed(samples: Samples, **labels: str) -> float:
+    """How many requests of C{labels} the HTTP histogram counted."""
+    return value(samples, "presque_http_request_duration_seconds_count", **labels)
+
+
 def queues_of(samples: Samples, name: str) -> set[str]:
     return {dict(labels)["queue"] for metric, labels in samples if metric == name}
 
@@ -138,35 +143,28 @@ async def test_requests_are_timed_by_route_template_and_status_class(http: Http)
     await http.get("/q/q1")
     await http.get("/q/q1")
     samples = await scrape(http)
-    labels = {"route": "/q/{queue}", "method": "GET"}
-    assert value(samples, "presque_http_request_duration_seconds_count", code="2xx", **labels) == 1
-    assert value(samples, "presque_http_request_duration_seconds_count", code="4xx", **labels) == 1
+    assert requests_timed(samples, route="/q/{queue}", method="GET", code="2xx") == 1
+    assert requests_timed(samples, route="/q/{queue}", method="GET", code="4xx") == 1
 
 
 @async_test
 async def test_unusual_methods_are_timed_as_other(http: Http) -> None:
     await http.request("BREW", "/q/q1")
-    samples = await scrape(http)
-    count = "presque_http_request_duration_seconds_count"
     # Refused (405) before any route answered: no route's label either.
-    assert value(samples, count, route="", method="other", code="4xx") == 1
+    assert requests_timed(await scrape(http), route="", method="other", code="4xx") == 1
 
 
 @async_test
 async def test_paths_no_route_knows_share_one_label(http: Http) -> None:
     for n in range(3):
         await http.get(f"/nowhere/{n}")
-    samples = await scrape(http)
-    count = "presque_http_request_duration_seconds_count"
-    assert value(samples, count, route="", method="GET", code="4xx") == 3
+    assert requests_timed(await scrape(http), route="", method="GET", code="4xx") == 3
 
 
 @async_test
 async def test_options_are_timed_under_no_route(http: Http) -> None:
     await http.request("OPTIONS", "/q/q1")
-    samples = await scrape(http)
-    count = "presque_http_request_duration_seconds_count"
-    assert value(samples, count, route="", method="OPTIONS", code="2xx") == 1
+    assert requests_timed(await scrape(http), route="", method="OPTIONS", code="2xx") == 1
 
 
 @async_test

@@ -81,6 +81,15 @@ async def test_the_queue_view_counts_ready_jobs_per_priority(http: Http) -> None
 
 
 @async_test
+async def test_one_job_of_each_priority_counts_once_in_its_own(http: Http) -> None:
+    for priority in range(10):
+        await http.post_job("q1", {"n": priority}, priority=str(priority))
+    view = (await http.get("/queues/q1")).json()
+    assert view["ready_by_priority"] == {str(priority): 1 for priority in range(10)}
+    assert view["counts"]["ready"] == 10
+
+
+@async_test
 async def test_a_delayed_job_keeps_its_priority(http: Http) -> None:
     await http.post_job("q1", {"n": "plain"})
     await http.post_job("q1", {"n": "urgent"}, priority="8", delayed=f"{time.time() + 0.1:.3f}")

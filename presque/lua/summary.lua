@@ -18,7 +18,10 @@ local reply = {redis.call('HGET', K.meta, 'status') == '0' and '0' or '1'}
 reply[2] = redis.call('LLEN', K.ready)
 for priority = 1, 9 do
   local low = (9 - priority) * PRIORITY_SPAN
-  reply[#reply + 1] = redis.call('ZCOUNT', K.urgent, low, '(' .. (low + PRIORITY_SPAN))
+  -- Formatted by hand: '..' writes numbers with 14 digits, which moved the
+  -- bound (15 digits) into the next priority's scores.
+  local high = string.format('(%d', low + PRIORITY_SPAN)
+  reply[#reply + 1] = redis.call('ZCOUNT', K.urgent, string.format('%d', low), high)
 end
 reply[#reply + 1] = redis.call('ZCARD', K.delayed)
 reply[#reply + 1] = redis.call('ZCARD', K.leased)

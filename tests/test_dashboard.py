@@ -5,6 +5,8 @@ jobs: what a person sees, and that it follows the queues as they change.
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,8 +41,6 @@ def figure(page, queue: str, state: str) -> str:
 
 
 def test_the_page_is_html_with_a_strict_content_security_policy(daemon: Daemon) -> None:
-    import urllib.request
-
     with urllib.request.urlopen(daemon.url + "/", timeout=10) as reply:
         assert reply.headers["Content-Type"].startswith("text/html")
         assert "default-src 'self'" in reply.headers["Content-Security-Policy"]
@@ -118,8 +118,6 @@ def test_redis_down_is_said_at_the_top(
 
 
 def request_with_worker(daemon: Daemon, path: str, worker: str) -> None:
-    import urllib.request
-
     request = urllib.request.Request(daemon.url + path, headers={"X-presque-workerid": worker})
     with urllib.request.urlopen(request, timeout=10) as reply:
         assert reply.status in (200, 404)
@@ -143,3 +141,134 @@ def test_the_page_fits_a_phone_without_scrolling_sideways(daemon: Daemon, browse
         screenshot(phone, "overview-phone")
     finally:
         context.close()
+
+
+# A queue's page
+
+
+def api(daemon: Daemon, method: str, path: str, job: object = None) -> object:
+    status, body = daemon.request(method, path, job)
+    assert status < 300, (status, body)
+    return json.loads(body) if body else None
+
+
+def open_queue(page, daemon: Daemon, queue: str):
+    page.goto(f"{daemon.url}/#/queues/{queue}")
+    page.locator("#toggle", has_text="Pause").or_(
+        page.locator("#toggle", has_text="Resume")
+    ).wait_for()
+
+
+def bury(daemon: Daemon, queue: str) -> str:
+    """Post a job to C{queue} and send it to the dead letters; its id."""
+    post(daemon, queue)
+    request = urllib.request.Request(f"{daemon.url}/q/{queue}?lease=30")
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        job_id, receipt = reply.headers["X-Presque-Job-Id"], reply.headers["X-Presque-Receipt"]
+    failing = urllib.request.Request(
+        f"{daemon.url}/q/{queue}/{job_id}?dead=1",
+        method="PUT",
+        headers={"X-Presque-Receipt": receipt},
+    )
+    with urllib.request.urlopen(failing, timeout=10) as reply:
+        assert reply.status == 200
+    return job_id
+
+
+def test_a_card_leads_to_its_queue_page(daemon: Daemon, page) -> None:
+    post(daemon, "mail", 2)
+    page.goto(daemon.url + "/")
+    card(page, "mail").locator("h3 a").click()
+    page.locator("#queue-title", has_text="mail").wait_for()
+    assert page.locator("#live dd[data-figure='ready']").inner_text() == "2"
+    screenshot(page, "queue")
+
+
+def test_pausing_a_queue_from_its_page_closes_it(daemon: Daemon, page) -> None:
+    post(daemon, "mail")
+    open_queue(page, daemon, "mail")
+    page.locator("#toggle", has_text="Pause").click()
+    page.locator("#toggle", has_text="Resume").wait_for()
+    assert api(daemon, "GET", "/control/mail")["status"] == 0
+    page.locator("#toggle").click()
+    page.locator("#toggle", has_text="Pause").wait_for()
+    assert api(daemon, "GET", "/control/mail")["status"] == 1
+
+
+def test_a_job_posted_from_the_page_is_stored_as_typed(daemon: Daemon, page) -> None:
+    open_queue(page, daemon, "mail")
+    page.fill("#post textarea", '{"to": "alice",  "n": 1.50}')
+    page.fill("#post input[name=priority]", "3")
+    page.click("#post button")
+    page.locator("#notice", has_text="job posted").wait_for()
+    assert api(daemon, "GET", "/queues/mail")["ready_by_priority"] == {"3": 1}
+    assert daemon.request("GET", "/q/mail") == (200, b'{"to": "alice",  "n": 1.50}')
+
+
+def test_a_job_that_is_not_json_is_refused_on_the_page(daemon: Daemon, page) -> None:
+    open_queue(page, daemon, "mail")
+    page.fill("#post textarea", "{to: alice}")
+    page.click("#post button")
+    page.locator("#post-error", has_text="Not JSON").wait_for()
+    assert api(daemon, "GET", "/queues/mail")["counts"]["ready"] == 0
+
+
+def test_settings_saved_from_the_page_are_the_queues(daemon: Daemon, page) -> None:
+    open_queue(page, daemon, "mail")
+    page.fill("#settings input[name=lease]", "30")
+    page.fill("#settings input[name=max_attempts]", "2")
+    page.click("#settings button")
+    page.locator("#notice", has_text="settings saved").wait_for()
+    settings = api(daemon, "GET", "/queues/mail")["settings"]
+    assert (settings["lease"], settings["max_attempts"]) == (30, 2)
+
+
+def test_a_purge_asks_first_and_happens_only_when_confirmed(daemon: Daemon, page) -> None:
+    post(daemon, "mail", 3)
+    open_queue(page, daemon, "mail")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("#purge")
+    assert api(daemon, "GET", "/queues/mail")["counts"]["ready"] == 3
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#purge")
+    page.locator("#notice", has_text="purged").wait_for()
+    assert api(daemon, "GET", "/queues/mail")["counts"]["ready"] == 0
+
+
+def test_a_dead_letter_is_retried_from_the_page(daemon: Daemon, page) -> None:
+    job_id = bury(daemon, "mail")
+    open_queue(page, daemon, "mail")
+    row = page.locator(f"tr[data-dead='{job_id}']")
+    row.locator("button", has_text="Retry").click()
+    page.locator("#notice", has_text="retried").wait_for()
+    counts = api(daemon, "GET", "/queues/mail")["counts"]
+    assert (counts["ready"], counts["dead"]) == (1, 0)
+
+
+def test_a_dead_letter_is_deleted_from_the_page(daemon: Daemon, page) -> None:
+    job_id = bury(daemon, "mail")
+    open_queue(page, daemon, "mail")
+    page.locator(f"tr[data-dead='{job_id}'] button", has_text="Delete").click()
+    page.locator("#notice", has_text="deleted").wait_for()
+    assert api(daemon, "GET", "/queues/mail")["counts"]["dead"] == 0
+
+
+def test_a_job_is_found_by_its_id(daemon: Daemon, page) -> None:
+    job_id = post_for_id(daemon, "mail", b'{"to": "bob"}')
+    open_queue(page, daemon, "mail")
+    page.fill("#find input[name=id]", job_id)
+    page.click("#find button")
+    page.locator("#job-detail", has_text='"state": "ready"').wait_for()
+    assert '"to": "bob"' in page.locator("#job-detail").inner_text()
+
+
+def post_for_id(daemon: Daemon, queue: str, job: bytes) -> str:
+    """Post C{job} to C{queue}; the id it got."""
+    request = urllib.request.Request(
+        f"{daemon.url}/q/{queue}",
+        data=job,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return reply.headers["X-Presque-Job-Id"]

@@ -16,6 +16,9 @@ from presque.web.routing import Call, Handler, Route
 _FILES = (
     ("/", "index.html", "text/html"),
     ("/page/app.js", "app.js", "text/javascript"),
+    ("/page/common.js", "common.js", "text/javascript"),
+    ("/page/overview.js", "overview.js", "text/javascript"),
+    ("/page/queue.js", "queue.js", "text/javascript"),
     ("/page/app.css", "app.css", "text/css"),
 )
 _HEADERS = {

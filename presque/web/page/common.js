@@ -1,0 +1,79 @@
+// What every view of the page shares: calls to the JSON API and building
+// elements. Text from the server is always set as text, never as HTML.
+
+/** GET a JSON answer; an {"error"} answer is thrown with its message. */
+export async function getJson(path) {
+  return answerOf(await fetch(path, { headers: { Accept: "application/json" } }));
+}
+
+/** A state change: C{method} with a JSON body (or none); its JSON answer, if any. */
+export async function send(method, path, body) {
+  const options = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  return answerOf(await fetch(path, options));
+}
+
+async function answerOf(reply) {
+  const text = await reply.text();
+  const body = text ? JSON.parse(text) : null;
+  if (!reply.ok) throw new Error((body && body.error) || `HTTP ${reply.status}`);
+  return body;
+}
+
+/** A path segment for a queue or job name. */
+export const segment = encodeURIComponent;
+
+/** 1234 -> "1.2k": numbers for people. */
+export function human(n) {
+  if (n < 1000) return String(n);
+  const [unit, size] = [["G", 1e9], ["M", 1e6], ["k", 1e3]].find(([, size]) => n >= size);
+  const scaled = n / size;
+  return `${scaled < 10 ? scaled.toFixed(1).replace(/\.0$/, "") : Math.round(scaled)}${unit}`;
+}
+
+/** A unix time for people: "3 min ago", "in 2 h". */
+export function ago(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  const delta = seconds - Date.now() / 1000;
+  const size = Math.abs(delta);
+  const [unit, span] = size < 60 ? ["s", 1] : size < 3600 ? ["min", 60] : size < 86400 ? ["h", 3600] : ["d", 86400];
+  const count = Math.round(size / span);
+  return delta < 0 ? `${count} ${unit} ago` : `in ${count} ${unit}`;
+}
+
+export function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+/** A row of labelled figures, each findable by data-figure=<label>. */
+export function figures(pairs) {
+  return element("dl", { class: "figures" }, ...pairs.flatMap(([label, value]) => [
+    element("dt", {}, label),
+    element("dd", { "data-figure": label }, human(value)),
+  ]));
+}
+
+/** Say C{text} in the page's status line (an error when C{bad}). */
+export function say(text, bad = false) {
+  sayIn("status", text, bad);
+}
+
+/** Tell how an action went (an error when C{bad}), until the next one. */
+export function tell(text, bad = false) {
+  sayIn("notice", text, bad);
+}
+
+function sayIn(id, text, bad) {
+  const line = document.getElementById(id);
+  line.textContent = text;
+  line.classList.toggle("bad", bad);
+}

@@ -272,3 +272,26 @@ def post_for_id(daemon: Daemon, queue: str, job: bytes) -> str:
     )
     with urllib.request.urlopen(request, timeout=10) as reply:
         return reply.headers["X-Presque-Job-Id"]
+
+
+# The workers' page
+
+
+def test_the_workers_page_shows_each_worker_alive_with_its_queues(daemon: Daemon, page) -> None:
+    post(daemon, "mail")
+    request_with_worker(daemon, "/q/mail", "sender-1")
+    page.goto(daemon.url + "/")
+    page.click("nav >> text=Workers")
+    row = page.locator("tr[data-worker='sender-1']")
+    row.wait_for()
+    assert row.locator("td.alive").inner_text() == "alive"
+    assert row.locator("a", has_text="mail").count() == 1
+    screenshot(page, "workers")
+
+
+def test_a_worker_leads_to_the_page_of_its_queue(daemon: Daemon, page) -> None:
+    post(daemon, "mail")
+    request_with_worker(daemon, "/q/mail", "sender-1")
+    page.goto(daemon.url + "/#/workers")
+    page.locator("tr[data-worker='sender-1'] a", has_text="mail").click()
+    page.locator("#queue-title", has_text="mail").wait_for()

@@ -19,6 +19,7 @@ _FILES = (
     ("/page/common.js", "common.js", "text/javascript"),
     ("/page/overview.js", "overview.js", "text/javascript"),
     ("/page/queue.js", "queue.js", "text/javascript"),
+    ("/page/workers.js", "workers.js", "text/javascript"),
     ("/page/app.css", "app.css", "text/css"),
 )
 _HEADERS = {

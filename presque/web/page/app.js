@@ -1,8 +1,10 @@
 // The page at /: which view the address names (#/ the overview, #/queues/Q
-// a queue), drawn again every few seconds while the tab is visible.
+// a queue, #/workers the workers), drawn again every few seconds while the
+// tab is visible.
 import { say } from "./common.js";
 import { overview } from "./overview.js";
 import { queuePage } from "./queue.js";
+import { workersPage } from "./workers.js";
 
 const REFRESH_MS = 2000;
 let refresh = null;
@@ -11,7 +13,9 @@ let timer = null;
 function route() {
   const main = document.querySelector("main");
   const queue = location.hash.match(/^#\/queues\/(.+)$/);
-  refresh = queue ? queuePage(main, decodeURIComponent(queue[1])) : overview(main);
+  if (queue) refresh = queuePage(main, decodeURIComponent(queue[1]));
+  else if (location.hash === "#/workers") refresh = workersPage(main);
+  else refresh = overview(main);
   update();
 }
 

@@ -11,7 +11,10 @@ let refresh = null;
 let timer = null;
 
 function route() {
-  const main = document.querySelector("main");
+  // A view of its own for each address: a refresh of the view left behind
+  // that ends late draws into a view no longer shown.
+  const main = document.createElement("div");
+  document.querySelector("main").replaceChildren(main);
   const queue = location.hash.match(/^#\/queues\/(.+)$/);
   if (queue) refresh = queuePage(main, decodeURIComponent(queue[1]));
   else if (location.hash === "#/workers") refresh = workersPage(main);

@@ -20,7 +20,8 @@ export function queuePage(main, queue) {
     element("p", {}, element("a", { href: "#/" }, "← every queue")),
     element("h2", { id: "queue-title" }, queue, " ", element("span", { id: "queue-state" })),
     element("div", { class: "actions" },
-      element("button", { id: "toggle", type: "button", onclick: () => toggle(path) }, "…"),
+      element("button", { id: "toggle", type: "button",
+                          onclick: (event) => toggle(path, event.target) }, "…"),
       element("button", { id: "purge", type: "button", class: "danger",
                           onclick: () => purge(path, queue) }, "Purge…")),
     live,
@@ -31,11 +32,12 @@ export function queuePage(main, queue) {
     const view = await getJson(`/queues/${path}`);
     const dead = await getJson(`/dead/${path}?limit=${DEAD_LISTED}`);
     drawLive(live, view, dead, path);
-    const state = document.getElementById("queue-state");
+    const state = main.querySelector("#queue-state");
     state.textContent = view.status;
     state.className = `state ${view.status}`;
-    document.getElementById("toggle").textContent = view.status === "open" ? "Pause" : "Resume";
-    document.getElementById("toggle").dataset.status = view.status;
+    const toggler = main.querySelector("#toggle");
+    toggler.textContent = view.status === "open" ? "Pause" : "Resume";
+    toggler.dataset.status = view.status;
     if (!filled) {
       for (const [name] of SETTINGS) settings.elements[name].value = view.settings[name];
       filled = true;
@@ -110,8 +112,8 @@ async function act(change, done) {
   }
 }
 
-function toggle(path) {
-  const open = document.getElementById("toggle").dataset.status === "open";
+function toggle(path, button) {
+  const open = button.dataset.status === "open";
   return act(send("POST", `/control/${path}`, { status: open ? "stop" : "start" }),
              open ? "paused" : "resumed");
 }

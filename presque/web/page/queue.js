@@ -2,6 +2,7 @@
 // refresh), and the forms that change it (drawn once, so that what a person
 // types survives the refreshes).
 import { ago, element, figures, getJson, human, say, segment, send, tell } from "./common.js";
+import { workerTable } from "./workers.js";
 
 const SETTINGS = [
   ["lease", "Lease (s, 0: for good)"],
@@ -56,21 +57,11 @@ function drawLive(live, view, dead, path) {
       `${human(totals.retried)} retried · ${human(totals.dead)} dead-lettered · ` +
       `${human(totals.expired)} leases expired`),
     element("h3", {}, `Workers (${view.workers.length})`),
-    workersTable(view.workers),
+    view.workers.length ? workerTable(view.workers)
+                        : element("p", { class: "muted" }, "No worker seen on this queue."),
     element("h3", {}, `Dead letters (${dead.total})`),
     deadLetters(dead, path),
   );
-}
-
-function workersTable(workers) {
-  if (!workers.length) return element("p", { class: "muted" }, "No worker seen on this queue.");
-  return element("table", { id: "workers" },
-    element("thead", {}, element("tr", {}, ...["worker", "alive", "last seen", "processed", "failed"]
-      .map((name) => element("th", { scope: "col" }, name)))),
-    element("tbody", {}, ...workers.map((worker) => element("tr", {},
-      element("td", {}, worker.worker_id), element("td", {}, worker.alive ? "yes" : "no"),
-      element("td", {}, ago(worker.last_seen)), element("td", {}, human(worker.processed)),
-      element("td", {}, human(worker.failed))))));
 }
 
 function deadLetters(dead, path) {

@@ -13,14 +13,15 @@ export function workersPage(main) {
     main.replaceChildren(
       element("h2", {}, "Workers ", element("span", { class: "muted" }, `(${page.total})`)),
       note,
-      page.workers.length ? table(page.workers)
+      page.workers.length ? workerTable(page.workers)
                           : element("p", { class: "muted" }, "No worker registered or seen lately."),
     );
     say(`updated ${new Date().toLocaleTimeString()}`);
   };
 }
 
-function table(workers) {
+/** A table of C{workers} (as /workers lists them), a row each. */
+export function workerTable(workers) {
   const queues = (names) => names.flatMap((name, i) => [
     ...(i ? [", "] : []), element("a", { href: `#/queues/${segment(name)}` }, name)]);
   return element("table", { id: "workers" },

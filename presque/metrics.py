@@ -14,7 +14,8 @@ Two kinds, told apart in their help texts:
    scrapers (and the dashboard) cost Redis no more than one.
 
 Cardinality is bounded: this server labels the first C{max_queues} queues
-it meets, and counts the others together under an empty C{queue} label;
+that had a job delivered by it (see L{QueueLabels}), and counts the others
+together under an empty C{queue} label;
 methods outside HTTP's usual ones are C{"other"}; a route is its template
 (C{/q/{queue}}), never the path asked for.
 """

@@ -73,6 +73,7 @@ class DeliveryOperations(ScheduleOperations):
             nonce,
             MAX_LEASED_BATCH,
             millis(self.delivery_timeout),
+            worker or "",
             *carried,
         ]
         try:

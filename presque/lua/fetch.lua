@@ -13,7 +13,8 @@
 -- ARGV[5]  the most jobs to hand out under a lease (their receipts travel
 --          in one response header, which clients limit)
 -- ARGV[6]  how long a delivery for good may stay unconfirmed, in ms
--- ARGV[7..NARGV] tokens of deliveries for good of this queue to confirm
+-- ARGV[7]  the worker asking, kept with each job it leases; '' for none
+-- ARGV[8..NARGV] tokens of deliveries for good of this queue to confirm
 --          first, as confirm.lua takes them
 -- then the server's default settings (settings)
 --
@@ -38,7 +39,7 @@
 --@include handoff
 --@include due_work
 
-confirm_handoffs(7, NARGV)
+confirm_handoffs(8, NARGV)
 
 if redis.call('HGET', K.meta, 'status') == '0' then
   return {'closed'}
@@ -92,12 +93,14 @@ end
 redis.call('HINCRBY', K.stats, 'delivered', #taken)
 
 if lease > 0 then
+  local worker = ARGV[7] ~= '' and ARGV[7] or nil
   local scored, saved = {}, {}
   for i, id in ipairs(taken) do
     local info = taken_infos[i] and cjson.decode(taken_infos[i]) or {created = now, attempts = 0}
     info.attempts = (info.attempts or 0) + 1
     info.receipt = ARGV[4] .. '.' .. i
     info.delivered = now
+    info.worker = worker
     scored[#scored + 1] = deadline
     scored[#scored + 1] = id
     saved[#saved + 1] = id

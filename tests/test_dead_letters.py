@@ -12,7 +12,7 @@ from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
 from tests.leasing import bury, dead_ids, dead_page, fail, lease_one, state_of
-from tests.support import JSON, Http, run_due
+from tests.support import JSON, Http, assert_error, run_due
 
 NO_SUCH_JOB = (404, {"error": "no such job"})
 NO_SUCH_DEAD_LETTER = (404, {"error": "no such dead letter"})
@@ -54,7 +54,7 @@ async def many_dead_letters(presque: Presque, queue: str, count: int) -> None:
 
 
 @async_test
-async def test_a_job_failed_with_dead_is_listed_with_id_time_attempts_errors_and_job(
+async def test_a_job_failed_with_dead_is_listed_as_its_job_view_shows_it(
     http: Http,
 ) -> None:
     before = time.time()
@@ -63,8 +63,8 @@ async def test_a_job_failed_with_dead_is_listed_with_id_time_attempts_errors_and
     page = await dead_page(http, "q1")
     assert (page["queue"], page["total"], page["offset"], page["limit"]) == ("q1", 1, 0, 100)
     [letter] = page["jobs"]
-    assert sorted(letter) == ["attempts", "dead_since", "errors", "id", "job"]
-    assert letter["id"] == job_id
+    assert letter == (await http.get(f"/q/q1/{job_id}")).json()
+    assert (letter["id"], letter["state"]) == (job_id, "dead")
     assert before - 0.01 <= letter["dead_since"] <= after + 0.01
     assert letter["attempts"] == 1
     assert [(e["attempt"], e["error"]) for e in letter["errors"]] == [(1, "bad input")]
@@ -75,6 +75,7 @@ async def test_a_job_failed_with_dead_is_listed_with_id_time_attempts_errors_and
 async def test_a_queue_without_dead_letters_has_an_empty_list(http: Http) -> None:
     assert await dead_page(http, "never-seen") == {
         "queue": "never-seen",
+        "state": "dead",
         "total": 0,
         "offset": 0,
         "limit": 100,
@@ -158,6 +159,7 @@ async def test_retry_without_a_body_puts_every_dead_letter_back(http: Http) -> N
     assert (reply.status, reply.json()) == (200, {"queue": "q1", "retried": 3})
     assert await dead_page(http, "q1") == {
         "queue": "q1",
+        "state": "dead",
         "total": 0,
         "offset": 0,
         "limit": 100,
@@ -284,6 +286,24 @@ async def test_delete_of_one_dead_letter_is_204_and_drops_only_it(http: Http) ->
     assert await dead_ids(http, "q1") == [ids[0], ids[2]]
     shown = await http.get(f"/q/q1/{ids[1]}")
     assert (shown.status, shown.json()) == NO_SUCH_JOB
+
+
+@async_test
+async def test_drop_with_ids_drops_only_those_dead_letters(http: Http) -> None:
+    ids = await bury_all(http, "q1", 3)
+    await http.post_job("q1", {"n": "alive"})
+    alive = (await http.get("/queues/q1/jobs")).json()["jobs"][0]["id"]
+    reply = await http.post("/dead/q1/drop", json_body={"ids": [ids[0], ids[2], alive]})
+    assert (reply.status, reply.json()) == (200, {"queue": "q1", "removed": 2})
+    assert await dead_ids(http, "q1") == [ids[1]]
+    assert (await http.get(f"/q/q1/{alive}")).json()["state"] == "ready"
+
+
+@async_test
+async def test_drop_without_ids_is_refused_and_drops_nothing(http: Http) -> None:
+    ids = await bury_all(http, "q1", 2)
+    assert "ids is missing" in assert_error(await http.post("/dead/q1/drop", json_body={}))
+    assert await dead_ids(http, "q1") == ids
 
 
 @async_test

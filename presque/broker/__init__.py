@@ -8,11 +8,13 @@ out of it.
 
 from __future__ import annotations
 
+from presque.broker.browse import STATES, BrowseOperations
 from presque.broker.dead import DeadLetterOperations
 from presque.broker.deliveries import MAX_LEASED_BATCH, DeliveryOperations
 from presque.broker.errors import (
     DuplicateJob,
     IdempotencyConflict,
+    JobInState,
     QueueClosed,
     StaleReceipt,
     UnknownJob,
@@ -21,7 +23,6 @@ from presque.broker.history import HistoryOperations
 from presque.broker.jobs import JobOperations
 from presque.broker.model import (
     PRIORITIES,
-    DeadLetter,
     Delivery,
     Enqueued,
     FailOutcome,
@@ -41,8 +42,8 @@ from presque.broker.settings import QueueSettings
 __all__ = [
     "MAX_LEASED_BATCH",
     "PRIORITIES",
+    "STATES",
     "Broker",
-    "DeadLetter",
     "Delivery",
     "DuplicateJob",
     "Enqueued",
@@ -50,6 +51,7 @@ __all__ = [
     "Figures",
     "IdempotencyConflict",
     "Job",
+    "JobInState",
     "JobView",
     "Page",
     "QueueClosed",
@@ -65,6 +67,11 @@ __all__ = [
 
 
 class Broker(
-    JobOperations, DeliveryOperations, DeadLetterOperations, QueueOperations, HistoryOperations
+    JobOperations,
+    DeliveryOperations,
+    DeadLetterOperations,
+    BrowseOperations,
+    QueueOperations,
+    HistoryOperations,
 ):
     """Every queue operation, over one Redis connection pool."""

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
-from presque.broker.base import BATCH_LIMIT, BrokerBase, errors_of, seconds
-from presque.broker.model import DeadLetter, Page, Retried
+from presque.broker.base import BATCH_LIMIT, BrokerBase
+from presque.broker.model import Retried
 from presque.broker.scripts import load_script
 from presque.lua import LuaScript
 
-_DEAD_PAGE = load_script("dead_page")
 _RETRY_DEAD = load_script("retry_dead")
 _DROP_DEAD = load_script("drop_dead")
 
 
 class DeadLetterOperations(BrokerBase):
-    """Listing, retrying and dropping dead letters."""
-
-    async def dead_letters(self, queue: str, offset: int = 0, limit: int = 100) -> Page[DeadLetter]:
-        """Up to C{limit} dead letters of C{queue} from C{offset}, oldest first."""
-        reply = await self.run(_DEAD_PAGE, queue, [offset, limit])
-        letters = []
-        for i in range(1, len(reply), 4):
-            info = json.loads(reply[i + 3])
-            letters.append(
-                DeadLetter(
-                    id=reply[i].decode("ascii"),
-                    dead_since=seconds(reply[i + 1]),
-                    payload=reply[i + 2],
-                    attempts=info.get("attempts", 0),
-                    errors=errors_of(info),
-                )
-            )
-        return Page(int(reply[0]), letters)
+    """Retrying and dropping dead letters (L{BrowseOperations} lists them)."""
 
     async def retry_dead(self, queue: str, ids: Sequence[str] | None = None) -> Retried:
         """

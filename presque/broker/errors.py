@@ -23,5 +23,10 @@ class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before, with a different request."""
 
 
-class UnknownDeadLetters(Exception):
-    """None of the ids named are dead letters of the queue."""
+class JobInState(Exception):
+    """The job is in a state that the action asked cannot take it from."""
+
+    def __init__(self, job: str, state: str) -> None:
+        super().__init__(f"{job} is {state}")
+        #: The job's state: ready, delayed, leased or dead.
+        self.state = state

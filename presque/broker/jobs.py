@@ -76,7 +76,6 @@ class JobOperations(ScheduleOperations):
         if not reply:
             raise UnknownJob(f"{queue}/{job_id}")
         payload, raw_info, due, deadline, dead_since = reply
-        info = json.loads(raw_info)
         if dead_since:
             state = "dead"
         elif deadline:
@@ -85,21 +84,37 @@ class JobOperations(ScheduleOperations):
             state = "delayed"
         else:
             state = "ready"
-        return JobView(
-            id=job_id,
-            state=state,
-            payload=payload,
-            attempts=info.get("attempts", 0),
-            errors=errors_of(info),
-            created=seconds(info.get("created")),
-            next_run=seconds(due),
-            lease_expires=seconds(deadline),
-            dead_since=seconds(dead_since),
-        )
+        times = {"delayed": due, "leased": deadline, "dead": dead_since}
+        return job_view(job_id, state, payload, raw_info, times.get(state))
 
     async def purge(self, queue: str) -> None:
         """Remove every job of C{queue}, in every state, its uniq keys and counters."""
         await self.run(_PURGE, queue)
+
+
+def job_view(
+    job_id: str, state: str, payload: bytes, raw_info: bytes, state_time: bytes | None
+) -> JobView:
+    """
+    A job as Redis holds it: C{state_time} is its due time, lease deadline
+    or time of death (ms), as its C{state} has one.
+    """
+    info = json.loads(raw_info)
+    at = seconds(state_time)
+    return JobView(
+        id=job_id,
+        state=state,
+        payload=payload,
+        attempts=info.get("attempts", 0),
+        errors=errors_of(info),
+        created=seconds(info.get("created")),
+        next_run=at if state == "delayed" else None,
+        lease_expires=at if state == "leased" else None,
+        dead_since=at if state == "dead" else None,
+        priority=info.get("priority") or 0,
+        delivered=seconds(info.get("delivered")),
+        delivered_to=info.get("worker"),
+    )
 
 
 def _digest(options: list[str | int], payloads: Sequence[bytes]) -> str:

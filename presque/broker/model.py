@@ -67,7 +67,7 @@ class FailOutcome:
 
 @dataclass(frozen=True)
 class JobView:
-    """Everything about one job, for C{GET /q/Q/<id>}."""
+    """Everything about one job, for C{GET /q/Q/<id>} and the pages of jobs."""
 
     id: str
     state: str
@@ -78,6 +78,10 @@ class JobView:
     next_run: float | None
     lease_expires: float | None
     dead_since: float | None
+    priority: int = 0
+    #: When the job was last handed out, and to which worker (if it said).
+    delivered: float | None = None
+    delivered_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,17 +138,6 @@ class WorkerStats:
     queues: list[str] = field(default_factory=list)
     #: Seen within the broker's alive window.
     alive: bool = False
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """One job in a queue's dead letters."""
-
-    id: str
-    dead_since: float
-    payload: bytes
-    attempts: int
-    errors: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)

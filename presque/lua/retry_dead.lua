@@ -6,22 +6,18 @@
 -- ARGV[2..] the ids to retry; none: the oldest dead letters
 --
 -- Returns {moved, id, ...}: the number of jobs moved, announced on the
--- queue's wake channel, then the ids given that are not dead letters. The
--- jobs' uniq keys are not taken again: a new job may hold them.
+-- queue's wake channel, then the ids given that are not dead letters.
 
 --@include queue_keys
 --@include jobs
 --@include dead
 --@include ready
+--@include revive
 
 local reply = {0}
 for _, id in ipairs(chosen_dead_ids()) do
   if redis.call('ZREM', K.dead, id) == 1 then
-    local info = load_info(id) or {}
-    info.attempts = 0
-    info.uniq = nil
-    save_info(id, info)
-    make_ready(id, info, false)
+    revive_dead(id)
     reply[1] = reply[1] + 1
   else
     reply[#reply + 1] = id

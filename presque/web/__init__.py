@@ -10,6 +10,7 @@ from presque.broker import Broker
 from presque.config import ServerSettings
 from presque.longpoll import LongPoll
 from presque.web.batches import Batches
+from presque.web.browse import Browse
 from presque.web.context import Context, Resource
 from presque.web.control import Control
 from presque.web.dashboard import Dashboard
@@ -36,6 +37,7 @@ _RESOURCES = (
     Workers,
     DeadLetters,
     Queues,
+    Browse,
     Health,
     Metrics,
     Dashboard,

@@ -5,12 +5,12 @@ them a page at a time, put them back in the queue, or drop them.
 
 from __future__ import annotations
 
-from presque.broker import DeadLetter
 from presque.web.answers import Answer, empty_answer
+from presque.web.browse import jobs_page
 from presque.web.context import Resource
 from presque.web.errors import ApiError
 from presque.web.inputs import LIMIT, OFFSET, body
-from presque.web.jsontext import encode_json, read_json, spliced
+from presque.web.jsontext import encode_json, read_json
 from presque.web.routing import Call, Route
 
 
@@ -25,7 +25,7 @@ class DeadLetters(Resource):
                 self.page,
                 "A page of dead letters, oldest first.",
                 args=(OFFSET, LIMIT),
-                answers={200: ("A page of dead letters.", "DeadPage")},
+                answers={200: ("A page of dead letters.", "JobPage")},
                 safe=True,
             ),
             Route(
@@ -38,6 +38,14 @@ class DeadLetters(Resource):
                     200: ("How many went back, and the ids that were no dead letters.", "Retried"),
                     404: ("None of the ids named is a dead letter.", "Error"),
                 },
+            ),
+            Route(
+                "POST",
+                "/dead/{queue}/drop",
+                self.drop,
+                'Drop the dead letters of {"ids": [...]}; ids that are none are skipped.',
+                body="DropIds",
+                answers={200: ("How many were dropped.", "Dropped")},
             ),
             Route(
                 "DELETE",
@@ -57,12 +65,8 @@ class DeadLetters(Resource):
 
     async def page(self, call: Call) -> Answer:
         offset, limit = OFFSET.read(call.request), LIMIT.read(call.request)
-        page = await self.broker.dead_letters(call.queue, offset, limit)
-        head = encode_json(
-            {"queue": call.queue, "total": page.total, "offset": offset, "limit": limit}
-        )
-        letters = b",".join(_letter(letter) for letter in page.items)
-        return Answer(200, b'%s,"jobs":[%s]}' % (head[:-1], letters))
+        page = await self.broker.jobs_in_state(call.queue, "dead", offset, limit)
+        return jobs_page(call.queue, "dead", offset, limit, page)
 
     async def retry(self, call: Call) -> Answer:
         ids = _ids(body(call.request))
@@ -78,20 +82,17 @@ class DeadLetters(Resource):
         removed = await self.broker.drop_dead(call.queue)
         return Answer(200, encode_json({"queue": call.queue, "removed": removed}))
 
+    async def drop(self, call: Call) -> Answer:
+        ids = _ids(body(call.request))
+        if ids is None:
+            raise ApiError(400, "ids is missing: DELETE /dead/Q drops them all")
+        removed = await self.broker.drop_dead(call.queue, ids)
+        return Answer(200, encode_json({"queue": call.queue, "removed": removed}))
+
     async def drop_one(self, call: Call) -> Answer:
         if not await self.broker.drop_dead(call.queue, [call.job]):
             raise ApiError(404, "no such dead letter", refusal=False)
         return empty_answer(204)
-
-
-def _letter(letter: DeadLetter) -> bytes:
-    summary = {
-        "id": letter.id,
-        "dead_since": letter.dead_since,
-        "attempts": letter.attempts,
-        "errors": letter.errors,
-    }
-    return spliced(summary, "job", letter.payload)
 
 
 def _ids(content: bytes) -> list[str] | None:

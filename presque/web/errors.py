@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from presque.broker import DuplicateJob, IdempotencyConflict, QueueClosed, StaleReceipt, UnknownJob
+from presque.broker import (
+    DuplicateJob,
+    IdempotencyConflict,
+    JobInState,
+    QueueClosed,
+    StaleReceipt,
+    UnknownJob,
+)
 from presque.redis import RedisOutOfMemory, RedisRefused, RedisUnavailable
 
 log = Logger()
@@ -55,6 +62,7 @@ OUTCOMES: dict[type[Exception], tuple[int, str]] = {
     DuplicateJob: (400, "job already exists"),
     UnknownJob: (404, "no such job"),
     StaleReceipt: (409, "receipt is not current: the lease ran out or the job was settled"),
+    JobInState: (409, "the job's state does not allow this"),
     IdempotencyConflict: (422, "this Idempotency-Key came with another request before"),
     RedisUnavailable: (503, "redis is unavailable"),
     RedisOutOfMemory: (507, "redis is out of memory and refuses new data"),
@@ -66,6 +74,8 @@ def _explained(error: Exception, message: str) -> str:
     """C{message}, with what Redis told when that says why (never the whole reply)."""
     if isinstance(error, RedisUnavailable) and error.cause:
         return f"{message}: {error.cause}"
+    if isinstance(error, JobInState):
+        return f"{message}: it is {error.state}"
     if type(error) is RedisRefused:
         return f"{message}: {str(error).split(' ', 1)[0]}"
     return message

@@ -22,6 +22,7 @@ from typing import Any
 from twisted.web.iweb import IRequest
 
 from presque import headers
+from presque.broker import STATES
 from presque.broker.settings import MAX_SECONDS, plain_number
 from presque.config import ServerSettings
 from presque.web.errors import ApiError
@@ -131,6 +132,21 @@ class Count(Arg):
         return {"type": "integer", "minimum": self.low, "maximum": self.high}
 
 
+@dataclass(frozen=True, kw_only=True)
+class Choice(Arg):
+    """One of a few words."""
+
+    choices: tuple[str, ...] = ()
+
+    def parse(self, raw: str) -> str:
+        if raw not in self.choices:
+            raise self.refuse("one of " + ", ".join(self.choices))
+        return raw
+
+    def schema(self, settings: ServerSettings) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.choices)}
+
+
 _YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -219,6 +235,7 @@ STREAM_LEASE = Seconds(
 WITH_DESC = Flag("with_desc", "Also list the ready jobs (the first 1,000).")
 OFFSET = Count("offset", "Skip this many items.", default=0)
 LIMIT = Count("limit", "Answer at most this many items.", default=100, high=1000)
+STATE = Choice("state", "The state whose jobs to list.", choices=STATES, default=STATES[0])
 SINCE = UnixTime("since", "Only the samples from this unix time on, in seconds.")
 SAMPLES = Count("limit", "Answer at most this many samples.", default=1440, high=10080)
 QUEUE_NAME = QueueName("queue_name", "The queue whose workers and counters to show.")

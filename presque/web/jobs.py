@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from presque import headers
-from presque.broker import Enqueued
+from presque.broker import Broker, Enqueued, JobView
 from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
 from presque.web.errors import ApiError
@@ -175,19 +175,7 @@ class Jobs(Resource):
         return empty_answer(204)
 
     async def show(self, call: Call) -> Answer:
-        view = await self.broker.inspect(call.queue, call.job)
-        summary = {
-            "id": view.id,
-            "queue": call.queue,
-            "state": view.state,
-            "attempts": view.attempts,
-            "errors": view.errors,
-            "created": view.created,
-            "next_run": view.next_run,
-            "lease_expires": view.lease_expires,
-            "dead_since": view.dead_since,
-        }
-        return Answer(200, spliced(summary, "job", view.payload))
+        return await job_answer(self.broker, call.queue, call.job)
 
     async def ack(self, call: Call) -> Answer:
         await self.broker.ack(call.queue, call.job, _receipt(call), call.worker)
@@ -199,7 +187,7 @@ class Jobs(Resource):
             call.queue,
             call.job,
             _receipt(call),
-            error=_error_message(body(request)),
+            error=error_message(body(request)),
             delay=DELAY.read(request),
             dead=DEAD.read(request),
             worker=call.worker,
@@ -225,14 +213,38 @@ def replayed(enqueued: Enqueued) -> dict[str, str]:
     return {headers.IDEMPOTENT_REPLAYED: "true"} if enqueued.replayed else {}
 
 
+async def job_answer(broker: Broker, queue: str, job_id: str) -> Answer:
+    """Everything about one job, as C{GET /q/Q/<id>} answers it."""
+    return Answer(200, job_document(queue, await broker.inspect(queue, job_id)))
+
+
+def job_document(queue: str, view: JobView) -> bytes:
+    """A job as the API shows it, its payload spliced in byte for byte."""
+    summary = {
+        "id": view.id,
+        "queue": queue,
+        "state": view.state,
+        "priority": view.priority,
+        "attempts": view.attempts,
+        "errors": view.errors,
+        "created": view.created,
+        "delivered": view.delivered,
+        "delivered_to": view.delivered_to,
+        "next_run": view.next_run,
+        "lease_expires": view.lease_expires,
+        "dead_since": view.dead_since,
+    }
+    return spliced(summary, "job", view.payload)
+
+
 def _receipt(call: Call) -> str:
     return RECEIPT.require(
         call.request, "receipt is missing: send the X-Presque-Receipt of the delivery"
     )
 
 
-def _error_message(text: bytes) -> str:
-    """The C{error} of an optional C{{"error": "..."}} body."""
+def error_message(text: bytes) -> str:
+    """The C{error} of an optional C{{"error": "..."}} body, cut to L{MAX_ERROR_LENGTH}."""
     if not text.strip():
         return ""
     document = read_json(text, "body")

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from presque import __version__, headers
+from presque.broker import STATES
 from presque.broker.keys import QUEUE_TOTALS
 from presque.broker.settings import is_count, plain_number, setting_fields
 from presque.config import ServerSettings
@@ -58,7 +59,7 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
             "alive": {"type": "boolean"},
         }
     )
-    counts = _object({state: _COUNT for state in ("ready", "delayed", "leased", "dead")})
+    counts = _object({state: _COUNT for state in STATES})
     totals = _object({name: _COUNT for name, _ in QUEUE_TOTALS})
     summary = {
         "queue": {"type": "string"},
@@ -81,10 +82,13 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
             {
                 "id": {"type": "string"},
                 "queue": {"type": "string"},
-                "state": {"enum": ["ready", "delayed", "leased", "dead"]},
+                "state": {"enum": list(STATES)},
+                "priority": {"type": "integer"},
                 "attempts": {"type": "integer"},
                 "errors": errors,
                 "created": _NUMBER_OR_NULL,
+                "delivered": _NUMBER_OR_NULL,
+                "delivered_to": {"type": ["string", "null"]},
                 "next_run": _NUMBER_OR_NULL,
                 "lease_expires": _NUMBER_OR_NULL,
                 "dead_since": _NUMBER_OR_NULL,
@@ -139,25 +143,16 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
                 _NAMES,
             ]
         },
-        "DeadPage": _object(
+        "JobPage": _object(
             {
                 "queue": {"type": "string"},
+                "state": {"enum": list(STATES)},
                 **page,
-                "jobs": {
-                    "type": "array",
-                    "items": _object(
-                        {
-                            "id": {"type": "string"},
-                            "dead_since": {"type": "number"},
-                            "attempts": {"type": "integer"},
-                            "errors": errors,
-                            "job": _ref("Job"),
-                        }
-                    ),
-                },
+                "jobs": {"type": "array", "items": _ref("JobView")},
             }
         ),
         "DeadIds": _object({}, {"ids": _NAMES}, others=True),
+        "DropIds": _object({"ids": _NAMES}, others=True),
         "Retried": _object({"queue": {"type": "string"}, "retried": _COUNT}, {"missing": _NAMES}),
         "Dropped": _object({"queue": {"type": "string"}, "removed": _COUNT}),
         "QueueSummary": _object(summary),
@@ -309,7 +304,7 @@ def _operation(route: Route, path: str, settings: ServerSettings) -> dict[str, A
     if route.body is not None:
         operation["requestBody"] = {
             "content": {"application/json": {"schema": _ref(route.body)}},
-            "required": route.body in ("Job", "Batch", "ControlChange", "Settings"),
+            "required": route.body in ("Job", "Batch", "ControlChange", "Settings", "DropIds"),
         }
     return operation
 

@@ -1,0 +1,76 @@
+"""
+A queue's jobs as an operator sees them: pages of each state, and the
+actions on one job (make it ready now, send it to the dead letters, remove
+it), each one script.
+"""
+
+from __future__ import annotations
+
+from presque.broker.base import BrokerBase
+from presque.broker.errors import JobInState, UnknownJob
+from presque.broker.jobs import job_view
+from presque.broker.model import JobView, Page
+from presque.broker.scripts import load_script
+
+_JOBS_PAGE = load_script("jobs_page")
+_JOB_READY = load_script("job_ready")
+_JOB_DEAD = load_script("job_dead")
+_JOB_REMOVE = load_script("job_remove")
+
+#: The states a job can be browsed in, each in the order its page lists it.
+STATES = ("ready", "delayed", "leased", "dead")
+
+
+class BrowseOperations(BrokerBase):
+    """Pages of jobs by state, and an operator's actions on one job."""
+
+    async def jobs_in_state(
+        self, queue: str, state: str, offset: int = 0, limit: int = 100
+    ) -> Page[JobView]:
+        """
+        Up to C{limit} jobs of C{queue} in C{state} from C{offset}: ready
+        jobs in the order they will be handed out, delayed ones by due time,
+        leased ones by lease deadline, dead letters by time of death.
+        """
+        if state not in STATES:
+            raise ValueError(f"no such state: {state}")
+        reply = await self.run(_JOBS_PAGE, queue, [state, offset, limit])
+        jobs = [
+            job_view(reply[i].decode("ascii"), state, reply[i + 2], reply[i + 3], reply[i + 1])
+            for i in range(1, len(reply), 4)
+        ]
+        return Page(int(reply[0]), jobs)
+
+    async def make_ready(self, queue: str, job_id: str) -> None:
+        """
+        Make a delayed job or a dead letter ready now.
+
+        @raise UnknownJob: no such job.
+        @raise JobInState: the job is ready or leased already.
+        """
+        _check_moved(await self.run(_JOB_READY, queue, [job_id]), queue, job_id)
+
+    async def send_to_dead(self, queue: str, job_id: str, reason: str) -> None:
+        """
+        Send a job to the dead letters at once, from any state, with C{reason}.
+
+        @raise UnknownJob: no such job.
+        @raise JobInState: the job is a dead letter already.
+        """
+        _check_moved(await self.run(_JOB_DEAD, queue, [job_id, reason]), queue, job_id)
+
+    async def remove_job(self, queue: str, job_id: str) -> None:
+        """
+        Remove a job for good, from any state.
+
+        @raise UnknownJob: no such job.
+        """
+        if not await self.run(_JOB_REMOVE, queue, [job_id]):
+            raise UnknownJob(f"{queue}/{job_id}")
+
+
+def _check_moved(outcome: bytes, queue: str, job_id: str) -> None:
+    if outcome == b"unknown":
+        raise UnknownJob(f"{queue}/{job_id}")
+    if outcome != b"ok":
+        raise JobInState(f"{queue}/{job_id}", outcome.decode("ascii"))

@@ -1,0 +1,31 @@
+-- Sends one job to the dead letters at once (POST /queues/Q/jobs/<id>/dead),
+-- from any state, with the reason among its errors. A leased job's holder
+-- then finds its receipt unknown.
+--
+-- KEYS: the queue's keys (queue_keys)
+-- ARGV[1]  job id
+-- ARGV[2]  the reason
+--
+-- Returns 'ok'; 'unknown' when the queue holds no such job; 'dead' when it
+-- is a dead letter already.
+
+--@include queue_keys
+--@include now_ms
+--@include jobs
+--@include states
+
+local id = ARGV[1]
+local state = state_of(id)
+if not state then
+  return 'unknown'
+end
+if state == 'dead' then
+  return 'dead'
+end
+local now = now_ms()
+local info = load_info(id) or {}
+unlist(id, state)
+push_error(info, ARGV[2], now)
+save_info(id, info)
+bury(id, info, now)
+return 'ok'

@@ -1,0 +1,33 @@
+-- Makes one job ready now (POST /queues/Q/jobs/<id>/ready): a delayed job
+-- is promoted, a dead letter retried with fresh attempts. It joins the end
+-- of its priority.
+--
+-- KEYS: the queue's keys (queue_keys)
+-- ARGV[1]  job id
+--
+-- Returns 'ok', announced on the queue's wake channel; 'unknown' when the
+-- queue holds no such job; 'ready' or 'leased' when the job is in a state
+-- it cannot leave this way (a leased job is settled by its holder).
+
+--@include queue_keys
+--@include jobs
+--@include ready
+--@include revive
+--@include states
+
+local id = ARGV[1]
+local state = state_of(id)
+if not state then
+  return 'unknown'
+end
+if state == 'ready' or state == 'leased' then
+  return state
+end
+unlist(id, state)
+if state == 'dead' then
+  revive_dead(id)
+else
+  make_ready(id, load_info(id), false)
+end
+wake_waiters()
+return 'ok'

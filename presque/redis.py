@@ -71,6 +71,20 @@ class RedisUnavailable(Exception):
 class RedisRefused(Exception):
     """Redis answered a command with an error; the message is its reply."""
 
+    @property
+    def code(self) -> str:
+        """
+        The error's code (WRONGTYPE, say): for a script, the code of the
+        command that failed in it, which Redis 6 quotes after its own ERR.
+        """
+        reply = str(self)
+        quoted = _QUOTED_ERROR.search(reply)
+        return quoted.group(1) if quoted else reply.split(" ", 1)[0]
+
+
+#: The error of a command in a script, as Redis 6 quotes it in the script's error.
+_QUOTED_ERROR = re.compile(r"@user_script:\d+: -?([A-Z][A-Z_]*)")
+
 
 class RedisOutOfMemory(RedisRefused):
     """Redis is at its C{maxmemory} and refuses to store more."""

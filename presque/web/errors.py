@@ -77,7 +77,7 @@ def _explained(error: Exception, message: str) -> str:
     if isinstance(error, JobInState):
         return f"{message}: it is {error.state}"
     if type(error) is RedisRefused:
-        return f"{message}: {str(error).split(' ', 1)[0]}"
+        return f"{message}: {error.code}"
     return message
 
 

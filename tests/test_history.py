@@ -142,3 +142,54 @@ async def test_deleting_a_queue_deletes_its_history(presque: Presque) -> None:
 async def test_a_limit_past_seven_days_of_minutes_is_refused(http: Http) -> None:
     reply = await http.get("/queues/q1/history", params={"limit": "10081"})
     assert assert_error(reply, 400) == "limit must be an integer from 0 to 10080"
+
+
+# The history of every queue together
+
+
+async def total_history(http: Http, **params: str) -> list[dict]:
+    reply = await http.get("/history", params=params or None)
+    assert reply.status == 200
+    assert reply.json()["queue"] is None
+    return reply.json()["samples"]
+
+
+@async_test
+async def test_the_total_history_adds_up_every_sampled_queue(presque: Presque) -> None:
+    clock = Clock()
+    await presque.http.post_jobs("q1", 3)
+    await presque.http.post_jobs("q2", 2)
+    await lease_one(presque.http, "q2")
+    await sample(presque, clock)
+    [taken] = await total_history(presque.http)
+    assert taken["at"] == clock.now
+    assert taken["counts"] == {"ready": 4, "delayed": 0, "leased": 1, "dead": 0}
+    assert taken["totals"] == totals_with(enqueued=5, delivered=1)
+
+
+@async_test
+async def test_the_total_history_counts_queues_that_did_not_change(presque: Presque) -> None:
+    clock = Clock()
+    await presque.http.post_jobs("q1", 3)
+    await sample(presque, clock)
+    await presque.http.post_job("q2", {"n": 1})
+    await sample(presque, clock)
+    readings = await total_history(presque.http)
+    assert [taken["counts"]["ready"] for taken in readings] == [3, 4]
+
+
+@async_test
+async def test_the_total_history_leaves_out_queues_past_the_sampled_ones(
+    presque: Presque,
+) -> None:
+    clock = Clock()
+    for queue in ("a", "b", "c"):
+        await presque.http.post_job(queue, {"n": 1})
+    await sample(presque, clock, max_queues=2)
+    [taken] = await total_history(presque.http)
+    assert taken["counts"]["ready"] == 2
+
+
+@async_test
+async def test_the_total_history_is_empty_before_any_job(http: Http) -> None:
+    assert await total_history(http) == []

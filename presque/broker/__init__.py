@@ -8,7 +8,7 @@ out of it.
 
 from __future__ import annotations
 
-from presque.broker.browse import STATES, BrowseOperations
+from presque.broker.browse import BrowseOperations
 from presque.broker.dead import DeadLetterOperations
 from presque.broker.deliveries import MAX_LEASED_BATCH, DeliveryOperations
 from presque.broker.errors import (
@@ -21,6 +21,7 @@ from presque.broker.errors import (
 )
 from presque.broker.history import HistoryOperations
 from presque.broker.jobs import JobOperations
+from presque.broker.keys import STATES
 from presque.broker.model import (
     PRIORITIES,
     Delivery,

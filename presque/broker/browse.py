@@ -9,6 +9,7 @@ from __future__ import annotations
 from presque.broker.base import BrokerBase
 from presque.broker.errors import JobInState, UnknownJob
 from presque.broker.jobs import job_view
+from presque.broker.keys import STATES
 from presque.broker.model import JobView, Page
 from presque.broker.scripts import load_script
 
@@ -16,9 +17,6 @@ _JOBS_PAGE = load_script("jobs_page")
 _JOB_READY = load_script("job_ready")
 _JOB_DEAD = load_script("job_dead")
 _JOB_REMOVE = load_script("job_remove")
-
-#: The states a job can be browsed in, each in the order its page lists it.
-STATES = ("ready", "delayed", "leased", "dead")
 
 
 class BrowseOperations(BrokerBase):

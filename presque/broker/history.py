@@ -5,8 +5,9 @@ and agree between servers.
 
 Once a minute one server (whichever claims the minute first) samples the
 first C{max_queues} queues, one script call each; a queue whose figures did
-not change that minute gets no sample. Samples older than C{retention}
-seconds are forgotten as new ones come.
+not change that minute gets no sample. Their sums go to one more history,
+of all the sampled queues together. Samples older than C{retention} seconds
+are forgotten as new ones come.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from __future__ import annotations
 import time
 
 from presque.broker.base import BrokerBase, gather
-from presque.broker.keys import HISTORY_CLAIM_KEY, queue_keys
+from presque.broker.keys import (
+    HISTORY_CLAIM_KEY,
+    QUEUE_TOTALS,
+    STATES,
+    TOTAL_HISTORY_KEY,
+    queue_keys,
+)
 from presque.broker.model import Sample
 from presque.broker.scripts import load_script
 
@@ -23,8 +30,8 @@ _HISTORY = load_script("history")
 #: Queues sampled at once, in one round trip of concurrent script calls.
 _SAMPLED_AT_ONCE = 100
 _MINUTE_MS = 60_000
-#: The fields of a sample before its totals: ready, delayed, leased, dead.
-_COUNTS = 4
+#: The fields of a sample: the jobs in each state, then the totals.
+_FIELDS = (*STATES, *(name for name, _ in QUEUE_TOTALS))
 
 
 class HistoryOperations(BrokerBase):
@@ -46,21 +53,31 @@ class HistoryOperations(BrokerBase):
             return 0
         oldest = minute - int(retention * 1000)
         written = 0
+        sums = [0] * len(_FIELDS)
         for first in range(0, max_queues, _SAMPLED_AT_ONCE):
             last = min(first + _SAMPLED_AT_ONCE, max_queues) - 1
             names = await self.queue_range(first, last)
             done = await gather([self.run(_HISTORY, name, [minute, oldest]) for name in names])
-            written += sum(int(one) for one in done)
+            for reply in done:
+                written += int(reply[0])
+                sums = [total + int(value) for total, value in zip(sums, reply[1:], strict=True)]
             if len(names) < last - first + 1:
                 break
+        if any(sums):
+            fields = [part for pair in zip(_FIELDS, sums, strict=True) for part in pair]
+            await self.redis.execute(
+                "XADD", TOTAL_HISTORY_KEY, "MINID", "~", f"{oldest}-0", f"{minute}-0", *fields
+            )
         return written
 
-    async def history(self, queue: str, since: float, limit: int) -> list[Sample]:
-        """The samples of C{queue} from the unix time C{since}, oldest first, at most C{limit}."""
+    async def history(self, queue: str | None, since: float, limit: int) -> list[Sample]:
+        """
+        The samples of C{queue} (None: of the sampled queues together) from
+        the unix time C{since}, oldest first, at most C{limit}.
+        """
+        key = TOTAL_HISTORY_KEY if queue is None else queue_keys(queue).history
         start = f"{round(since * 1000)}-0" if since else "-"
-        entries = await self.redis.execute(
-            "XRANGE", queue_keys(queue).history, start, "+", "COUNT", limit
-        )
+        entries = await self.redis.execute("XRANGE", key, start, "+", "COUNT", limit)
         return [_sample(entry_id, fields) for entry_id, fields in entries]
 
 
@@ -71,4 +88,4 @@ def _sample(entry_id: bytes, fields: list[bytes]) -> Sample:
         for name, value in zip(fields[::2], fields[1::2], strict=True)
     ]
     at = int(entry_id.split(b"-", 1)[0]) / 1000
-    return Sample(at, dict(pairs[:_COUNTS]), dict(pairs[_COUNTS:]))
+    return Sample(at, dict(pairs[: len(STATES)]), dict(pairs[len(STATES) :]))

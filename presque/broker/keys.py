@@ -54,6 +54,9 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ("history", "stream: a sample of the counts and totals per minute (id: its start in ms)"),
 )
 
+#: The states a queue's jobs are counted, browsed and sampled in.
+STATES = ("ready", "delayed", "leased", "dead")
+
 #: What a queue counts since it began, the fields of its stats hash; scripts
 #: see the names as C{TOTALS}.
 QUEUE_TOTALS: tuple[tuple[str, str], ...] = (
@@ -69,6 +72,8 @@ QUEUE_TOTALS: tuple[tuple[str, str], ...] = (
 
 #: The minute whose history a server took on (one server per minute), by minute.
 HISTORY_CLAIM_KEY = "presque:history:{minute}"
+#: A stream of the sums of every sampled queue's history, a sample per minute.
+TOTAL_HISTORY_KEY = "presque:history"
 
 #: The pub/sub channels of one queue, which scripts publish on.
 QUEUE_CHANNELS: tuple[tuple[str, str], ...] = (

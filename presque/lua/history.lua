@@ -8,9 +8,11 @@
 -- ARGV[1]  the minute's start, in ms
 -- ARGV[2]  the start of the oldest minute to keep, in ms
 --
--- Returns 1 when the sample was written, else 0. Each sample's fields are
--- ready, delayed, leased, dead (the jobs in each state then), then the
--- totals (TOTALS) in their order.
+-- Returns {written, values...}: written is 1 when the sample was written,
+-- else 0; the values are the sample's, written or not, which the history of
+-- every queue together adds up. A sample's fields are ready, delayed,
+-- leased, dead (the jobs in each state then), then the totals (TOTALS) in
+-- their order.
 
 --@include queue_keys
 --@include totals
@@ -27,21 +29,27 @@ for i, total in ipairs(totals()) do
   fields[#fields + 1] = total
 end
 
+local reply = {0}
+for i = 2, #fields, 2 do
+  reply[#reply + 1] = fields[i]
+end
+
 local last = redis.call('XREVRANGE', K.history, '+', '-', 'COUNT', 1)[1]
 if last then
   if tonumber(string.match(last[1], '^(%d+)')) >= minute then
-    return 0
+    return reply
   end
   local same = #last[2] == #fields
   for i = 2, #fields, 2 do
     same = same and tonumber(last[2][i]) == fields[i]
   end
   if same then
-    return 0
+    return reply
   end
 elseif redis.call('EXISTS', K.stats) == 0 and fields[2] + fields[4] + fields[6] + fields[8] == 0 then
   -- Nothing ever happened: no history to begin.
-  return 0
+  return reply
 end
 redis.call('XADD', K.history, 'MINID', '~', ARGV[2], minute .. '-0', unpack(fields))
-return 1
+reply[1] = 1
+return reply

@@ -201,6 +201,11 @@ class Metrics:
         reading.addCallback(shared.callback)
         return shared
 
+    @property
+    def figures(self) -> Figures | None:
+        """The last reading of the queues' figures (see L{refresh}); None when Redis failed it."""
+        return self._queues.figures
+
     def _read_done(self, _: object) -> None:
         self._reading = None
 

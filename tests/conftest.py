@@ -137,6 +137,18 @@ async def two_servers(clean_redis: RedisServer) -> AsyncIterator[list[Presque]]:
     await stop_second()
 
 
+@pytest_twisted.async_yield_fixture
+async def uncached(clean_redis: RedisServer) -> AsyncIterator[Presque]:
+    """presque whose figures from Redis are read again at every scrape."""
+    from presque.config import MetricsSettings
+    from presque.metrics import Metrics
+
+    metrics = Metrics(MetricsSettings(cache=0))
+    server, stop = await start_presque(clean_redis, broker={"metrics": metrics})
+    yield server
+    await stop()
+
+
 @pytest.fixture
 def http(presque: Presque) -> Http:
     return presque.http

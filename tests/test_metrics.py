@@ -6,9 +6,6 @@ prometheus_client's own parser.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest_twisted
 from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as openmetrics_families,
 )
@@ -52,15 +49,6 @@ def requests_timed(samples: Samples, **labels: str) -> float:
 
 def queues_of(samples: Samples, name: str) -> set[str]:
     return {dict(labels)["queue"] for metric, labels in samples if metric == name}
-
-
-@pytest_twisted.async_yield_fixture
-async def uncached(clean_redis: RedisServer) -> AsyncIterator[Presque]:
-    """presque whose figures from Redis are read again at every scrape."""
-    metrics = Metrics(MetricsSettings(cache=0))
-    server, stop = await start_presque(clean_redis, broker={"metrics": metrics})
-    yield server
-    await stop()
 
 
 def few_queues(clean_redis: RedisServer, most: int):

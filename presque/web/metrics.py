@@ -1,8 +1,14 @@
-"""C{GET /metrics}: the server's and the queues' figures for Prometheus (see L{presque.metrics})."""
+"""
+C{GET /metrics}: the server's and the queues' figures for Prometheus (see
+L{presque.metrics}); C{GET /summary}: the same reading of the queues, added
+up, in JSON.
+"""
 
 from __future__ import annotations
 
-from presque.web.answers import Answer
+from presque.broker import STATES, Figures
+from presque.broker.keys import QUEUE_TOTALS
+from presque.web.answers import Answer, json_answer
 from presque.web.context import Resource
 from presque.web.routing import Call, Route
 
@@ -25,7 +31,18 @@ class Metrics(Resource):
                 safe=True,
                 media_types=(TEXT_FORMAT, OPENMETRICS_FORMAT),
                 sighting="none",
-            )
+            ),
+            Route(
+                "GET",
+                "/summary",
+                self.summary,
+                "Every queue at a glance: the counts and totals of the first"
+                " [metrics] max_queues queues added up, their oldest ready job, the workers"
+                " alive, and Redis' memory; read at most every [metrics] cache seconds.",
+                answers={200: ("The summary.", "Summary")},
+                safe=True,
+                sighting="none",
+            ),
         ]
 
     async def scrape(self, call: Call) -> Answer:
@@ -35,3 +52,26 @@ class Metrics(Resource):
         accept = (call.request.getHeader(b"accept") or b"").decode("latin-1")
         body, content_type = metrics.exposition(accept)
         return Answer(200, body, content_type=content_type)
+
+    async def summary(self, call: Call) -> Answer:
+        metrics = self.broker.metrics
+        await metrics.refresh(self.broker.figures)
+        figures = metrics.figures
+        return json_answer(
+            {"redis": "down"} if figures is None else {"redis": "up", **_added_up(figures)}
+        )
+
+
+def _added_up(figures: Figures) -> dict[str, object]:
+    summaries = figures.summaries
+    oldest = [summary.oldest_ready for summary in summaries if summary.oldest_ready is not None]
+    used, most = figures.redis_memory
+    return {
+        "queues": figures.queue_count,
+        "summed": len(summaries),
+        "counts": {state: sum(s.counts[state] for s in summaries) for state in STATES},
+        "totals": {name: sum(s.totals[name] for s in summaries) for name, _ in QUEUE_TOTALS},
+        "oldest_ready": min(oldest, default=None),
+        "workers_alive": figures.workers_alive,
+        "redis_memory": {"used": used, "max": most},
+    }

@@ -160,7 +160,7 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
         "Settings": _settings_schema(),
         "History": _object(
             {
-                "queue": {"type": "string"},
+                "queue": {"type": ["string", "null"]},
                 "samples": {
                     "type": "array",
                     "items": _object(
@@ -168,6 +168,18 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
                     ),
                 },
             }
+        ),
+        "Summary": _object(
+            {"redis": {"enum": ["up", "down"]}},
+            {
+                "queues": _COUNT,
+                "summed": _COUNT,
+                "counts": counts,
+                "totals": totals,
+                "oldest_ready": _NUMBER_OR_NULL,
+                "workers_alive": _COUNT,
+                "redis_memory": _object({"used": _COUNT, "max": _COUNT}),
+            },
         ),
         "QueueView": _object(
             {

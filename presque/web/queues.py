@@ -57,6 +57,16 @@ class Queues(Resource):
                 safe=True,
             ),
             Route(
+                "GET",
+                "/history",
+                self.total_history,
+                "The counts and totals of the sampled queues (see [history] max_queues) added"
+                " up, a sample per minute, oldest first.",
+                args=(SINCE, SAMPLES),
+                answers={200: ("The samples.", "History")},
+                safe=True,
+            ),
+            Route(
                 "PATCH",
                 "/queues/{queue}",
                 self.configure,
@@ -90,17 +100,18 @@ class Queues(Resource):
         return json_answer(await self._view(await self.broker.queue_view(call.queue)))
 
     async def history(self, call: Call) -> Answer:
+        return json_answer({"queue": call.queue, "samples": await self._samples(call, call.queue)})
+
+    async def total_history(self, call: Call) -> Answer:
+        return json_answer({"queue": None, "samples": await self._samples(call, None)})
+
+    async def _samples(self, call: Call, queue: str | None) -> list[dict[str, object]]:
         since, limit = SINCE.read(call.request) or 0.0, SAMPLES.read(call.request)
-        samples = await self.broker.history(call.queue, since, limit)
-        return json_answer(
-            {
-                "queue": call.queue,
-                "samples": [
-                    {"at": sample.at, "counts": sample.counts, "totals": sample.totals}
-                    for sample in samples
-                ],
-            }
-        )
+        samples = await self.broker.history(queue, since, limit)
+        return [
+            {"at": sample.at, "counts": sample.counts, "totals": sample.totals}
+            for sample in samples
+        ]
 
     async def configure(self, call: Call) -> Answer:
         content = body(call.request)

@@ -206,6 +206,11 @@ class Metrics:
         """The last reading of the queues' figures (see L{refresh}); None when Redis failed it."""
         return self._queues.figures
 
+    @property
+    def figures_read_at(self) -> float:
+        """When the last reading of the queues' figures was made, in unix seconds."""
+        return self._queues.read_at
+
     def _read_done(self, _: object) -> None:
         self._reading = None
 

@@ -18,7 +18,7 @@ from harness.polling import eventually
 from harness.redis import RedisServer
 from tests.support import Daemons, Http
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.pages"]
 
 
 @pytest.fixture(scope="session")

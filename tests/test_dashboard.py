@@ -5,7 +5,6 @@ jobs: what a person sees, and that it follows the queues as they change.
 
 from __future__ import annotations
 
-import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,29 +14,20 @@ import pytest
 from harness.daemon import Daemon
 from harness.redis import RedisServer
 from tests.browser import screenshot
+from tests.pages import (
+    api,
+    bury,
+    card,
+    figure,
+    open_jobs,
+    open_queue,
+    post,
+    post_for_id,
+    request_with_worker,
+)
 from tests.support import Daemons
 
 UPDATE_MS = 10_000
-
-
-@pytest.fixture
-def daemon(tmp_path: Path, daemons: Daemons, clean_redis: RedisServer) -> Iterator[Daemon]:
-    yield daemons.start(tmp_path, "--redis", clean_redis.url)
-
-
-def post(daemon: Daemon, queue: str, count: int = 1, **params: str) -> None:
-    query = "&".join(f"{name}={value}" for name, value in params.items())
-    for n in range(count):
-        status, _ = daemon.request("POST", f"/q/{queue}?{query}", {"n": n})
-        assert status == 201
-
-
-def card(page, queue: str):
-    return page.locator(f"article.card[data-queue={queue!r}]")
-
-
-def figure(page, queue: str, state: str) -> str:
-    return card(page, queue).locator(f"dd[data-figure={state!r}]").inner_text()
 
 
 def test_the_page_is_html_with_a_strict_content_security_policy(daemon: Daemon) -> None:
@@ -117,12 +107,6 @@ def test_redis_down_is_said_at_the_top(
     screenshot(page, "overview-redis-down")
 
 
-def request_with_worker(daemon: Daemon, path: str, worker: str) -> None:
-    request = urllib.request.Request(daemon.url + path, headers={"X-presque-workerid": worker})
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        assert reply.status in (200, 404)
-
-
 @pytest.fixture
 def own_redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
@@ -144,35 +128,6 @@ def test_the_page_fits_a_phone_without_scrolling_sideways(daemon: Daemon, browse
 
 
 # A queue's page
-
-
-def api(daemon: Daemon, method: str, path: str, job: object = None) -> object:
-    status, body = daemon.request(method, path, job)
-    assert status < 300, (status, body)
-    return json.loads(body) if body else None
-
-
-def open_queue(page, daemon: Daemon, queue: str):
-    page.goto(f"{daemon.url}/#/queues/{queue}")
-    page.locator("#toggle", has_text="Pause").or_(
-        page.locator("#toggle", has_text="Resume")
-    ).wait_for()
-
-
-def bury(daemon: Daemon, queue: str) -> str:
-    """Post a job to C{queue} and send it to the dead letters; its id."""
-    post(daemon, queue)
-    request = urllib.request.Request(f"{daemon.url}/q/{queue}?lease=30")
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        job_id, receipt = reply.headers["X-Presque-Job-Id"], reply.headers["X-Presque-Receipt"]
-    failing = urllib.request.Request(
-        f"{daemon.url}/q/{queue}/{job_id}?dead=1",
-        method="PUT",
-        headers={"X-Presque-Receipt": receipt},
-    )
-    with urllib.request.urlopen(failing, timeout=10) as reply:
-        assert reply.status == 200
-    return job_id
 
 
 def test_a_card_leads_to_its_queue_page(daemon: Daemon, page) -> None:
@@ -238,6 +193,7 @@ def test_a_purge_asks_first_and_happens_only_when_confirmed(daemon: Daemon, page
 def test_a_dead_letter_is_retried_from_the_page(daemon: Daemon, page) -> None:
     job_id = bury(daemon, "mail")
     open_queue(page, daemon, "mail")
+    open_jobs(page, "dead")
     row = page.locator(f"tr[data-dead='{job_id}']")
     row.locator("button", has_text="Retry").click()
     page.locator("#notice", has_text="retried").wait_for()
@@ -248,6 +204,7 @@ def test_a_dead_letter_is_retried_from_the_page(daemon: Daemon, page) -> None:
 def test_a_dead_letter_is_deleted_from_the_page(daemon: Daemon, page) -> None:
     job_id = bury(daemon, "mail")
     open_queue(page, daemon, "mail")
+    open_jobs(page, "dead")
     page.locator(f"tr[data-dead='{job_id}'] button", has_text="Delete").click()
     page.locator("#notice", has_text="deleted").wait_for()
     assert api(daemon, "GET", "/queues/mail")["counts"]["dead"] == 0
@@ -258,20 +215,8 @@ def test_a_job_is_found_by_its_id(daemon: Daemon, page) -> None:
     open_queue(page, daemon, "mail")
     page.fill("#find input[name=id]", job_id)
     page.click("#find button")
-    page.locator("#job-detail", has_text='"state": "ready"').wait_for()
-    assert '"to": "bob"' in page.locator("#job-detail").inner_text()
-
-
-def post_for_id(daemon: Daemon, queue: str, job: bytes) -> str:
-    """Post C{job} to C{queue}; the id it got."""
-    request = urllib.request.Request(
-        f"{daemon.url}/q/{queue}",
-        data=job,
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        return reply.headers["X-Presque-Job-Id"]
+    page.locator("#job-detail [data-field='state']", has_text="ready").wait_for()
+    assert '"to": "bob"' in page.locator("#job-payload").inner_text()
 
 
 # The workers' page

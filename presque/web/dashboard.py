@@ -20,7 +20,12 @@ _FILES = (
     ("/page/overview.js", "overview.js", "text/javascript"),
     ("/page/queue.js", "queue.js", "text/javascript"),
     ("/page/workers.js", "workers.js", "text/javascript"),
+    ("/page/charts.js", "charts.js", "text/javascript"),
+    ("/page/jobs.js", "jobs.js", "text/javascript"),
     ("/page/app.css", "app.css", "text/css"),
+    ("/page/uPlot-1.6.32.min.js", "uPlot-1.6.32.min.js", "text/javascript"),
+    ("/page/uPlot-1.6.32.min.css", "uPlot-1.6.32.min.css", "text/css"),
+    ("/page/uPlot-LICENSE.txt", "uPlot-LICENSE.txt", "text/plain"),
 )
 _HEADERS = {
     # Small files that change with presque: always asked for again.

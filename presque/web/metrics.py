@@ -56,10 +56,10 @@ class Metrics(Resource):
     async def summary(self, call: Call) -> Answer:
         metrics = self.broker.metrics
         await metrics.refresh(self.broker.figures)
-        figures = metrics.figures
-        return json_answer(
-            {"redis": "down"} if figures is None else {"redis": "up", **_added_up(figures)}
-        )
+        figures, at = metrics.figures, metrics.figures_read_at
+        if figures is None:
+            return json_answer({"redis": "down", "at": at})
+        return json_answer({"redis": "up", "at": at, **_added_up(figures)})
 
 
 def _added_up(figures: Figures) -> dict[str, object]:

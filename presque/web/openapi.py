@@ -170,7 +170,7 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
             }
         ),
         "Summary": _object(
-            {"redis": {"enum": ["up", "down"]}},
+            {"redis": {"enum": ["up", "down"]}, "at": {"type": "number"}},
             {
                 "queues": _COUNT,
                 "summed": _COUNT,

@@ -1,6 +1,6 @@
 // The page at /: which view the address names (#/ the overview, #/queues/Q
-// a queue, #/workers the workers), drawn again every few seconds while the
-// tab is visible.
+// a queue, #/queues/Q/jobs/ID a queue showing one job, #/workers the
+// workers), drawn again every few seconds while the tab is visible.
 import { say } from "./common.js";
 import { overview } from "./overview.js";
 import { queuePage } from "./queue.js";
@@ -15,8 +15,11 @@ function route() {
   // that ends late draws into a view no longer shown.
   const main = document.createElement("div");
   document.querySelector("main").replaceChildren(main);
-  const queue = location.hash.match(/^#\/queues\/(.+)$/);
-  if (queue) refresh = queuePage(main, decodeURIComponent(queue[1]));
+  const queue = location.hash.match(/^#\/queues\/([^/]+)(?:\/jobs\/(.+))?$/);
+  if (queue) {
+    const job = queue[2] && decodeURIComponent(queue[2]);
+    refresh = queuePage(main, decodeURIComponent(queue[1]), job);
+  }
   else if (location.hash === "#/workers") refresh = workersPage(main);
   else refresh = overview(main);
   update();

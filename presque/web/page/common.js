@@ -34,6 +34,14 @@ export function human(n) {
   return `${scaled < 10 ? scaled.toFixed(1).replace(/\.0$/, "") : Math.round(scaled)}${unit}`;
 }
 
+/** 1536 -> "1.5 KiB": sizes for people. */
+export function bytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let unit = 0;
+  while (n >= 1024 && unit < units.length - 1) { n /= 1024; unit += 1; }
+  return `${unit && n < 10 ? n.toFixed(1) : Math.round(n)} ${units[unit]}`;
+}
+
 /** A unix time for people: "3 min ago", "in 2 h". */
 export function ago(seconds) {
   if (seconds === null || seconds === undefined) return "–";
@@ -60,6 +68,25 @@ export function figures(pairs) {
     element("dt", {}, label),
     element("dd", { "data-figure": label }, human(value)),
   ]));
+}
+
+/** Run a state change, say how it went, and draw the page again. */
+export async function act(change, done) {
+  try {
+    await change;
+    tell(done);
+    window.dispatchEvent(new Event("presque:changed"));
+  } catch (error) {
+    tell(error.message, true);
+  }
+}
+
+/** A table with a header row of C{columns}, scrolling sideways on narrow screens. */
+export function table(attributes, columns, rows) {
+  return element("div", { class: "scroll" }, element("table", attributes,
+    element("thead", {}, element("tr", {},
+      ...columns.map((name) => element("th", { scope: "col" }, name)))),
+    element("tbody", {}, ...rows)));
 }
 
 /** Say C{text} in the page's status line (an error when C{bad}). */

@@ -1,7 +1,9 @@
-// A queue's page: its figures, workers and dead letters (drawn again at each
+// A queue's page: its figures, charts, jobs and workers (drawn again at each
 // refresh), and the forms that change it (drawn once, so that what a person
 // types survives the refreshes).
-import { ago, element, figures, getJson, human, say, segment, send, tell } from "./common.js";
+import { act, element, figures, getJson, human, say, segment, send } from "./common.js";
+import { liveReadings, throughputChart } from "./charts.js";
+import { jobDetail, jobsBrowser } from "./jobs.js";
 import { workerTable } from "./workers.js";
 
 const SETTINGS = [
@@ -10,13 +12,22 @@ const SETTINGS = [
   ["backoff_base", "First retry after (s)"],
   ["backoff_cap", "Longest retry delay (s)"],
 ];
-const DEAD_LISTED = 50;
+const DAY_S = 86400;
+const HISTORY_EVERY_MS = 60_000;
 
-/** The page of C{queue}, drawn into C{main}: the function that draws its live part again. */
-export function queuePage(main, queue) {
+/**
+ * The page of C{queue}, drawn into C{main}, showing the job C{jobId} if
+ * given: the function that draws its live part again.
+ */
+export function queuePage(main, queue, jobId) {
   const path = segment(queue);
   const live = element("div", { id: "live" });
+  const workers = element("section", { id: "queue-workers" });
   const settings = settingsForm(path);
+  const liveChart = throughputChart("live-chart", "Jobs per second, live");
+  const dayChart = throughputChart("day-chart", "Jobs per second, last 24 hours (per minute)");
+  const detail = jobDetail(path);
+  const jobs = jobsBrowser(path, detail);
   main.replaceChildren(
     element("p", {}, element("a", { href: "#/" }, "← every queue")),
     element("h2", { id: "queue-title" }, queue, " ", element("span", { id: "queue-state" })),
@@ -26,13 +37,26 @@ export function queuePage(main, queue) {
       element("button", { id: "purge", type: "button", class: "danger",
                           onclick: () => purge(path, queue) }, "Purge…")),
     live,
-    element("div", { class: "columns" }, settings, postForm(path), findForm(path)),
+    element("div", { class: "charts" }, liveChart.element, dayChart.element),
+    detail.element,
+    jobs.element,
+    workers,
+    element("div", { class: "columns" }, settings, postForm(path), findForm(detail)),
   );
+  if (jobId) detail.show(jobId);
+  const reading = liveReadings();
   let filled = false;
+  let historyAt = 0;
   return async () => {
     const view = await getJson(`/queues/${path}`);
-    const dead = await getJson(`/dead/${path}?limit=${DEAD_LISTED}`);
-    drawLive(live, view, dead, path);
+    drawLive(live, workers, view);
+    liveChart.draw(reading(Date.now() / 1000, view.totals));
+    if (Date.now() - historyAt > HISTORY_EVERY_MS) {
+      historyAt = Date.now();
+      const since = Math.floor(Date.now() / 1000 - DAY_S);
+      dayChart.draw((await getJson(`/queues/${path}/history?since=${since}`)).samples);
+    }
+    await Promise.all([jobs.refresh(view.counts), detail.refresh()]);
     const state = main.querySelector("#queue-state");
     state.textContent = view.status;
     state.className = `state ${view.status}`;
@@ -47,7 +71,7 @@ export function queuePage(main, queue) {
   };
 }
 
-function drawLive(live, view, dead, path) {
+function drawLive(live, workers, view) {
   const totals = view.totals;
   live.replaceChildren(
     figures(Object.entries(view.counts)),
@@ -55,52 +79,11 @@ function drawLive(live, view, dead, path) {
       `${human(totals.enqueued)} enqueued · ${human(totals.delivered)} delivered · ` +
       `${human(totals.acked)} acked · ${human(totals.failed)} failed · ` +
       `${human(totals.retried)} retried · ${human(totals.dead)} dead-lettered · ` +
-      `${human(totals.expired)} leases expired`),
+      `${human(totals.expired)} leases expired`));
+  workers.replaceChildren(
     element("h3", {}, `Workers (${view.workers.length})`),
     view.workers.length ? workerTable(view.workers)
-                        : element("p", { class: "muted" }, "No worker seen on this queue."),
-    element("h3", {}, `Dead letters (${dead.total})`),
-    deadLetters(dead, path),
-  );
-}
-
-function deadLetters(dead, path) {
-  if (!dead.total) return element("p", { class: "muted" }, "None.");
-  const rows = dead.jobs.map((letter) => {
-    const last = letter.errors.length ? letter.errors[letter.errors.length - 1].error : "";
-    return element("tr", { "data-dead": letter.id },
-      element("td", {}, element("code", {}, letter.id)),
-      element("td", {}, ago(letter.dead_since)),
-      element("td", {}, String(letter.attempts)),
-      element("td", {}, last),
-      element("td", {},
-        element("button", { type: "button", onclick: () => act(
-          send("POST", `/dead/${path}/retry`, { ids: [letter.id] }), "retried") }, "Retry"),
-        element("button", { type: "button", class: "danger", onclick: () => act(
-          send("DELETE", `/dead/${path}/${segment(letter.id)}`), "deleted") }, "Delete")));
-  });
-  return element("div", {},
-    element("div", { class: "actions" },
-      element("button", { id: "retry-all", type: "button", onclick: () => act(
-        send("POST", `/dead/${path}/retry`), "all retried") }, "Retry all"),
-      element("button", { id: "drop-all", type: "button", class: "danger", onclick: () =>
-        confirm("Delete every dead letter of this queue?") &&
-        act(send("DELETE", `/dead/${path}`), "all deleted") }, "Delete all")),
-    element("table", { id: "dead" },
-      element("thead", {}, element("tr", {}, ...["id", "died", "attempts", "last error", ""]
-        .map((name) => element("th", { scope: "col" }, name)))),
-      element("tbody", {}, ...rows)));
-}
-
-/** Run a state change, say how it went, and draw the page again. */
-async function act(change, done) {
-  try {
-    await change;
-    tell(done);
-    window.dispatchEvent(new Event("presque:changed"));
-  } catch (error) {
-    tell(error.message, true);
-  }
+                        : element("p", { class: "muted" }, "No worker seen on this queue."));
 }
 
 function toggle(path, button) {
@@ -162,20 +145,14 @@ function postForm(path) {
   return form;
 }
 
-function findForm(path) {
-  const shown = element("pre", { id: "job-detail" });
+function findForm(detail) {
   const form = element("form", { id: "find", "aria-labelledby": "find-title" },
     element("h3", { id: "find-title" }, "Find a job by id"),
     labelled("Job id", element("input", { name: "id", type: "text", required: "" })),
-    element("button", { type: "submit" }, "Show"), shown);
-  form.addEventListener("submit", async (event) => {
+    element("button", { type: "submit" }, "Show"));
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    try {
-      const job = await getJson(`/q/${path}/${segment(form.elements.id.value.trim())}`);
-      shown.textContent = JSON.stringify(job, null, 2);
-    } catch (error) {
-      shown.textContent = error.message;
-    }
+    detail.show(form.elements.id.value.trim());
   });
   return form;
 }

@@ -1,0 +1,167 @@
+// A queue's jobs: a page of one state at a time (dead letters selectable for
+// bulk actions), and one job's detail with the actions its state allows.
+import { act, ago, element, getJson, human, send, segment, table } from "./common.js";
+
+const STATES = ["ready", "delayed", "leased", "dead"];
+const PAGE = 20;
+
+function lastError(job) {
+  return job.errors.length ? job.errors[job.errors.length - 1].error : "";
+}
+
+// The columns of each state's list, after the id: header and cell.
+const COLUMNS = {
+  ready: [["priority", (job) => String(job.priority)], ["posted", (job) => ago(job.created)],
+          ["attempts", (job) => String(job.attempts)]],
+  delayed: [["due", (job) => ago(job.next_run)], ["posted", (job) => ago(job.created)],
+            ["attempts", (job) => String(job.attempts)], ["last error", lastError]],
+  leased: [["lease ends", (job) => ago(job.lease_expires)], ["worker", (job) => job.delivered_to || "–"],
+           ["attempt", (job) => String(job.attempts)]],
+  dead: [["died", (job) => ago(job.dead_since)], ["attempts", (job) => String(job.attempts)],
+         ["last error", lastError]],
+};
+
+/** The jobs of the queue at C{path}: C{element} to place once, C{refresh(counts)} each time. */
+export function jobsBrowser(path, detail) {
+  let state = "ready";
+  let offset = 0;
+  const selected = new Set();
+  const tabs = element("div", { class: "tabs", role: "group", "aria-label": "Jobs by state" });
+  const bulk = element("div", { class: "actions", id: "dead-actions" });
+  const list = element("div", { id: "jobs-list" });
+  const pager = element("div", { class: "actions pager" });
+  const box = element("section", { id: "jobs", "aria-labelledby": "jobs-title" },
+    element("h3", { id: "jobs-title" }, "Jobs"), tabs, bulk, list, pager);
+
+  const choose = (chosen) => {
+    [state, offset] = [chosen, 0];
+    selected.clear();
+    window.dispatchEvent(new Event("presque:changed"));
+  };
+  const turn = (by) => {
+    offset = Math.max(0, offset + by);
+    window.dispatchEvent(new Event("presque:changed"));
+  };
+  const deadIds = (ids) => ids === null ? undefined : { ids };
+
+  const refresh = async (counts) => {
+    tabs.replaceChildren(...STATES.map((name) => element("button", {
+      type: "button", "data-state": name, "aria-pressed": String(name === state),
+      onclick: () => choose(name) }, `${name} (${human(counts[name])})`)));
+    const page = await getJson(`/queues/${path}/jobs?state=${state}&offset=${offset}&limit=${PAGE}`);
+    if (page.state !== state) return; // another tab was chosen meanwhile
+    const shown = new Set(page.jobs.map((job) => job.id));
+    for (const id of selected) if (!shown.has(id)) selected.delete(id);
+    bulk.hidden = state !== "dead" || !page.total;
+    const chosen = () => (selected.size ? [...selected] : null);
+    bulk.replaceChildren(
+      element("button", { id: "retry-selected", type: "button", onclick: () => chosen() &&
+        act(send("POST", `/dead/${path}/retry`, deadIds(chosen())), "selected retried") }, "Retry selected"),
+      element("button", { id: "drop-selected", type: "button", class: "danger", onclick: () => chosen() &&
+        act(send("POST", `/dead/${path}/drop`, deadIds(chosen())), "selected deleted") }, "Delete selected"),
+      element("button", { id: "retry-all", type: "button", onclick: () => act(
+        send("POST", `/dead/${path}/retry`), "all retried") }, "Retry all"),
+      element("button", { id: "drop-all", type: "button", class: "danger", onclick: () =>
+        confirm("Delete every dead letter of this queue?") &&
+        act(send("DELETE", `/dead/${path}`), "all deleted") }, "Delete all"));
+    list.replaceChildren(page.jobs.length ? jobTable(page.jobs, state, path, selected, detail)
+                                          : element("p", { class: "muted" }, `No ${state} job.`));
+    const last = Math.min(offset + page.jobs.length, page.total);
+    pager.replaceChildren(
+      element("button", { type: "button", id: "previous", ...(offset ? {} : { disabled: "" }),
+                          onclick: () => turn(-PAGE) }, "← previous"),
+      element("span", { class: "muted" }, page.total ? `${offset + 1}–${last} of ${human(page.total)}` : ""),
+      element("button", { type: "button", id: "next", ...(last < page.total ? {} : { disabled: "" }),
+                          onclick: () => turn(PAGE) }, "next →"));
+  };
+  return { element: box, refresh };
+}
+
+function jobTable(jobs, state, path, selected, detail) {
+  const dead = state === "dead";
+  const rows = jobs.map((job) => {
+    const open = element("button", { type: "button", class: "link", onclick: () => detail.show(job.id) },
+      element("code", {}, job.id));
+    const cells = COLUMNS[state].map(([, cell]) => element("td", {}, cell(job)));
+    const row = element("tr", { [dead ? "data-dead" : "data-job"]: job.id }, element("td", {}, open), ...cells);
+    if (dead) {
+      const box = element("input", { type: "checkbox", "aria-label": `select ${job.id}`,
+        onchange: (event) => (event.target.checked ? selected.add(job.id) : selected.delete(job.id)) });
+      box.checked = selected.has(job.id);
+      row.prepend(element("td", {}, box));
+      row.append(element("td", {},
+        element("button", { type: "button", onclick: () => act(
+          send("POST", `/dead/${path}/retry`, { ids: [job.id] }), "retried") }, "Retry"),
+        element("button", { type: "button", class: "danger", onclick: () => act(
+          send("DELETE", `/dead/${path}/${segment(job.id)}`), "deleted") }, "Delete")));
+    }
+    return row;
+  });
+  const columns = ["id", ...COLUMNS[state].map(([name]) => name)];
+  return table({ id: dead ? "dead" : "job-table" }, dead ? ["", ...columns, ""] : columns, rows);
+}
+
+// What can be done to a job in each state, through the API.
+const ACTIONS = {
+  ready: [["dead", "Move to dead"], ["delete", "Delete"]],
+  delayed: [["ready", "Run now"], ["dead", "Move to dead"], ["delete", "Delete"]],
+  leased: [["dead", "Move to dead"], ["delete", "Delete"]],
+  dead: [["ready", "Retry now"], ["delete", "Delete"]],
+};
+
+/** One job of the queue at C{path}: C{element}, C{show(id)}, C{refresh()}. */
+export function jobDetail(path) {
+  let id = null;
+  const box = element("section", { id: "job-detail", "aria-live": "polite" });
+  box.hidden = true;
+  const run = (action) => {
+    const job = `/queues/${path}/jobs/${segment(id)}`;
+    if (action === "delete") {
+      if (!confirm(`Delete job ${id} for good?`)) return;
+      return act(send("DELETE", job), "job deleted");
+    }
+    return act(send("POST", `${job}/${action}`), action === "ready" ? "job made ready" : "job moved to dead");
+  };
+  const refresh = async () => {
+    if (id === null) return;
+    let job;
+    try {
+      job = await getJson(`/q/${path}/${segment(id)}`);
+    } catch (error) {
+      box.replaceChildren(element("h3", {}, "Job ", element("code", {}, id)),
+        element("p", { class: "muted", "data-field": "gone" },
+          `${error.message}: acked, taken for good or removed.`), closer());
+      return;
+    }
+    const when = (label, at, extra = "") => (at ? [[label, `${ago(at)} (${new Date(at * 1000).toLocaleString()})${extra}`]] : []);
+    const timeline = [
+      ...when("created", job.created),
+      ...when("last delivered", job.delivered, job.delivered_to ? ` to ${job.delivered_to}` : ""),
+      ...when("lease ends", job.lease_expires),
+      ...when("next run", job.next_run),
+      ...when("dead since", job.dead_since),
+    ];
+    box.replaceChildren(
+      element("h3", {}, "Job ", element("code", {}, job.id), " ",
+        element("span", { class: `state ${job.state}`, "data-field": "state" }, job.state)),
+      element("dl", { class: "timeline" },
+        ...[["attempts", String(job.attempts)], ["priority", String(job.priority)], ...timeline]
+          .flatMap(([label, value]) => [element("dt", {}, label), element("dd", { "data-field": label }, value)])),
+      element("div", { class: "actions" }, ...ACTIONS[job.state].map(([action, label]) =>
+        element("button", { type: "button", "data-action": action,
+                            class: action === "ready" ? "" : "danger", onclick: () => run(action) }, label))),
+      job.errors.length ? table({ id: "job-errors" }, ["when", "attempt", "error"], job.errors.map((e) =>
+        element("tr", {}, element("td", {}, ago(e.at)), element("td", {}, String(e.attempt)),
+                element("td", {}, e.error)))) : element("p", { class: "muted" }, "No error recorded."),
+      element("pre", { id: "job-payload" }, JSON.stringify(job.job, null, 2)),
+      closer());
+  };
+  const closer = () => element("button", { type: "button", onclick: () => { id = null; box.hidden = true; } }, "Close");
+  const show = (chosen) => {
+    id = chosen;
+    box.hidden = false;
+    box.replaceChildren(element("p", { class: "muted" }, "Loading…"));
+    refresh().then(() => box.scrollIntoView({ block: "nearest" }));
+  };
+  return { element: box, show, refresh };
+}

@@ -193,10 +193,10 @@ async def many_dead_letters(presque: Presque, queue: str, count: int) -> list[st
 
     async def all_dead() -> bool:
         await broker.run_due()
-        return (await broker.dead_letters(queue, 0, 0)).total == count
+        return (await broker.jobs_in_state(queue, "dead", 0, 0)).total == count
 
     await eventually(all_dead, 10, f"the {count} leases never all ran out")
-    return [letter.id for letter in (await broker.dead_letters(queue, 0, count)).items]
+    return [letter.id for letter in (await broker.jobs_in_state(queue, "dead", 0, count)).items]
 
 
 def letter_ids(page: dict[str, Any]) -> list[str]:

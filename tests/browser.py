@@ -6,35 +6,15 @@ Screenshots go to test-artifacts/screenshots/, to be looked at.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from harness.chromium import browser_args, chromium
 from harness.daemon import ROOT
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-# Without the networking flags Chromium keeps trying Google's hosts, which
-# this closed network refuses; as root it needs --no-sandbox.
-_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium() -> str:
-    """The Chromium to drive: $PRESQUE_CHROMIUM, else the one on PATH."""
-    found = os.environ.get("PRESQUE_CHROMIUM") or shutil.which("chromium")
-    if not found:
-        raise RuntimeError("no chromium on PATH: .ci/run installs Debian's chromium package")
-    return found
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +22,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium(), args=_FLAGS)
+        launched = playwright.chromium.launch(executable_path=chromium(), args=browser_args())
         yield launched
         launched.close()
 

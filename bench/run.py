@@ -6,14 +6,16 @@ its log written to a file as in production) and a bare twisted.web server,
 the ceiling of the stack. Then runs every scenario with wrk at 1 and at 50
 connections and prints one table. It prints figures; it asserts nothing.
 
-    .venv/bin/python -m bench.run [--duration 10] [--quick] [--against PATH] [--scrape]
+    .venv/bin/python -m bench.run [--duration 10] [--quick] [--against PATH] [--scrape [this]]
 
 With --against PATH (another presque checkout, with its own .venv), a second
 daemon from PATH runs beside this checkout's, with its own private Redis; each
 presque scenario is run on both in turn and the table adds "this/against".
 
 With --scrape, every daemon's /metrics is fetched every second meanwhile,
-as Prometheus would.
+as Prometheus would; with --scrape this, only this checkout's daemon's, so
+that "this/against" against a copy of the same checkout is what being
+scraped costs.
 
 Raw wrk outputs, the table, the daemon's non-access log lines and Redis's log
 are kept in bench/results/<date-time>/.
@@ -63,7 +65,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="another presque checkout (with PATH/.venv/bin/twistd) to measure beside this one",
     )
     parser.add_argument(
-        "--scrape", action="store_true", help="GET /metrics of every daemon every second meanwhile"
+        "--scrape",
+        nargs="?",
+        const="all",
+        choices=("all", "this"),
+        help="GET /metrics of every daemon (or of this checkout's only) every second meanwhile",
     )
     args = parser.parse_args(argv)
     if args.duration is None:
@@ -107,7 +113,7 @@ def keep_logs(servers: Servers, run_dir: Path, comparing: bool) -> list[str]:
 
 
 def benchmark(
-    duration: int, against: Path | None, scrape: bool, children: Children, workdir: Path
+    duration: int, against: Path | None, scrape: str | None, children: Children, workdir: Path
 ) -> None:
     """Start the servers, run everything, print and keep the report."""
     checkouts = None
@@ -119,7 +125,8 @@ def benchmark(
     run = Run(servers, children, duration, run_dir)
     warm_up(run)
     if scrape:
-        with scraping([daemon.port for daemon in servers.daemons], run.notes):
+        scraped = [d for d in servers.daemons if scrape == "all" or d.label == THIS]
+        with scraping([daemon.port for daemon in scraped], run.notes):
             rows = run_all(run)
     else:
         rows = run_all(run)

@@ -193,3 +193,12 @@ async def test_the_total_history_leaves_out_queues_past_the_sampled_ones(
 @async_test
 async def test_the_total_history_is_empty_before_any_job(http: Http) -> None:
     assert await total_history(http) == []
+
+
+@async_test
+async def test_a_limit_of_0_answers_no_sample(presque: Presque) -> None:
+    clock = Clock()
+    await presque.http.post_job("q1", {"n": 1})
+    await sample(presque, clock)
+    assert await history(presque.http, "q1", limit="0") == []
+    assert await total_history(presque.http, limit="0") == []

@@ -17,13 +17,12 @@ import time
 from presque.broker.base import BrokerBase, gather
 from presque.broker.keys import (
     HISTORY_CLAIM_KEY,
-    QUEUE_TOTALS,
-    STATES,
     TOTAL_HISTORY_KEY,
     queue_keys,
 )
 from presque.broker.model import Sample
 from presque.broker.scripts import load_script
+from presque.counts import QUEUE_TOTALS, STATES
 
 _HISTORY = load_script("history")
 
@@ -75,6 +74,9 @@ class HistoryOperations(BrokerBase):
         The samples of C{queue} (None: of the sampled queues together) from
         the unix time C{since}, oldest first, at most C{limit}.
         """
+        if not limit:
+            # XRANGE takes COUNT 0 for no limit (and Redis 6 answers it nil).
+            return []
         key = TOTAL_HISTORY_KEY if queue is None else queue_keys(queue).history
         start = f"{round(since * 1000)}-0" if since else "-"
         entries = await self.redis.execute("XRANGE", key, start, "+", "COUNT", limit)

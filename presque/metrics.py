@@ -39,6 +39,7 @@ from prometheus_client.utils import floatToGoString
 from twisted.internet import defer
 
 from presque import __version__
+from presque.counts import QUEUE_TOTALS
 
 if TYPE_CHECKING:
     from presque.broker.model import Figures
@@ -57,16 +58,18 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 _OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 _STATUS_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
 
-#: The totals each queue keeps in Redis, as counters: metric name, total, help.
+#: The totals each queue keeps in Redis (QUEUE_TOTALS, which says what each
+#: counts), as counters: metric name and total.
 _TOTAL_METRICS = (
-    ("presque_jobs_enqueued", "enqueued", "Jobs stored by a POST."),
-    ("presque_jobs_delivered", "delivered", "Jobs handed out, leased or for good."),
-    ("presque_jobs_acked", "acked", "Leased jobs acknowledged."),
-    ("presque_jobs_failed", "failed", "Failed attempts: failed by a worker or lease ran out."),
-    ("presque_jobs_retried", "retried", "Failed jobs made ready again."),
-    ("presque_jobs_dead_lettered", "dead", "Jobs moved to the dead letters."),
-    ("presque_lease_expirations", "expired", "Leases that ran out."),
+    ("presque_jobs_enqueued", "enqueued"),
+    ("presque_jobs_delivered", "delivered"),
+    ("presque_jobs_acked", "acked"),
+    ("presque_jobs_failed", "failed"),
+    ("presque_jobs_retried", "retried"),
+    ("presque_jobs_dead_lettered", "dead"),
+    ("presque_lease_expirations", "expired"),
 )
+_TOTAL_MEANINGS = dict(QUEUE_TOTALS)
 
 
 class QueueLabels:
@@ -331,9 +334,11 @@ class _QueueFigures:
         )
         totals = {
             key: CounterMetricFamily(
-                name, f"A queue's own total, kept in Redis: {text}", labels=["queue"]
+                name,
+                f"A queue's own total, kept in Redis: {_TOTAL_MEANINGS[key]}.",
+                labels=["queue"],
             )
-            for name, key, text in _TOTAL_METRICS
+            for name, key in _TOTAL_METRICS
         }
         for summary in figures.summaries:
             name = [summary.name]

@@ -10,7 +10,8 @@ import time
 
 from harness.daemon import Daemon
 from harness.redis import RedisServer
-from presque.broker.keys import QUEUE_TOTALS, TOTAL_HISTORY_KEY, queue_keys
+from presque.broker.keys import TOTAL_HISTORY_KEY, queue_keys
+from presque.counts import QUEUE_TOTALS
 from tests.browser import screenshot
 from tests.pages import bury, card, open_queue, post
 

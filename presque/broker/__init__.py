@@ -21,7 +21,6 @@ from presque.broker.errors import (
 )
 from presque.broker.history import HistoryOperations
 from presque.broker.jobs import JobOperations
-from presque.broker.keys import STATES
 from presque.broker.model import (
     PRIORITIES,
     Delivery,
@@ -43,7 +42,6 @@ from presque.broker.settings import QueueSettings
 __all__ = [
     "MAX_LEASED_BATCH",
     "PRIORITIES",
-    "STATES",
     "Broker",
     "Delivery",
     "DuplicateJob",

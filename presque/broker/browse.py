@@ -9,14 +9,17 @@ from __future__ import annotations
 from presque.broker.base import BrokerBase
 from presque.broker.errors import JobInState, UnknownJob
 from presque.broker.jobs import job_view
-from presque.broker.keys import STATES
 from presque.broker.model import JobView, Page
 from presque.broker.scripts import load_script
+from presque.counts import STATES
 
 _JOBS_PAGE = load_script("jobs_page")
 _JOB_READY = load_script("job_ready")
 _JOB_DEAD = load_script("job_dead")
 _JOB_REMOVE = load_script("job_remove")
+
+#: The most bytes of payloads a page of jobs holds (jobs may be of 1 MiB each).
+PAGE_BYTES = 4 * 1024 * 1024
 
 
 class BrowseOperations(BrokerBase):
@@ -28,11 +31,13 @@ class BrowseOperations(BrokerBase):
         """
         Up to C{limit} jobs of C{queue} in C{state} from C{offset}: ready
         jobs in the order they will be handed out, delayed ones by due time,
-        leased ones by lease deadline, dead letters by time of death.
+        leased ones by lease deadline, dead letters by time of death. The
+        page ends early rather than hold more than L{PAGE_BYTES} of
+        payloads, but holds at least one job.
         """
         if state not in STATES:
             raise ValueError(f"no such state: {state}")
-        reply = await self.run(_JOBS_PAGE, queue, [state, offset, limit])
+        reply = await self.run(_JOBS_PAGE, queue, [state, offset, limit, PAGE_BYTES])
         jobs = [
             job_view(reply[i].decode("ascii"), state, reply[i + 2], reply[i + 3], reply[i + 1])
             for i in range(1, len(reply), 4)

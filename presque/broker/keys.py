@@ -54,22 +54,6 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ("history", "stream: a sample of the counts and totals per minute (id: its start in ms)"),
 )
 
-#: The states a queue's jobs are counted, browsed and sampled in.
-STATES = ("ready", "delayed", "leased", "dead")
-
-#: What a queue counts since it began, the fields of its stats hash; scripts
-#: see the names as C{TOTALS}.
-QUEUE_TOTALS: tuple[tuple[str, str], ...] = (
-    ("processed", "jobs taken for good or acked (presque 1's notion)"),
-    ("failed", "attempts failed by a worker or whose lease ran out"),
-    ("retried", "failed jobs made ready again"),
-    ("dead", "jobs sent to the dead letters"),
-    ("enqueued", "jobs stored by a post"),
-    ("delivered", "jobs handed out, leased or for good"),
-    ("acked", "leased jobs acknowledged"),
-    ("expired", "leases that ran out"),
-)
-
 #: The minute whose history a server took on (one server per minute), by minute.
 HISTORY_CLAIM_KEY = "presque:history:{minute}"
 #: A stream of the sums of every sampled queue's history, a sample per minute.

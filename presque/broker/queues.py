@@ -8,12 +8,13 @@ from typing import Any
 from twisted.logger import Logger
 
 from presque.broker.base import gather
-from presque.broker.keys import QUEUE_TOTALS, QUEUES_KEY, job_time, queue_keys
+from presque.broker.keys import QUEUES_KEY, job_time, queue_keys
 from presque.broker.model import PRIORITIES, Figures, Page, QueueSummary, QueueView
 from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
 from presque.broker.settings import QueueSettings, setting_fields
 from presque.broker.workers import WorkerOperations
+from presque.counts import QUEUE_TOTALS
 
 log = Logger()
 

@@ -16,8 +16,9 @@ once, in Python:
 
 from __future__ import annotations
 
-from presque.broker.keys import QUEUE_CHANNELS, QUEUE_KEYS, QUEUE_TOTALS
+from presque.broker.keys import QUEUE_CHANNELS, QUEUE_KEYS
 from presque.broker.settings import setting_fields
+from presque.counts import QUEUE_TOTALS
 from presque.lua import LuaScript, read_script
 
 QUEUE_KEYS_INCLUDE = "queue_keys"

@@ -22,9 +22,9 @@ from typing import Any
 from twisted.web.iweb import IRequest
 
 from presque import headers
-from presque.broker import STATES
 from presque.broker.settings import MAX_SECONDS, plain_number
 from presque.config import ServerSettings
+from presque.counts import STATES
 from presque.web.errors import ApiError
 from presque.web.jsontext import exact_float
 

@@ -6,8 +6,8 @@ up, in JSON.
 
 from __future__ import annotations
 
-from presque.broker import STATES, Figures
-from presque.broker.keys import QUEUE_TOTALS
+from presque.broker import Figures
+from presque.counts import QUEUE_TOTALS, STATES
 from presque.web.answers import Answer, json_answer
 from presque.web.context import Resource
 from presque.web.routing import Call, Route

@@ -11,10 +11,9 @@ import re
 from typing import Any
 
 from presque import __version__, headers
-from presque.broker import STATES
-from presque.broker.keys import QUEUE_TOTALS
 from presque.broker.settings import is_count, plain_number, setting_fields
 from presque.config import ServerSettings
+from presque.counts import QUEUE_TOTALS, STATES
 from presque.web.answers import Answer
 from presque.web.inputs import queue_name_schema, text_schema
 from presque.web.jsontext import MAX_DEPTH, encode_json

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from unittest import mock
 
 from pytest_twisted import ensureDeferred as async_test
 
+from presque.broker.browse import PAGE_BYTES
+from tests.conftest import Presque
 from tests.leasing import ack, bury, dead_ids, lease_one, state_of
 from tests.support import Http, assert_error, epoch
 
@@ -237,3 +240,25 @@ async def test_removing_a_job_frees_its_uniq_key(http: Http) -> None:
 @async_test
 async def test_removing_an_unknown_job_is_not_found(http: Http) -> None:
     assert_error(await http.delete("/queues/q1/jobs/nope"), 404)
+
+
+# Bounds
+
+
+@async_test
+async def test_a_page_of_big_jobs_stops_before_passing_its_bytes(http: Http) -> None:
+    big = "x" * (PAGE_BYTES // 4 - 200)  # four fit, as a job is at most 1 MiB
+    for n in range(6):
+        assert (await http.post_job("q1", {"n": n, "pad": big})).status == 201
+    page = await jobs_page(http, "q1", "ready")
+    assert (page["total"], len(page["jobs"])) == (6, 4)
+    rest = await jobs_page(http, "q1", "ready", offset="4")
+    assert [job["job"]["n"] for job in rest["jobs"]] == [4, 5]
+
+
+@async_test
+async def test_a_page_holds_one_job_whatever_its_size(presque: Presque) -> None:
+    await presque.http.post_jobs("q1", 2)
+    with mock.patch("presque.broker.browse.PAGE_BYTES", 1):
+        page = await presque.broker.jobs_in_state("q1", "ready", 0, 10)
+    assert (page.total, [view.payload for view in page.items]) == (2, [b'{"n": 0}'])

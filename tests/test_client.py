@@ -241,6 +241,39 @@ async def test_purge_dead_drops_the_dead_letters(client: Client) -> None:
 
 
 @async_test
+async def test_jobs_lists_a_page_of_one_state(client: Client) -> None:
+    job = await leased(client)
+    page = await blocking(client.jobs, "q1", "leased")
+    assert (page["state"], page["total"], [j["id"] for j in page["jobs"]]) == (
+        "leased",
+        1,
+        [job.id],
+    )
+
+
+@async_test
+async def test_a_job_is_sent_to_the_dead_letters_and_made_ready_again(client: Client) -> None:
+    job = await leased(client)
+    dead = await blocking(client.send_to_dead, "q1", job.id, "wrong address")
+    assert (dead["state"], dead["errors"][-1]["error"]) == ("dead", "wrong address")
+    assert (await blocking(client.make_ready, "q1", job.id))["state"] == "ready"
+
+
+@async_test
+async def test_a_job_is_removed(client: Client) -> None:
+    job_id = await blocking(client.post, "q1", {"n": 1})
+    await blocking(client.remove_job, "q1", job_id)
+    assert (await blocking(client.jobs, "q1"))["total"] == 0
+
+
+@async_test
+async def test_summary_adds_up_every_queue(client: Client) -> None:
+    await blocking(client.post, "q1", {"n": 1})
+    summary = await blocking(client.summary)
+    assert summary["redis"] == "up" and "counts" in summary
+
+
+@async_test
 async def test_purge_drops_every_job_of_the_queue(client: Client) -> None:
     await blocking(client.post_many, "q1", [{"n": 1}, {"n": 2}])
     await blocking(client.purge, "q1")
@@ -436,6 +469,17 @@ async def test_async_dead_letters_retry_and_purge(aclient: AsyncClient) -> None:
     assert await aclient.retry_dead("q1") == 2
     await aclient.fail(await aclient.fetch("q1", lease=30), dead=True)
     assert await aclient.purge_dead("q1") == 1
+
+
+@async_test
+async def test_async_jobs_are_browsed_moved_and_removed(aclient: AsyncClient) -> None:
+    job_id = await aclient.post("q1", {"n": 1})
+    assert (await aclient.jobs("q1"))["jobs"][0]["id"] == job_id
+    assert (await aclient.send_to_dead("q1", job_id))["state"] == "dead"
+    assert (await aclient.make_ready("q1", job_id))["state"] == "ready"
+    await aclient.remove_job("q1", job_id)
+    assert (await aclient.jobs("q1"))["total"] == 0
+    assert (await aclient.summary())["redis"] == "up"
 
 
 @async_test

@@ -196,6 +196,28 @@ class AsyncClient:
         """Drop every dead letter; how many (see L{Client.purge_dead})."""
         return await self._send(R.purge_dead(queue))
 
+    async def jobs(
+        self, queue: str, state: str = "ready", offset: int = 0, limit: int = 100
+    ) -> dict:
+        """A page of a queue's jobs in one state (see L{Client.jobs})."""
+        return await self._send(R.jobs(queue, state, offset, limit))
+
+    async def make_ready(self, queue: str, job_id: str) -> dict:
+        """Run a delayed job or a dead letter now (see L{Client.make_ready})."""
+        return await self._send(R.move_job(queue, job_id, "ready"))
+
+    async def send_to_dead(self, queue: str, job_id: str, error: str | None = None) -> dict:
+        """Send a job to the dead letters at once (see L{Client.send_to_dead})."""
+        return await self._send(R.move_job(queue, job_id, "dead", error))
+
+    async def remove_job(self, queue: str, job_id: str) -> None:
+        """Remove a job for good (see L{Client.remove_job})."""
+        await self._send(R.remove_job(queue, job_id))
+
+    async def summary(self) -> dict:
+        """Every queue at a glance (see L{Client.summary})."""
+        return await self._send(R.summary())
+
     async def purge(self, queue: str) -> None:
         """Drop every job of a queue (see L{Client.purge})."""
         await self._send(R.purge(queue))

@@ -350,6 +350,28 @@ class Requests:
         return Call("DELETE", f"/dead/{_q(queue)}", _key("removed"))
 
     @staticmethod
+    def jobs(queue: str, state: str, offset: int, limit: int) -> Call[dict]:
+        """GET /queues/Q/jobs?state=S."""
+        params = {"state": state, "offset": str(offset), "limit": str(limit)}
+        return Call("GET", f"/queues/{_q(queue)}/jobs", _json, params)
+
+    @staticmethod
+    def move_job(queue: str, job_id: str, to: str, error: str | None = None) -> Call[dict]:
+        """POST /queues/Q/jobs/<id>/ready or .../dead (with C{{"error": ...}} if given)."""
+        body = None if error is None else {"error": error}
+        return Call("POST", f"/queues/{_q(queue)}/jobs/{_q(job_id)}/{to}", _json, body=body)
+
+    @staticmethod
+    def remove_job(queue: str, job_id: str) -> Call[None]:
+        """DELETE /queues/Q/jobs/<id>."""
+        return Call("DELETE", f"/queues/{_q(queue)}/jobs/{_q(job_id)}", _nothing)
+
+    @staticmethod
+    def summary() -> Call[dict]:
+        """GET /summary."""
+        return Call("GET", "/summary", _json)
+
+    @staticmethod
     def purge(queue: str) -> Call[None]:
         """DELETE /q/Q."""
         return Call("DELETE", f"/q/{_q(queue)}", _nothing)

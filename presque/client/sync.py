@@ -187,6 +187,30 @@ class Client:
         """Drop every dead letter of C{queue}; how many."""
         return self._send(R.purge_dead(queue))
 
+    def jobs(self, queue: str, state: str = "ready", offset: int = 0, limit: int = 100) -> dict:
+        """
+        A page of C{queue}'s jobs in C{state} (ready, delayed, leased, dead),
+        in that state's order: C{{"queue", "state", "total", "offset",
+        "limit", "jobs"}}.
+        """
+        return self._send(R.jobs(queue, state, offset, limit))
+
+    def make_ready(self, queue: str, job_id: str) -> dict:
+        """Run a delayed job or a dead letter now; its new view."""
+        return self._send(R.move_job(queue, job_id, "ready"))
+
+    def send_to_dead(self, queue: str, job_id: str, error: str | None = None) -> dict:
+        """Send a job to the dead letters at once, saying why; its new view."""
+        return self._send(R.move_job(queue, job_id, "dead", error))
+
+    def remove_job(self, queue: str, job_id: str) -> None:
+        """Remove a job for good, from any state."""
+        self._send(R.remove_job(queue, job_id))
+
+    def summary(self) -> dict:
+        """Every queue at a glance (GET /summary)."""
+        return self._send(R.summary())
+
     def purge(self, queue: str) -> None:
         """Drop every ready and delayed job of C{queue}, its uniq keys and counters."""
         self._send(R.purge(queue))

@@ -7,6 +7,8 @@
 -- ARGV[1]  the state: ready, delayed, leased or dead
 -- ARGV[2]  offset
 -- ARGV[3]  limit (0: just the total)
+-- ARGV[4]  the most bytes of payloads in the page: it stops before the job
+--          that would pass them (but holds at least one job)
 --
 -- Returns {total, id, time ms, payload, info JSON, ...}; the time is the
 -- job's due time, lease deadline or time of death, and '' for a ready job.
@@ -39,6 +41,16 @@ else
     end
   end
 end
+
+local budget, kept = tonumber(ARGV[4]), 0
+for i, id in ipairs(ids) do
+  budget = budget - redis.call('HSTRLEN', K.jobs, id)
+  if budget < 0 and i > 1 then
+    break
+  end
+  kept = i
+end
+ids = {unpack(ids, 1, kept)}
 
 local reply = {total}
 if #ids == 0 then

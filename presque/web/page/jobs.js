@@ -72,7 +72,7 @@ export function jobsBrowser(path, detail) {
                           onclick: () => turn(-PAGE) }, "← previous"),
       element("span", { class: "muted" }, page.total ? `${offset + 1}–${last} of ${human(page.total)}` : ""),
       element("button", { type: "button", id: "next", ...(last < page.total ? {} : { disabled: "" }),
-                          onclick: () => turn(PAGE) }, "next →"));
+                          onclick: () => turn(page.jobs.length) }, "next →"));
   };
   return { element: box, refresh };
 }

@@ -183,3 +183,18 @@ def test_the_workers_page_shows_what_a_worker_holds(daemon: Daemon, page) -> Non
     held.click()
     page.locator("#job-detail [data-field='state']", has_text="leased").wait_for()
     assert job_id in page.locator("#job-detail h3").inner_text()
+
+
+def test_a_queue_page_with_a_job_shown_fits_a_phone(daemon: Daemon, browser) -> None:
+    job_id = bury(daemon, "a-queue-with-a-rather-long-name-that-must-wrap-on-a-small-screen")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        phone = context.new_page()
+        queue = "a-queue-with-a-rather-long-name-that-must-wrap-on-a-small-screen"
+        phone.goto(f"{daemon.url}/#/queues/{queue}/jobs/{job_id}")
+        phone.locator("#job-payload").wait_for()
+        open_jobs(phone, "dead")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        screenshot(phone, "queue-phone")
+    finally:
+        context.close()

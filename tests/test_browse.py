@@ -262,3 +262,11 @@ async def test_a_page_holds_one_job_whatever_its_size(presque: Presque) -> None:
     with mock.patch("presque.broker.browse.PAGE_BYTES", 1):
         page = await presque.broker.jobs_in_state("q1", "ready", 0, 10)
     assert (page.total, [view.payload for view in page.items]) == (2, [b'{"n": 0}'])
+
+
+@async_test
+async def test_a_page_without_payloads_has_ids_and_times_only(http: Http) -> None:
+    job_id = await post_id(http, "q1", {"n": 0}, delayed=epoch(600))
+    page = await jobs_page(http, "q1", "delayed", payloads="0")
+    [job] = page["jobs"]
+    assert (job["id"], "job" in job, job["next_run"] is not None) == (job_id, False, True)

@@ -26,20 +26,28 @@ class BrowseOperations(BrokerBase):
     """Pages of jobs by state, and an operator's actions on one job."""
 
     async def jobs_in_state(
-        self, queue: str, state: str, offset: int = 0, limit: int = 100
+        self, queue: str, state: str, offset: int = 0, limit: int = 100, payloads: bool = True
     ) -> Page[JobView]:
         """
         Up to C{limit} jobs of C{queue} in C{state} from C{offset}: ready
         jobs in the order they will be handed out, delayed ones by due time,
         leased ones by lease deadline, dead letters by time of death. The
         page ends early rather than hold more than L{PAGE_BYTES} of
-        payloads, but holds at least one job.
+        payloads, but holds at least one job. Without C{payloads}, each
+        job's payload is None.
         """
         if state not in STATES:
             raise ValueError(f"no such state: {state}")
-        reply = await self.run(_JOBS_PAGE, queue, [state, offset, limit, PAGE_BYTES])
+        args = [state, offset, limit, PAGE_BYTES, int(payloads)]
+        reply = await self.run(_JOBS_PAGE, queue, args)
         jobs = [
-            job_view(reply[i].decode("ascii"), state, reply[i + 2], reply[i + 3], reply[i + 1])
+            job_view(
+                reply[i].decode("ascii"),
+                state,
+                reply[i + 2] if payloads else None,
+                reply[i + 3],
+                reply[i + 1],
+            )
             for i in range(1, len(reply), 4)
         ]
         return Page(int(reply[0]), jobs)

@@ -93,7 +93,7 @@ class JobOperations(ScheduleOperations):
 
 
 def job_view(
-    job_id: str, state: str, payload: bytes, raw_info: bytes, state_time: bytes | None
+    job_id: str, state: str, payload: bytes | None, raw_info: bytes, state_time: bytes | None
 ) -> JobView:
     """
     A job as Redis holds it: C{state_time} is its due time, lease deadline

@@ -71,7 +71,8 @@ class JobView:
 
     id: str
     state: str
-    payload: bytes
+    #: None when it was not read (a listing of ids and times).
+    payload: bytes | None
     attempts: int
     errors: list[dict[str, Any]]
     created: float | None

@@ -9,9 +9,11 @@
 -- ARGV[3]  limit (0: just the total)
 -- ARGV[4]  the most bytes of payloads in the page: it stops before the job
 --          that would pass them (but holds at least one job)
+-- ARGV[5]  '1' to read the payloads, '0' to leave them out (and the bound)
 --
 -- Returns {total, id, time ms, payload, info JSON, ...}; the time is the
--- job's due time, lease deadline or time of death, and '' for a ready job.
+-- job's due time, lease deadline or time of death, and '' for a ready job;
+-- the payload is '' when left out.
 
 --@include queue_keys
 --@include slices
@@ -42,21 +44,24 @@ else
   end
 end
 
-local budget, kept = tonumber(ARGV[4]), 0
-for i, id in ipairs(ids) do
-  budget = budget - redis.call('HSTRLEN', K.jobs, id)
-  if budget < 0 and i > 1 then
-    break
+local with_payloads = ARGV[5] == '1'
+if with_payloads then
+  local budget, kept = tonumber(ARGV[4]), 0
+  for i, id in ipairs(ids) do
+    budget = budget - redis.call('HSTRLEN', K.jobs, id)
+    if budget < 0 and i > 1 then
+      break
+    end
+    kept = i
   end
-  kept = i
+  ids = {unpack(ids, 1, kept)}
 end
-ids = {unpack(ids, 1, kept)}
 
 local reply = {total}
 if #ids == 0 then
   return reply
 end
-local payloads = gather_in_slices('HMGET', K.jobs, ids)
+local payloads = with_payloads and gather_in_slices('HMGET', K.jobs, ids) or {}
 local infos = gather_in_slices('HMGET', K.info, ids)
 for i, id in ipairs(ids) do
   reply[#reply + 1] = id

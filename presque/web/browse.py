@@ -9,7 +9,7 @@ from __future__ import annotations
 from presque.broker import JobView, Page
 from presque.web.answers import Answer, empty_answer
 from presque.web.context import Resource
-from presque.web.inputs import LIMIT, OFFSET, STATE, body
+from presque.web.inputs import LIMIT, OFFSET, PAYLOADS, STATE, body
 from presque.web.jobs import error_message, job_answer, job_document
 from presque.web.jsontext import encode_json
 from presque.web.routing import Call, Route
@@ -41,7 +41,7 @@ class Browse(Resource):
                 "A page of the jobs in one state, in that state's order: ready jobs as they"
                 " will be handed out, delayed ones by due time, leased ones by lease deadline,"
                 " dead letters by time of death.",
-                args=(STATE, OFFSET, LIMIT),
+                args=(STATE, OFFSET, LIMIT, PAYLOADS),
                 answers={200: ("A page of jobs.", "JobPage")},
                 safe=True,
             ),
@@ -82,7 +82,9 @@ class Browse(Resource):
     async def page(self, call: Call) -> Answer:
         request = call.request
         state, offset, limit = STATE.read(request), OFFSET.read(request), LIMIT.read(request)
-        page = await self.broker.jobs_in_state(call.queue, state, offset, limit)
+        page = await self.broker.jobs_in_state(
+            call.queue, state, offset, limit, PAYLOADS.read(request)
+        )
         return jobs_page(call.queue, state, offset, limit, page)
 
     async def make_ready(self, call: Call) -> Answer:

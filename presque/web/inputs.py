@@ -235,6 +235,9 @@ STREAM_LEASE = Seconds(
 WITH_DESC = Flag("with_desc", "Also list the ready jobs (the first 1,000).")
 OFFSET = Count("offset", "Skip this many items.", default=0)
 LIMIT = Count("limit", "Answer at most this many items.", default=100, high=1000)
+PAYLOADS = Flag(
+    "payloads", "Include each job's payload (0: ids, times and errors only).", default=True
+)
 STATE = Choice("state", "The state whose jobs to list.", choices=STATES, default=STATES[0])
 SINCE = UnixTime("since", "Only the samples from this unix time on, in seconds.")
 SAMPLES = Count("limit", "Answer at most this many samples.", default=1440, high=10080)

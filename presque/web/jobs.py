@@ -30,7 +30,7 @@ from presque.web.inputs import (
     body,
     require_json_content_type,
 )
-from presque.web.jsontext import check_job, read_json, spliced
+from presque.web.jsontext import check_job, encode_json, read_json, spliced
 from presque.web.routing import Call, Route
 
 #: The longest error a worker may tell when it fails a job.
@@ -219,7 +219,7 @@ async def job_answer(broker: Broker, queue: str, job_id: str) -> Answer:
 
 
 def job_document(queue: str, view: JobView) -> bytes:
-    """A job as the API shows it, its payload spliced in byte for byte."""
+    """A job as the API shows it, its payload (if read) spliced in byte for byte."""
     summary = {
         "id": view.id,
         "queue": queue,
@@ -234,6 +234,8 @@ def job_document(queue: str, view: JobView) -> bytes:
         "lease_expires": view.lease_expires,
         "dead_since": view.dead_since,
     }
+    if view.payload is None:
+        return encode_json(summary)
     return spliced(summary, "job", view.payload)
 
 

@@ -91,8 +91,8 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
                 "next_run": _NUMBER_OR_NULL,
                 "lease_expires": _NUMBER_OR_NULL,
                 "dead_since": _NUMBER_OR_NULL,
-                "job": _ref("Job"),
-            }
+            },
+            {"job": _ref("Job")},
         ),
         "Failure": _object(
             {}, {"error": {"type": "string", "description": "What went wrong."}}, others=True

@@ -48,7 +48,7 @@ export function jobsBrowser(path, detail) {
     tabs.replaceChildren(...STATES.map((name) => element("button", {
       type: "button", "data-state": name, "aria-pressed": String(name === state),
       onclick: () => choose(name) }, `${name} (${human(counts[name])})`)));
-    const page = await getJson(`/queues/${path}/jobs?state=${state}&offset=${offset}&limit=${PAGE}`);
+    const page = await getJson(`/queues/${path}/jobs?state=${state}&offset=${offset}&limit=${PAGE}&payloads=0`);
     if (page.state !== state) return; // another tab was chosen meanwhile
     const shown = new Set(page.jobs.map((job) => job.id));
     for (const id of selected) if (!shown.has(id)) selected.delete(id);

@@ -11,7 +11,7 @@ const LEASED_READ = 1000;
 async function holdings(queues) {
   const held = new Map();
   const pages = await Promise.all(queues.slice(0, QUEUES_READ).map((queue) =>
-    getJson(`/queues/${segment(queue)}/jobs?state=leased&limit=${LEASED_READ}`)));
+    getJson(`/queues/${segment(queue)}/jobs?state=leased&limit=${LEASED_READ}&payloads=0`)));
   for (const page of pages) {
     for (const job of page.jobs) {
       if (!job.delivered_to) continue;

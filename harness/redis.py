@@ -100,6 +100,12 @@ class RedisServer:
         """One command, its reply decoded (see L{redis_command})."""
         return redis_command(self.port, *args)
 
+    def used_memory(self) -> int:
+        """Redis' used_memory, in bytes."""
+        info = self.call("INFO", "memory")
+        line = next(line for line in info.splitlines() if line.startswith("used_memory:"))
+        return int(line.split(":", 1)[1])
+
     def command(self, *args: str) -> str:
         """One command, its reply as redis-cli prints it (one item a line)."""
         reply = self.call(*args)

@@ -53,6 +53,13 @@ def _positive_float(text: str) -> float:
     return _number(text, math.ulp(0), "a positive number")
 
 
+def _share(text: str) -> float:
+    value = _number(text, math.ulp(0), "a share from 0 to 1 (0.9: 90%)")
+    if value > 1:
+        raise ValueError(f"must be a share from 0 to 1 (0.9: 90%), got {text!r}")
+    return value
+
+
 def _non_negative_float(text: str) -> float:
     return _number(text, 0.0, "zero or a positive number")
 
@@ -142,6 +149,11 @@ class RedisSettings:
     pool_size: int = _key(4, _positive_int, "Connections to Redis.")
     command_timeout: float = _key(5.0, _positive_float, "Seconds before a Redis call gives up.")
     connect_timeout: float = _key(2.0, _positive_float, "Seconds for one connection attempt.")
+    producer_memory_share: float = _key(
+        0.9,
+        _share,
+        "Past this share of Redis' maxmemory, posts get 429 while consumers drain; 1: never.",
+    )
 
 
 @dataclass(frozen=True)
@@ -240,8 +252,16 @@ def _parse(where: str, convert: Callable[[], T]) -> T:
         raise ConfigError(f"{where}: {error}") from None
 
 
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"must be an integer, got {text!r}") from None
+
+
 def _queue_setting_parser(declared: Field[Any]) -> Callable[[str], Any]:
-    return _positive_int if is_count(declared) else _non_negative_float
+    # The setting's own range is checked by QueueSettings.updated.
+    return _integer if is_count(declared) else _non_negative_float
 
 
 class _Reader:

@@ -18,3 +18,5 @@ LEASE_EXPIRES = "X-Presque-Lease-Expires"
 IDEMPOTENCY_KEY = "Idempotency-Key"
 #: Answered "true" to a repeated POST: the jobs were stored by the first one.
 IDEMPOTENT_REPLAYED = "Idempotent-Replayed"
+#: Seconds a producer told to wait (429) should wait before it posts again.
+RETRY_AFTER = "Retry-After"

@@ -2,8 +2,9 @@
 Periodic work every presque server does: the due work of the queues whose
 time came (delayed jobs, leases, unconfirmed deliveries), found through the
 schedule (L{presque.broker.schedule}), a slow sweep over every queue that
-repairs what the schedule may have missed, and once a minute the queues'
-history (L{presque.broker.history}).
+repairs what the schedule may have missed, once a minute the queues'
+history (L{presque.broker.history}), and a look at Redis' memory, to tell
+producers to wait when it is nearly full.
 
 Each move is one atomic script call, so any number of servers may run the
 scheduler against the same Redis and every job still moves exactly once.
@@ -37,10 +38,13 @@ class Scheduler(Service):
         interval: float,
         reactor: IReactorTime,
         history: HistorySettings | None = None,
+        memory_share: float = 1.0,
     ) -> None:
         self.broker = broker
         self.interval = interval
         self.history = history or HistorySettings()
+        #: Past this share of Redis' maxmemory, posts are refused (1: never).
+        self.memory_share = memory_share
         self._loop = LoopingCall(self.tick)
         self._loop.clock = reactor
         self._redis_refused = False
@@ -49,6 +53,8 @@ class Scheduler(Service):
     async def tick(self) -> None:
         """One round of periodic work; errors are logged, never fatal."""
         try:
+            if self.memory_share < 1:
+                await self.broker.watch_memory(self.memory_share)
             done = await self.broker.run_due()
             await self.broker.sweep(SWEEP_PER_ROUND)
             await self.broker.record_history(self.history.max_queues, self.history.retention)

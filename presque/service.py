@@ -257,7 +257,13 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         metrics=metrics,
     )
     Confirmations(broker).setServiceParent(root)
-    Scheduler(broker, config.scheduler.interval, reactor, config.history).setServiceParent(root)
+    Scheduler(
+        broker,
+        config.scheduler.interval,
+        reactor,
+        config.history,
+        memory_share=config.redis.producer_memory_share,
+    ).setServiceParent(root)
 
     site = build_site(broker, config.server, longpoll)
     Drain(site, config.server.shutdown_grace, reactor).setServiceParent(root)

@@ -25,6 +25,7 @@ from harness.redis import RedisServer
 from presque.client import (
     AsyncClient,
     Client,
+    Full,
     PresqueError,
     QueueClosed,
     StaleReceipt,
@@ -238,6 +239,16 @@ async def test_purge_dead_drops_the_dead_letters(client: Client) -> None:
     await blocking(client.fail, await leased(client), dead=True)
     assert await blocking(client.purge_dead, "q1") == 1
     assert (await blocking(client.dead_letters, "q1"))["total"] == 0
+
+
+@async_test
+async def test_a_post_to_a_full_queue_raises_full(client: Client) -> None:
+    await blocking(client.configure, "q1", max_length=1)
+    await blocking(client.post, "q1", {"n": 1})
+    with pytest.raises(Full) as refused:
+        await blocking(client.post, "q1", {"n": 2})
+    assert refused.value.status == 429
+    assert (await blocking(client.jobs, "q1"))["total"] == 1
 
 
 @async_test

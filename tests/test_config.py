@@ -164,9 +164,12 @@ def test_the_default_queue_settings_and_alive_window() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[queues]\nmax_attempts = 0", "[queues] max_attempts: must be a positive integer"),
-        ("[queues]\nmax_attempts = 2.5", "[queues] max_attempts: must be a positive integer"),
-        ("[queues]\nmax_attempts = many", "[queues] max_attempts: must be a positive integer"),
+        ("[queues]\nmax_attempts = 0", "[queues]: max_attempts must be an integer from 1 to 1000"),
+        ("[queues]\nmax_attempts = 2.5", "[queues] max_attempts: must be an integer"),
+        ("[queues]\nmax_attempts = many", "[queues] max_attempts: must be an integer"),
+        ("[queues]\nmax_length = -1", "[queues]: max_length must be an integer from 0 to"),
+        ("[redis]\nproducer_memory_share = 1.5", "[redis] producer_memory_share: must be a share"),
+        ("[redis]\nproducer_memory_share = 0", "[redis] producer_memory_share: must be a share"),
         (
             "[queues]\nmax_attempts = 1001",
             "[queues]: max_attempts must be an integer from 1 to 1000",

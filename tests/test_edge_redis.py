@@ -64,12 +64,6 @@ async def over_replica(replica: RedisServer) -> AsyncIterator[Presque]:
     await stop()
 
 
-def used_memory(redis: RedisServer) -> int:
-    info = redis.call("INFO", "memory")
-    line = next(line for line in info.splitlines() if line.startswith("used_memory:"))
-    return int(line.split(":", 1)[1])
-
-
 def fill_to_maxmemory(redis: RedisServer) -> None:
     """
     Set C{maxmemory} just above what Redis uses, then fill it until even a
@@ -78,7 +72,7 @@ def fill_to_maxmemory(redis: RedisServer) -> None:
     last one fits and tips it over.
     """
     redis.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
-    redis.call("CONFIG", "SET", "maxmemory", str(used_memory(redis) + 4 * FILLER))
+    redis.call("CONFIG", "SET", "maxmemory", str(redis.used_memory() + 4 * FILLER))
     size = FILLER
     for n in range(1000):
         try:
@@ -92,7 +86,7 @@ def fill_to_maxmemory(redis: RedisServer) -> None:
             assert "OOM" in str(error), error
             # Full. Connections coming and going free a few kilobytes of
             # buffers: pin the limit under what is used, so it stays full.
-            redis.call("CONFIG", "SET", "maxmemory", str(used_memory(redis) - FILLER))
+            redis.call("CONFIG", "SET", "maxmemory", str(redis.used_memory() - FILLER))
             return
     raise AssertionError("redis never ran out of memory")
 

@@ -20,7 +20,13 @@ from tests.support import (
     totals_with,
 )
 
-DEFAULT_SETTINGS = {"lease": 0.0, "max_attempts": 5, "backoff_base": 1.0, "backoff_cap": 3600.0}
+DEFAULT_SETTINGS = {
+    "lease": 0.0,
+    "max_attempts": 5,
+    "backoff_base": 1.0,
+    "backoff_cap": 3600.0,
+    "max_length": 0,
+}
 NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
 
 
@@ -302,7 +308,8 @@ async def test_patch_with_an_empty_object_changes_nothing(http: Http) -> None:
     [
         (
             '{"retries": 3}',
-            "unknown setting 'retries'; known: backoff_base, backoff_cap, lease, max_attempts",
+            "unknown setting 'retries'; known: backoff_base, backoff_cap, lease, max_attempts,"
+            " max_length",
         ),
         ('{"lease": -1}', "lease must be from 0 to 604800 seconds"),
         ('{"lease": 604801}', "lease must be from 0 to 604800 seconds"),

@@ -12,10 +12,13 @@ from presque.broker.browse import BrowseOperations
 from presque.broker.dead import DeadLetterOperations
 from presque.broker.deliveries import MAX_LEASED_BATCH, DeliveryOperations
 from presque.broker.errors import (
+    Backpressure,
     DuplicateJob,
     IdempotencyConflict,
     JobInState,
     QueueClosed,
+    QueueFull,
+    RedisNearlyFull,
     StaleReceipt,
     UnknownJob,
 )
@@ -42,6 +45,7 @@ from presque.broker.settings import QueueSettings
 __all__ = [
     "MAX_LEASED_BATCH",
     "PRIORITIES",
+    "Backpressure",
     "Broker",
     "Delivery",
     "DuplicateJob",
@@ -54,9 +58,11 @@ __all__ = [
     "JobView",
     "Page",
     "QueueClosed",
+    "QueueFull",
     "QueueSettings",
     "QueueSummary",
     "QueueView",
+    "RedisNearlyFull",
     "Retried",
     "Sample",
     "StaleReceipt",

@@ -49,6 +49,8 @@ class BrokerBase:
         self.delivery_timeout = delivery_timeout
         #: Told of every delivery and ack, for GET /metrics.
         self.metrics = metrics or Metrics()
+        #: Redis' memory passed the share producers may fill (L{watch_memory}).
+        self.memory_full = False
         self._default_args = [str(getattr(self.defaults, f.name)) for f in setting_fields()]
 
     def run(

@@ -23,6 +23,25 @@ class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before, with a different request."""
 
 
+class Backpressure(Exception):
+    """Producers must wait: the queue, or Redis, holds as much as it may."""
+
+    #: Seconds to wait before posting again.
+    retry_after = 1
+
+
+class QueueFull(Backpressure):
+    """The jobs would take the queue past its max_length."""
+
+    def __init__(self, queue: str, most: int) -> None:
+        super().__init__(f"{queue} holds its max_length, {most} jobs")
+        self.most = most
+
+
+class RedisNearlyFull(Backpressure):
+    """Redis' memory passed the share of maxmemory that producers may fill."""
+
+
 class JobInState(Exception):
     """The job is in a state that the action asked cannot take it from."""
 

@@ -7,7 +7,13 @@ import json
 from collections.abc import Sequence
 
 from presque.broker.base import errors_of, millis, seconds
-from presque.broker.errors import DuplicateJob, IdempotencyConflict, UnknownJob
+from presque.broker.errors import (
+    DuplicateJob,
+    IdempotencyConflict,
+    QueueFull,
+    RedisNearlyFull,
+    UnknownJob,
+)
 from presque.broker.keys import new_job_id, worker_key
 from presque.broker.model import Enqueued, JobView
 from presque.broker.schedule import ScheduleOperations
@@ -45,7 +51,12 @@ class JobOperations(ScheduleOperations):
             the ids stored the first time.
         @raise DuplicateJob: C{uniq} is taken.
         @raise IdempotencyConflict: C{idempotency} came with another request.
+        @raise QueueFull: the jobs would take the queue past its max_length.
+        @raise RedisNearlyFull: Redis' memory passed the share producers may
+            fill (a job given back is taken all the same).
         """
+        if self.memory_full and not as_failure:
+            raise RedisNearlyFull(queue)
         options = [millis(run_at), uniq or "", "1" if as_failure else "0", priority]
         digest = "" if idempotency is None else _digest(options, payloads)
         args = [*options, idempotency or "", digest, millis(self.idempotency_window)]
@@ -57,6 +68,8 @@ class JobOperations(ScheduleOperations):
             raise DuplicateJob(uniq)
         if status == b"conflict":
             raise IdempotencyConflict(idempotency)
+        if status == b"full":
+            raise QueueFull(queue, int(stored[0]))
         if status == b"replay":
             return Enqueued([job_id.decode("ascii") for job_id in stored], replayed=True)
         await self.note_due(queue, schedule_at)

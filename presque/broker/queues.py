@@ -121,6 +121,17 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
         )
         return Figures(names.total, summaries, alive, memory)
 
+    async def watch_memory(self, share: float) -> bool:
+        """
+        Read Redis' memory, and refuse posts (L{memory_full}) while it is past
+        C{share} of C{maxmemory}, so that consumers can still drain what is
+        stored (acks free memory) before Redis refuses every write. Whether
+        it is past.
+        """
+        used, most = await self.redis_memory()
+        self.memory_full = bool(most) and used >= share * most
+        return self.memory_full
+
     async def redis_memory(self) -> tuple[int, int]:
         """Redis's used_memory and maxmemory (0: no limit), in bytes."""
         info = (await self.redis.execute("INFO", "memory")).decode("ascii", "replace")

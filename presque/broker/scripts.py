@@ -7,7 +7,7 @@ once, in Python:
   channels (C{K.wake}, ...), from L{presque.broker.keys}; a script that
   uses it is a per-queue one, called with the queue's keys as KEYS.
 - C{totals}: C{TOTALS}, the names of a queue's totals, and C{totals()},
-  their values, from L{presque.broker.keys}.
+  their values, from L{presque.counts}.
 - C{settings}: C{setting(name)}, the queue's own value of a setting or else
   the server's default, from L{presque.broker.settings}. The defaults travel
   as the last ARGV of every call, after the script's own (L{presque.broker.base.BrokerBase.run}
@@ -62,7 +62,7 @@ def _totals() -> str:
     listing = "\n".join(f"--   {name}: {what}" for name, what in QUEUE_TOTALS)
     names = ", ".join(f"'{name}'" for name, _ in QUEUE_TOTALS)
     return (
-        f"-- The fields of a queue's totals (presque.broker.keys), in this order:\n{listing}\n"
+        f"-- The fields of a queue's totals (presque.counts), in this order:\n{listing}\n"
         f"local TOTALS = {{{names}}}\n"
         "-- The queue's totals, in the order of TOTALS, 0 when absent.\n"
         "local function totals()\n"

@@ -42,6 +42,13 @@ class QueueSettings:
         1.0, 0.001, MAX_SECONDS, "Seconds before the first retry; each retry doubles it..."
     )
     backoff_cap: float = _setting(3600.0, 0.001, MAX_SECONDS, "...up to this many seconds.")
+    max_length: int = _setting(
+        0,
+        0,
+        10**9,
+        "Most jobs the queue holds, ready, delayed and leased; a post past it is"
+        " refused whole (429). 0: no limit.",
+    )
 
     def updated(self, changes: Mapping[str, Any]) -> QueueSettings:
         """

@@ -21,6 +21,7 @@ body; L{Unavailable} also covers a server that cannot be reached.
 
 from presque.client.asynchronous import AsyncClient
 from presque.client.errors import (
+    Full,
     NoJob,
     PresqueError,
     QueueClosed,
@@ -34,6 +35,7 @@ from presque.client.sync import Client
 __all__ = [
     "AsyncClient",
     "Client",
+    "Full",
     "Job",
     "NoJob",
     "PresqueError",

@@ -31,6 +31,11 @@ class StaleReceipt(PresqueError):
     """409: the receipt is not the job's current delivery (lease ran out, or settled)."""
 
 
+class Full(PresqueError):
+    """429: the queue holds its max_length, or Redis is nearly full; nothing
+    was stored: post again in a moment (the server says when in Retry-After)."""
+
+
 class Unavailable(PresqueError):
     """503 (Redis is unavailable), or no answer at all: refused, reset or timed out.
     After a timeout, the request may still have taken effect."""
@@ -41,7 +46,7 @@ _BY_MESSAGE: dict[tuple[int, str], type[PresqueError]] = {
     (404, "queue is closed"): QueueClosed,
     (404, "no such job"): UnknownJob,
 }
-_BY_STATUS: dict[int, type[PresqueError]] = {409: StaleReceipt, 503: Unavailable}
+_BY_STATUS: dict[int, type[PresqueError]] = {409: StaleReceipt, 429: Full, 503: Unavailable}
 
 
 def error_for(status: int, body: bytes) -> PresqueError:

@@ -8,13 +8,17 @@
 -- ARGV[5]  the request's Idempotency-Key, or '' without one
 -- ARGV[6]  digest of the request, kept with its Idempotency-Key
 -- ARGV[7]  how long an Idempotency-Key is remembered, in ms
--- ARGV[8..] job id, payload, job id, payload, ...
+-- ARGV[8..NARGV] job id, payload, job id, payload, ...
+-- then the server's default settings (settings)
 --
 -- Returns {status, unlisted, schedule_at, id, ...}: status is 'ok' (the
 -- jobs of ARGV were added), 'exists' when the uniq key is held by a job
 -- still in the queue, 'replay' when the Idempotency-Key was seen with the
--- same request (with the ids it stored then), or 'conflict' when it was
--- seen with another request; nothing is added but with 'ok'. unlisted is 1 when the queue is
+-- same request (with the ids it stored then), 'conflict' when it was
+-- seen with another request, or 'full' when the jobs would take the queue
+-- past its max_length (then with the limit); nothing is added but with 'ok'.
+-- A job given back (ARGV[3]) is never refused as 'full': it was in the
+-- queue already. unlisted is 1 when the queue is
 -- not yet recorded in the set of queues; schedule_at, when not 0, is a due
 -- time the schedule must hear of (includes/schedule.lua).
 --
@@ -23,6 +27,7 @@
 -- time is over are forgotten a few at a time, on every call that brings one.
 
 --@include queue_keys
+--@include settings
 --@include now_ms
 --@include ready
 --@include schedule
@@ -60,6 +65,15 @@ if uniq ~= '' then
   end
 end
 
+local most = setting('max_length')
+if most > 0 and ARGV[3] ~= '1' then
+  local held = redis.call('LLEN', K.ready) + redis.call('ZCARD', K.urgent)
+    + redis.call('ZCARD', K.delayed) + redis.call('ZCARD', K.leased)
+  if held + (NARGV - 7) / 2 > most then
+    return {'full', 0, 0, most}
+  end
+end
+
 if ARGV[3] == '1' then
   redis.call('HINCRBY', K.stats, 'failed', 1)
 end
@@ -80,7 +94,7 @@ if uniq ~= '' then
 end
 info = cjson.encode(info)
 local ids, added, infos = {}, {}, {}
-for i = 8, #ARGV, 2 do
+for i = 8, NARGV, 2 do
   local id = ARGV[i]
   ids[#ids + 1] = id
   if redis.call('HSETNX', K.jobs, id, ARGV[i + 1]) == 1 then

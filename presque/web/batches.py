@@ -13,7 +13,7 @@ from __future__ import annotations
 from presque import headers
 from presque.web.answers import Answer, empty_answer
 from presque.web.context import Resource
-from presque.web.errors import ApiError
+from presque.web.errors import WAIT_ANSWER, ApiError
 from presque.web.fetching import fetch_jobs
 from presque.web.inputs import (
     BATCH_SIZE,
@@ -59,7 +59,7 @@ class Batches(Resource):
                 args=(DELAYED, PRIORITY, IDS),
                 headers=(WORKER, IDEMPOTENCY_KEY),
                 body="Batch",
-                answers={201: ("Stored.", None)},
+                answers={201: ("Stored.", None), **WAIT_ANSWER},
                 sighting="queue",
             ),
             Route("PUT", "/qb/{queue}", self.refuse, "Refused.", answers=refused),

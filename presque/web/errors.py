@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from presque import headers
 from presque.broker import (
+    Backpressure,
     DuplicateJob,
     IdempotencyConflict,
     JobInState,
     QueueClosed,
+    QueueFull,
+    RedisNearlyFull,
     StaleReceipt,
     UnknownJob,
 )
@@ -56,6 +60,9 @@ class NoJob(ApiError):
         super().__init__(404, "no job", refusal=False)
 
 
+#: The answer of a post that must wait (queue at max_length, Redis nearly full).
+WAIT_ANSWER = {429: ("Full: nothing was stored; post again after Retry-After seconds.", "Error")}
+
 #: The outcomes of broker and Redis calls that are answered as errors.
 OUTCOMES: dict[type[Exception], tuple[int, str]] = {
     QueueClosed: (404, "queue is closed"),
@@ -63,6 +70,8 @@ OUTCOMES: dict[type[Exception], tuple[int, str]] = {
     UnknownJob: (404, "no such job"),
     StaleReceipt: (409, "receipt is not current: the lease ran out or the job was settled"),
     JobInState: (409, "the job's state does not allow this"),
+    QueueFull: (429, "queue is full"),
+    RedisNearlyFull: (429, "redis is nearly full: producers wait while consumers drain it"),
     IdempotencyConflict: (422, "this Idempotency-Key came with another request before"),
     RedisUnavailable: (503, "redis is unavailable"),
     RedisOutOfMemory: (507, "redis is out of memory and refuses new data"),
@@ -76,6 +85,8 @@ def _explained(error: Exception, message: str) -> str:
         return f"{message}: {error.cause}"
     if isinstance(error, JobInState):
         return f"{message}: it is {error.state}"
+    if isinstance(error, QueueFull):
+        return f"{message}: it holds its max_length, {error.most} jobs"
     if type(error) is RedisRefused:
         return f"{message}: {error.code}"
     return message
@@ -101,7 +112,10 @@ def error_answer(failure: Failure, uri: bytes = b"") -> ErrorAnswer:
             status, message = OUTCOMES[kind]
             if isinstance(error, RedisRefused):
                 _warn_about_redis(error)
-            return ErrorAnswer(status, _explained(error, message), refusal=False)
+            waiting = {}
+            if isinstance(error, Backpressure):
+                waiting = {headers.RETRY_AFTER: str(error.retry_after)}
+            return ErrorAnswer(status, _explained(error, message), refusal=False, headers=waiting)
     log.failure("unexpected error on {uri}", failure, uri=uri.decode("utf-8", "replace"))
     return ErrorAnswer(500, "internal error", refusal=False)
 

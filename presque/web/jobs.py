@@ -13,7 +13,7 @@ from presque import headers
 from presque.broker import Broker, Enqueued, JobView
 from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
-from presque.web.errors import ApiError
+from presque.web.errors import WAIT_ANSWER, ApiError
 from presque.web.fetching import fetch_jobs
 from presque.web.inputs import (
     DEAD,
@@ -44,7 +44,7 @@ class Jobs(Resource):
 
     def routes(self) -> list[Route]:
         settled = {404: ("No such job.", "Error"), 409: ("The receipt is not current.", "Error")}
-        added = {201: ("Stored; its id is in X-Presque-Job-Id and Location.", None)}
+        added = {201: ("Stored; its id is in X-Presque-Job-Id and Location.", None), **WAIT_ANSWER}
         return [
             Route(
                 "GET",

@@ -159,8 +159,8 @@ class Client:
         return self._send(R.queue_info(queue))
 
     def configure(self, queue: str, **settings: float) -> dict:
-        """Set C{lease}, C{max_attempts}, C{backoff_base}, C{backoff_cap} or C{max_length} of C{queue};
-        answer its L{queue_info}."""
+        """Set any of C{lease}, C{max_attempts}, C{backoff_base}, C{backoff_cap}
+        and C{max_length} of C{queue}; answer its L{queue_info}."""
         return self._send(R.configure(queue, settings))
 
     def stats(self, queue: str) -> dict:

@@ -172,10 +172,11 @@ def test_settings_saved_from_the_page_are_the_queues(daemon: Daemon, page) -> No
     open_queue(page, daemon, "mail")
     page.fill("#settings input[name=lease]", "30")
     page.fill("#settings input[name=max_attempts]", "2")
+    page.fill("#settings input[name=max_length]", "1000")
     page.click("#settings button")
     page.locator("#notice", has_text="settings saved").wait_for()
     settings = api(daemon, "GET", "/queues/mail")["settings"]
-    assert (settings["lease"], settings["max_attempts"]) == (30, 2)
+    assert (settings["lease"], settings["max_attempts"], settings["max_length"]) == (30, 2, 1000)
 
 
 def test_a_purge_asks_first_and_happens_only_when_confirmed(daemon: Daemon, page) -> None:

@@ -11,6 +11,7 @@ const SETTINGS = [
   ["max_attempts", "Attempts before the dead letters"],
   ["backoff_base", "First retry after (s)"],
   ["backoff_cap", "Longest retry delay (s)"],
+  ["max_length", "Most jobs held (0: no limit)"],
 ];
 const DAY_S = 86400;
 const HISTORY_EVERY_MS = 60_000;

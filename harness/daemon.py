@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import urllib.error
@@ -28,7 +29,9 @@ class Daemon:
     """
     C{twistd -n presque --config CONFIG --listen tcp:PORT ... ARGS}, run from
     C{workdir} with C{env} added to the environment, its output in
-    C{workdir/daemon.log} (or C{log}).
+    C{workdir/daemon.log} (or C{log}). C{tls}, the options of an C{ssl:}
+    endpoint (C{privateKey=...:certKey=...}), makes it listen with TLS, and
+    C{trust}, a CA file, is what its requests then verify it with.
     """
 
     def __init__(
@@ -40,8 +43,12 @@ class Daemon:
         config: Path = SHIPPED_CONFIG,
         log: Path | None = None,
         env: dict[str, str] | None = None,
+        tls: str | None = None,
+        trust: Path | None = None,
     ) -> None:
         self.workdir = workdir
+        self.tls = tls
+        self._context = None if trust is None else ssl.create_default_context(cafile=str(trust))
         self.port = port or free_port()
         self.log = log or workdir / "daemon.log"
         self.args = args
@@ -53,14 +60,20 @@ class Daemon:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> Daemon:
         """Start it, and wait until it accepts connections."""
-        listen = f"tcp:{self.port}:interface=127.0.0.1:backlog=1024"
+        self.launch()
+        wait_for_port(self.port, timeout=30, process=self.process)
+        return self
+
+    def launch(self) -> Daemon:
+        """Start it, without waiting for anything."""
+        kind = f"ssl:{self.port}:{self.tls}" if self.tls else f"tcp:{self.port}"
+        listen = f"{kind}:interface=127.0.0.1:backlog=1024"
         with self.log.open("ab") as log:
             self.process = self._spawn(listen, log)
-        wait_for_port(self.port, timeout=30, process=self.process)
         return self
 
     def _spawn(self, listen: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -94,7 +107,7 @@ class Daemon:
             self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=30, context=self._context) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()

@@ -17,6 +17,7 @@ from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from presque.auth import TOKEN_SECTION, Token, token_from_section
 from presque.broker.settings import QueueSettings, is_count, setting_fields
 from presque.redis_url import RedisAddress, parse_redis_url
 
@@ -195,6 +196,22 @@ class MetricsSettings:
     )
 
 
+def _mode(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in ("on", "off"):
+        raise ValueError(f"must be on or off, got {text!r}")
+    return mode
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """[auth]: whether routes need a token ([token:NAME] sections, see L{presque.auth})."""
+
+    mode: str = _key(
+        "off", _mode, "on: every route but the open ones needs a token; off: open (presque 1)."
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     """All settings of one presque daemon, a field per section."""
@@ -207,6 +224,9 @@ class Config:
     workers: WorkerSettings = field(default_factory=WorkerSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    #: The [token:NAME] sections.
+    tokens: tuple[Token, ...] = field(default=(), metadata={"sections": TOKEN_SECTION})
 
     def with_overrides(self, listen: tuple[str, ...] = (), redis_url: str | None = None) -> Config:
         """Apply the command-line options, which win over the file."""
@@ -222,8 +242,13 @@ class Config:
 
 
 def sections() -> dict[str, tuple[Field[Any], ...]]:
-    """Every section of the file, by name, with the declaration of each of its keys."""
-    return {section.name: fields(section.default_factory()) for section in fields(Config)}
+    """Every section of the file, by name, with the declaration of each of its keys
+    (but the [token:NAME] sections, see L{presque.auth})."""
+    return {section.name: fields(section.default_factory()) for section in _sections()}
+
+
+def _sections() -> list[Field[Any]]:
+    return [section for section in fields(Config) if "sections" not in section.metadata]
 
 
 def key_name(declared: Field[Any]) -> str:
@@ -279,6 +304,8 @@ class _Reader:
     def _check_known(self) -> None:
         known = sections()
         for section in self.parser.sections():
+            if section.startswith(TOKEN_SECTION):
+                continue  # checked as it is read
             if section not in known:
                 raise ConfigError(f"{self.path}: [{section}]: unknown section")
             keys = {key_name(declared) for declared in known[section]}
@@ -288,8 +315,8 @@ class _Reader:
 
     def config(self) -> Config:
         self._check_known()
-        values: dict[str, Any] = {}
-        for section in fields(Config):
+        values: dict[str, Any] = {"tokens": self._tokens()}
+        for section in _sections():
             if section.name == "queues":
                 values["queues"] = self._queue_settings()
                 continue
@@ -300,6 +327,23 @@ class _Reader:
             }
             values[section.name] = section.default_factory(**given)
         return Config(**values)
+
+    def _tokens(self) -> tuple[Token, ...]:
+        tokens = []
+        for section in self.parser.sections():
+            if not section.startswith(TOKEN_SECTION):
+                continue
+            try:
+                token = token_from_section(
+                    section[len(TOKEN_SECTION) :], dict(self.parser.items(section))
+                )
+            except ValueError as error:
+                raise ConfigError(f"{self.path}: [{section}] {error}") from None
+            tokens.append(token)
+        digests = [token.digest for token in tokens]
+        if len(set(digests)) < len(digests):
+            raise ConfigError(f"{self.path}: two [token:NAME] sections have the same sha256")
+        return tuple(tokens)
 
     def _queue_settings(self) -> QueueSettings:
         changes = {

@@ -20,3 +20,5 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 IDEMPOTENT_REPLAYED = "Idempotent-Replayed"
 #: Seconds a producer told to wait (429) should wait before it posts again.
 RETRY_AFTER = "Retry-After"
+#: How to authenticate, answered with a 401.
+WWW_AUTHENTICATE = "WWW-Authenticate"

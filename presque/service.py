@@ -25,6 +25,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 
+from presque.auth import Authority
 from presque.broker import Broker
 from presque.config import Config
 from presque.embedded import EmbeddedRedis, require_redis_server
@@ -265,7 +266,8 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         memory_share=config.redis.producer_memory_share,
     ).setServiceParent(root)
 
-    site = build_site(broker, config.server, longpoll)
+    authority = Authority(config.tokens) if config.auth.mode == "on" else None
+    site = build_site(broker, config.server, longpoll, authority)
     Drain(site, config.server.shutdown_grace, reactor).setServiceParent(root)
     Waiters(longpoll).setServiceParent(root)
     for description in config.server.listen:

@@ -60,14 +60,16 @@ async def start_presque(
     redis_url: str | None = None,
     command_timeout: float = 2.0,
     broker: dict[str, Any] | None = None,
+    authority: Any = None,
     **server_settings: Any,
 ):
     """
     Serve presque over C{redis_server}; return (Presque, stop). C{redis_url}
     is where its Redis calls go instead (a relay in front of the server, say;
     wake-ups still come from C{redis_server}); C{broker} holds options of its
-    L{Broker} and C{server_settings} of its L{ServerSettings}. As the daemon
-    does, it sends Redis every script before it serves.
+    L{Broker}, C{authority} the tokens (none: tokens off) and
+    C{server_settings} of its L{ServerSettings}. As the daemon does, it
+    sends Redis every script before it serves.
     """
     from twisted.internet import reactor
     from twisted.internet.endpoints import TCP4ServerEndpoint
@@ -95,7 +97,8 @@ async def start_presque(
     server = Broker(redis, **options)
     longpoll = LongPoll(reactor)
     longpoll.listen(address)
-    site = build_site(server, ServerSettings(access_log=False, **server_settings), longpoll)
+    settings = ServerSettings(access_log=False, **server_settings)
+    site = build_site(server, settings, longpoll, authority)
     port = await TCP4ServerEndpoint(reactor, 0, backlog=1024, interface="127.0.0.1").listen(site)
     http = Http(f"http://127.0.0.1:{port.getHost().port}")
 

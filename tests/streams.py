@@ -18,8 +18,9 @@ class EventStream(Protocol):
     does.
     """
 
-    def __init__(self, path: bytes) -> None:
+    def __init__(self, path: bytes, headers: dict[str, str] | None = None) -> None:
         self.path = path
+        self.request_headers = headers or {}
         self.head = b""
         self.headers: dict[str, str] | None = None
         self.buffer = b""
@@ -27,7 +28,8 @@ class EventStream(Protocol):
         self.done: defer.Deferred[None] = defer.Deferred()
 
     def connectionMade(self) -> None:
-        self.transport.write(b"GET " + self.path + b" HTTP/1.0\r\n\r\n")
+        lines = "".join(f"{name}: {value}\r\n" for name, value in self.request_headers.items())
+        self.transport.write(b"GET " + self.path + b" HTTP/1.0\r\n" + lines.encode() + b"\r\n")
 
     def dataReceived(self, data: bytes) -> None:
         if self.headers is None:
@@ -56,9 +58,11 @@ class EventStream(Protocol):
         self.transport.loseConnection()
 
 
-async def open_stream(http: Http, queue: str, **params: str) -> EventStream:
+async def open_stream(
+    http: Http, queue: str, headers: dict[str, str] | None = None, **params: str
+) -> EventStream:
     port = int(http.base.rsplit(":", 1)[1])
     query = "&".join(f"{name}={value}" for name, value in params.items())
-    stream = EventStream(f"/sse/{queue}?{query}".encode())
+    stream = EventStream(f"/sse/{queue}?{query}".encode(), headers)
     await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), stream)
     return stream

@@ -207,3 +207,40 @@ def test_the_shipped_config_lists_every_key_of_every_section() -> None:
     parser.read(SHIPPED_CONFIG)
     for section, keys in sections().items():
         assert sorted(parser.options(section)) == sorted(key_name(key) for key in keys), section
+
+
+# [auth] and [token:NAME]
+
+TOKEN = (
+    "[token:billing]\nsha256 = "
+    + "ab" * 32
+    + "\nscopes = produce consume\nqueues = inv *-reports\n"
+)
+
+
+def test_tokens_are_read_from_their_sections(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[auth]\nmode = on\n" + TOKEN))
+    assert config.auth.mode == "on"
+    [token] = config.tokens
+    assert (token.name, token.scopes, token.queues) == (
+        "billing",
+        frozenset({"produce", "consume"}),
+        ("inv", "*-reports"),
+    )
+
+
+def test_a_bad_token_section_names_the_file_and_the_section(tmp_path: Path) -> None:
+    path = write(tmp_path, TOKEN.replace("produce consume", "produce everything"))
+    with pytest.raises(ConfigError, match=r"\[token:billing\] scopes: unknown scope 'everything'"):
+        load_config(path)
+
+
+def test_two_tokens_of_one_secret_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, TOKEN + TOKEN.replace("billing", "other"))
+    with pytest.raises(ConfigError, match="the same sha256"):
+        load_config(path)
+
+
+def test_the_auth_mode_is_on_or_off(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[auth\] mode: must be on or off"):
+        load_config(write(tmp_path, "[auth]\nmode = maybe\n"))

@@ -6,9 +6,11 @@ error the same way (L{presque.web.errors}).
 
 from __future__ import annotations
 
+from presque.auth import Authority
 from presque.broker import Broker
 from presque.config import ServerSettings
 from presque.longpoll import LongPoll
+from presque.web.access import Access
 from presque.web.batches import Batches
 from presque.web.browse import Browse
 from presque.web.context import Context, Resource
@@ -54,8 +56,16 @@ def _routes(resources: list[Resource], context: Context) -> list[Route]:
     return [*routes, *OpenApi(routes, context.settings).routes()]
 
 
-def build_site(broker: Broker, settings: ServerSettings, longpoll: LongPoll) -> PresqueSite:
-    """The site serving the API over C{broker} with C{settings}' limits."""
+def build_site(
+    broker: Broker,
+    settings: ServerSettings,
+    longpoll: LongPoll,
+    authority: Authority | None = None,
+) -> PresqueSite:
+    """
+    The site serving the API over C{broker} with C{settings}' limits; with
+    an C{authority}, every route but the open ones needs one of its tokens.
+    """
     context = Context(broker, settings, longpoll)
     resources = [resource(context) for resource in _RESOURCES]
     [streams] = [resource for resource in resources if isinstance(resource, Streams)]
@@ -64,7 +74,7 @@ def build_site(broker: Broker, settings: ServerSettings, longpoll: LongPoll) -> 
     metrics.streams.set_function(lambda: streams.open)
     router = Router(_routes(resources, context), settings.max_queue_name_length)
     return PresqueSite(
-        Api(router, broker, Sightings(broker)),
+        Api(router, broker, Sightings(broker), Access(authority)),
         settings.max_body_size,
         settings.access_log,
         idle_timeout=settings.idle_timeout,

@@ -50,6 +50,7 @@ class Batches(Resource):
                     404: ("No job is ready, or the queue is closed.", "Error"),
                 },
                 sighting="queue",
+                scope="consume",
             ),
             Route(
                 "POST",
@@ -61,9 +62,24 @@ class Batches(Resource):
                 body="Batch",
                 answers={201: ("Stored.", None), **WAIT_ANSWER},
                 sighting="queue",
+                scope="produce",
             ),
-            Route("PUT", "/qb/{queue}", self.refuse, "Refused.", answers=refused),
-            Route("DELETE", "/qb/{queue}", self.refuse, "Refused.", answers=refused),
+            Route(
+                "PUT",
+                "/qb/{queue}",
+                self.refuse,
+                "Refused.",
+                answers=refused,
+                scope="produce",
+            ),
+            Route(
+                "DELETE",
+                "/qb/{queue}",
+                self.refuse,
+                "Refused.",
+                answers=refused,
+                scope="produce",
+            ),
         ]
 
     async def take(self, call: Call) -> Answer:

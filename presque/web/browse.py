@@ -44,6 +44,7 @@ class Browse(Resource):
                 args=(STATE, OFFSET, LIMIT, PAYLOADS),
                 answers={200: ("A page of jobs.", "JobPage")},
                 safe=True,
+                scope="read",
             ),
             Route(
                 "POST",
@@ -56,6 +57,7 @@ class Browse(Resource):
                     **unknown,
                     409: ("The job is ready or leased already.", "Error"),
                 },
+                scope="admin",
             ),
             Route(
                 "POST",
@@ -69,6 +71,7 @@ class Browse(Resource):
                     **unknown,
                     409: ("The job is a dead letter already.", "Error"),
                 },
+                scope="admin",
             ),
             Route(
                 "DELETE",
@@ -76,6 +79,7 @@ class Browse(Resource):
                 self.remove,
                 "Remove a job for good, from any state.",
                 answers={204: ("Removed.", None), **unknown},
+                scope="admin",
             ),
         ]
 

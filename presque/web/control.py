@@ -27,6 +27,7 @@ class Control(Resource):
                 "Whether a queue hands out jobs: status 1 (open) or 0 (closed).",
                 answers={200: ("The queue's status.", "ControlStatus")},
                 safe=True,
+                scope="read",
             ),
             # Old clients send this body without a JSON content type: do not ask for one.
             Route(
@@ -36,6 +37,7 @@ class Control(Resource):
                 'Close a queue with {"status": "stop"}, open it with {"status": "start"}.',
                 body="ControlChange",
                 answers={200: ("Updated.", "ControlUpdated")},
+                scope="admin",
             ),
         ]
 

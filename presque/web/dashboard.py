@@ -51,6 +51,7 @@ class Dashboard(Resource):
                 safe=True,
                 media_types=(kind,),
                 sighting="none",
+                scope=None,
             )
             for path, name, kind in _FILES
         ]

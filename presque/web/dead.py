@@ -27,6 +27,7 @@ class DeadLetters(Resource):
                 args=(OFFSET, LIMIT),
                 answers={200: ("A page of dead letters.", "JobPage")},
                 safe=True,
+                scope="read",
             ),
             Route(
                 "POST",
@@ -38,6 +39,7 @@ class DeadLetters(Resource):
                     200: ("How many went back, and the ids that were no dead letters.", "Retried"),
                     404: ("None of the ids named is a dead letter.", "Error"),
                 },
+                scope="admin",
             ),
             Route(
                 "POST",
@@ -46,6 +48,7 @@ class DeadLetters(Resource):
                 'Drop the dead letters of {"ids": [...]}; ids that are none are skipped.',
                 body="DropIds",
                 answers={200: ("How many were dropped.", "Dropped")},
+                scope="admin",
             ),
             Route(
                 "DELETE",
@@ -53,6 +56,7 @@ class DeadLetters(Resource):
                 self.drop_all,
                 "Drop every dead letter.",
                 answers={200: ("How many were dropped.", "Dropped")},
+                scope="admin",
             ),
             Route(
                 "DELETE",
@@ -60,6 +64,7 @@ class DeadLetters(Resource):
                 self.drop_one,
                 "Drop one dead letter.",
                 answers={204: ("Dropped.", None), 404: ("No such dead letter.", "Error")},
+                scope="admin",
             ),
         ]
 

@@ -19,6 +19,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from presque.broker import Broker
+from presque.web.access import Access, record
 from presque.web.answers import STREAMED, Answer
 from presque.web.errors import ApiError, error_answer
 from presque.web.inputs import worker_id
@@ -33,11 +34,18 @@ class Api(Resource):
 
     isLeaf = True
 
-    def __init__(self, router: Router, broker: Broker, sightings: Sightings | None = None) -> None:
+    def __init__(
+        self,
+        router: Router,
+        broker: Broker,
+        sightings: Sightings | None = None,
+        access: Access | None = None,
+    ) -> None:
         super().__init__()
         self.router = router
         self.broker = broker
         self.sightings = sightings
+        self.access = access or Access(None)
 
     def render(self, request: IRequest) -> int:
         Deferred.fromCoroutine(self._serve(request))
@@ -45,12 +53,14 @@ class Api(Resource):
 
     async def _serve(self, request: IRequest) -> None:
         call: Call | None = None
+        token = None
         try:
             if request.too_large:
                 limit = request.channel.site.max_body_size
                 raise ApiError(413, f"body is larger than {limit} bytes")
             call = self.router.resolve(request)
             request.route = call.route.path
+            token = self.access.check(request, call)
             call.worker = worker_id(request)
             answer = await call.route.handler(call)
             refusal = False
@@ -59,6 +69,7 @@ class Api(Resource):
             answer = _error(error.status, error.message, error.headers)
             refusal = error.refusal
         if answer is not STREAMED:
+            record(request, call, token, answer.status)
             self._write(request, answer)
         if call is not None and call.worker and not refusal and self.sightings is not None:
             self._saw(call)

@@ -26,6 +26,7 @@ class Health(Resource):
                 answers={200: ("The process serves.", "Health")},
                 safe=True,
                 sighting="none",
+                scope=None,
             ),
             Route(
                 "GET",
@@ -36,6 +37,7 @@ class Health(Resource):
                 answers={200: ("Ready.", "Health")},
                 safe=True,
                 sighting="none",
+                scope=None,
             ),
         ]
 

@@ -58,6 +58,7 @@ class Jobs(Resource):
                     404: ("No job is ready, or the queue is closed.", "Error"),
                 },
                 sighting="queue",
+                scope="consume",
             ),
             Route(
                 "POST",
@@ -69,6 +70,7 @@ class Jobs(Resource):
                 body="Job",
                 answers=added,
                 sighting="queue",
+                scope="produce",
             ),
             Route(
                 "PUT",
@@ -80,6 +82,7 @@ class Jobs(Resource):
                 body="Job",
                 answers=added,
                 sighting="queue",
+                scope="consume",
             ),
             Route(
                 "DELETE",
@@ -88,6 +91,7 @@ class Jobs(Resource):
                 "Purge the queue: every job in every state, its uniq keys and counters.",
                 answers={204: ("Purged.", None)},
                 sighting="queue",
+                scope="admin",
             ),
             Route(
                 "GET",
@@ -96,6 +100,7 @@ class Jobs(Resource):
                 "Everything about one job.",
                 answers={200: ("The job.", "JobView"), 404: ("No such job.", "Error")},
                 safe=True,
+                scope="read",
             ),
             Route(
                 "DELETE",
@@ -105,6 +110,7 @@ class Jobs(Resource):
                 headers=(RECEIPT, WORKER),
                 answers={204: ("Acked.", None), **settled},
                 sighting="queue",
+                scope="consume",
             ),
             Route(
                 "PUT",
@@ -116,6 +122,7 @@ class Jobs(Resource):
                 body="Failure",
                 answers={200: ("What became of the job.", "FailOutcome"), **settled},
                 sighting="queue",
+                scope="consume",
             ),
             Route(
                 "POST",
@@ -126,6 +133,7 @@ class Jobs(Resource):
                 headers=(RECEIPT, WORKER),
                 answers={200: ("The new deadline.", "Extension"), **settled},
                 sighting="queue",
+                scope="consume",
             ),
         ]
 

@@ -31,6 +31,7 @@ class Metrics(Resource):
                 safe=True,
                 media_types=(TEXT_FORMAT, OPENMETRICS_FORMAT),
                 sighting="none",
+                scope="read",
             ),
             Route(
                 "GET",
@@ -42,6 +43,7 @@ class Metrics(Resource):
                 answers={200: ("The summary.", "Summary")},
                 safe=True,
                 sighting="none",
+                scope="read",
             ),
         ]
 

@@ -230,6 +230,7 @@ class OpenApi:
             "This description of the API, in OpenAPI 3.1.",
             answers={200: ("The description.", None)},
             safe=True,
+            scope=None,
         )
         self._document = encode_json(document([*routes, self.route], settings))
 

@@ -38,6 +38,7 @@ class Queues(Resource):
                 args=(OFFSET, LIMIT),
                 answers={200: ("A page of queues.", "QueuePage")},
                 safe=True,
+                scope="read",
             ),
             Route(
                 "GET",
@@ -46,6 +47,7 @@ class Queues(Resource):
                 "Everything about a queue: status, counts, totals, settings, workers.",
                 answers=view,
                 safe=True,
+                scope="read",
             ),
             Route(
                 "GET",
@@ -55,6 +57,7 @@ class Queues(Resource):
                 args=(SINCE, SAMPLES),
                 answers={200: ("The samples.", "History")},
                 safe=True,
+                scope="read",
             ),
             Route(
                 "GET",
@@ -65,6 +68,7 @@ class Queues(Resource):
                 args=(SINCE, SAMPLES),
                 answers={200: ("The samples.", "History")},
                 safe=True,
+                scope="read",
             ),
             Route(
                 "PATCH",
@@ -73,6 +77,7 @@ class Queues(Resource):
                 "Change settings of a queue.",
                 body="Settings",
                 answers=view,
+                scope="admin",
             ),
             Route(
                 "DELETE",
@@ -80,6 +85,7 @@ class Queues(Resource):
                 self.delete,
                 "Delete a queue: its jobs in every state, counters, settings, workers.",
                 answers={204: ("Deleted.", None)},
+                scope="admin",
             ),
         ]
 

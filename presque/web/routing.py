@@ -73,6 +73,10 @@ class Route:
     #: What a request with a worker id tells of its worker: "queue" (alive,
     #: working on the queue of the path), "worker" (alive) or "none".
     sighting: str = "worker"
+    #: The scope a token needs for it (L{presque.auth.SCOPES}), on the
+    #: path's queue or, for a route about no one queue, on every queue; None
+    #: for the routes open to anyone. Admin unless said.
+    scope: str | None = "admin"
 
     @cached_property
     def segments(self) -> tuple[str, ...]:
@@ -220,4 +224,4 @@ async def _answer_options(call: Call) -> Answer:
 
 
 # Not a route of the table (its path is none): the router's own answer.
-_OPTIONS = Route("OPTIONS", "", _answer_options, "The methods of a path, in Allow.")
+_OPTIONS = Route("OPTIONS", "", _answer_options, "The methods of a path, in Allow.", scope=None)

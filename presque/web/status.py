@@ -26,6 +26,7 @@ class Status(Resource):
                 "The names of every queue.",
                 answers={200: ("Every queue, in one list.", "QueueNames")},
                 safe=True,
+                scope="read",
             ),
             Route(
                 "GET",
@@ -35,6 +36,7 @@ class Status(Resource):
                 args=(WITH_DESC,),
                 answers={200: ("The queue's size.", "QueueSize")},
                 safe=True,
+                scope="read",
             ),
             Route(
                 "GET",
@@ -43,6 +45,7 @@ class Status(Resource):
                 "The ready jobs and the counters of a queue.",
                 answers={200: ("The counts.", "QueueCounts")},
                 safe=True,
+                scope="read",
             ),
         ]
 

@@ -54,6 +54,7 @@ class Streams(Resource):
                 headers=(WORKER,),
                 answers={200: ("A stream of events (text/event-stream).", None)},
                 sighting="queue",
+                scope="consume",
             )
         ]
 

@@ -41,6 +41,7 @@ class Workers(Resource):
                 args=(OFFSET, LIMIT),
                 answers={200: ("A page of workers.", "WorkerPage")},
                 safe=True,
+                scope="read",
             ),
             # Also /w and /w/<anything>: Net::Presque drops the slash, the
             # Clojure client adds a segment, and presque 1 ignored the path.
@@ -53,6 +54,7 @@ class Workers(Resource):
                 args=(QUEUE_NAME, WORKER_ID),
                 answers={200: ("The statistics asked for.", "WorkerStatistics")},
                 safe=True,
+                scope="read",
             ),
             Route(
                 "POST",
@@ -62,6 +64,7 @@ class Workers(Resource):
                 headers=(THE_WORKER,),
                 answers={201: ("Registered.", None), **missing},
                 sighting="queue",
+                scope="consume",
             ),
             Route(
                 "DELETE",
@@ -72,6 +75,7 @@ class Workers(Resource):
                 answers={204: ("Unregistered.", None), **missing},
                 # Recording it as seen would race with forgetting it.
                 sighting="none",
+                scope="consume",
             ),
         ]
 

@@ -1,0 +1,85 @@
+"""
+Who may call what: with tokens on, the token a request carries must have
+its route's scope on its queue (L{presque.auth}); and an audit line for
+every admin action and every token refused.
+"""
+
+from __future__ import annotations
+
+from twisted.logger import Logger
+from twisted.web.iweb import IRequest
+
+from presque import headers
+from presque.auth import Authority, Token
+from presque.web.errors import ApiError
+from presque.web.routing import Call
+
+audit = Logger(namespace="presque.audit")
+
+_CHALLENGE = 'Bearer realm="presque"'
+_BEARER = b"bearer "
+
+
+class Access:
+    """The check of every request's token, when C{authority} is given (C{[auth] mode = on})."""
+
+    def __init__(self, authority: Authority | None) -> None:
+        self.authority = authority
+
+    def check(self, request: IRequest, call: Call) -> Token | None:
+        """
+        The token of C{request}, which may make C{call}; None for an open
+        route, or with tokens off.
+
+        @raise ApiError: 401 (no token, or an unknown one) or 403 (the token
+            lacks the scope or the queue).
+        """
+        scope = call.route.scope
+        if self.authority is None or scope is None:
+            return None
+        secret = _bearer(request)
+        if secret is None:
+            raise ApiError(
+                401,
+                "a token is needed: Authorization: Bearer <token>",
+                headers={headers.WWW_AUTHENTICATE: _CHALLENGE},
+            )
+        token = self.authority.identify(secret)
+        if token is None:
+            raise ApiError(
+                401,
+                "unknown token",
+                headers={headers.WWW_AUTHENTICATE: f'{_CHALLENGE}, error="invalid_token"'},
+            )
+        if not token.allows(scope, call.queue or None):
+            where = f"queue {call.queue!r}" if call.queue else "every queue"
+            raise ApiError(403, f"token {token.name!r} has no {scope} scope on {where}")
+        return token
+
+
+def _bearer(request: IRequest) -> str | None:
+    value = request.getHeader(b"authorization")
+    if value is None:
+        return None
+    raw = value.encode("latin-1") if isinstance(value, str) else value
+    if raw[: len(_BEARER)].lower() != _BEARER:
+        return None
+    secret = raw[len(_BEARER) :].strip()
+    return secret.decode("latin-1") if secret else None
+
+
+def record(request: IRequest, call: Call | None, token: Token | None, status: int) -> None:
+    """The audit line of an admin action, or of a token refused (never the token)."""
+    refused = status in (401, 403)
+    if not refused and (call is None or call.route.scope != "admin"):
+        return
+    method = request.method.decode("latin-1")
+    path = request.uri.split(b"?", 1)[0].decode("utf-8", "replace")[:300]
+    audit.info(
+        "{who} {method} {path} {status}{refused}",
+        who=token.name if token is not None else "-",
+        method=method,
+        path=path,
+        status=status,
+        refused=" refused" if refused else "",
+    )

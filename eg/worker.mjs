@@ -58,10 +58,13 @@ for (const name of ["SIGTERM", "SIGINT"]) {
   });
 }
 
+// With tokens on ([auth] mode = on), PRESQUE_TOKEN needs the consume scope.
+const auth = process.env.PRESQUE_TOKEN ? { Authorization: `Bearer ${process.env.PRESQUE_TOKEN}` } : {};
+
 async function api(method, path, { headers = {}, body, signal } = {}) {
   return fetch(jobsUrl + path, {
     method,
-    headers: { "X-presque-workerid": workerId, ...headers },
+    headers: { "X-presque-workerid": workerId, ...auth, ...headers },
     body,
     signal: signal ?? AbortSignal.timeout((wait + 30) * 1000),
   });

@@ -34,7 +34,11 @@ my $worker_id = hostname() . "-$$";
 my $http = HTTP::Tiny->new(
     agent           => "presque-eg-worker.pl/1 ",
     timeout         => 30,
-    default_headers => { 'X-presque-workerid' => $worker_id },
+    default_headers => {
+        'X-presque-workerid' => $worker_id,
+        # With tokens on ([auth] mode = on), PRESQUE_TOKEN needs the consume scope.
+        ($ENV{PRESQUE_TOKEN} ? (Authorization => "Bearer $ENV{PRESQUE_TOKEN}") : ()),
+    },
 );
 my $json = JSON::PP->new->utf8->canonical;
 my $jobs_url = "$url/q/" . escape($queue);

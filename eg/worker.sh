@@ -31,6 +31,9 @@ usage() {
 }
 
 url=${PRESQUE_URL:-http://127.0.0.1:8080}
+# With tokens on ([auth] mode = on), $PRESQUE_TOKEN needs the consume scope.
+auth=()
+if [ -n "${PRESQUE_TOKEN:-}" ]; then auth=(-H "Authorization: Bearer $PRESQUE_TOKEN"); fi
 url=${url%/}
 lease=${PRESQUE_LEASE:-60}
 wait_seconds=${PRESQUE_WAIT:-20}
@@ -67,7 +70,7 @@ api() {
     shift 2
     curl -sS -X "$method" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' \
         --max-time $((${wait_seconds%.*} + 30)) \
-        -H "X-presque-workerid: $worker_id" "$@" "$url$path" 2>"$tmp/curl-error"
+        -H "X-presque-workerid: $worker_id" "${auth[@]}" "$@" "$url$path" 2>"$tmp/curl-error"
 }
 
 # header NAME: a header of the last answer (names are case-insensitive).

@@ -113,8 +113,8 @@ class Daemon:
             return error.code, error.read()
 
     def until_redis_answers(self) -> None:
-        """Wait until a route that needs Redis answers (the first request waits for it)."""
-        wait_until(lambda: self.request("GET", "/j/probe")[0] == 200, 30, self.log.read_text)
+        """Wait until it says it is ready: Redis answers, the scripts are loaded."""
+        wait_until(lambda: self.request("GET", "/ready")[0] == 200, 30, self.log.read_text)
 
     @property
     def redis_pidfile(self) -> Path:

@@ -94,13 +94,19 @@ def token_from_section(name: str, keys: Mapping[str, str]) -> Token:
 
 
 def token_section(name: str, secret: str, scopes: Iterable[str], queues: Iterable[str]) -> str:
-    """The INI section that configures a token of C{secret}."""
-    return (
-        f"[{TOKEN_SECTION}{name}]\n"
-        f"sha256 = {digest_of(secret).hex()}\n"
-        f"scopes = {' '.join(scopes)}\n"
-        f"queues = {' '.join(queues)}\n"
-    )
+    """
+    The INI section that configures a token of C{secret}.
+
+    @raise ValueError: the section would not be a valid one; the message says why.
+    """
+    keys = {
+        "sha256": digest_of(secret).hex(),
+        "scopes": " ".join(scopes),
+        "queues": " ".join(queues),
+    }
+    token_from_section(name, keys)
+    lines = "".join(f"{key} = {value}\n" for key, value in keys.items())
+    return f"[{TOKEN_SECTION}{name}]\n{lines}"
 
 
 class Authority:

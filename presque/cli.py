@@ -10,8 +10,10 @@ C{presque}: look after a presque server from the shell.
     presque [--url URL] retry QUEUE [ID ...]
     presque [--url URL] purge-dead QUEUE
     presque [--url URL] follow QUEUE [--lease S] [--wait S] [--with-id]
+    presque token new NAME --scopes SCOPE ... [--queues PATTERN ...]
 
-C{--url} defaults to C{$PRESQUE_URL}, else C{http://127.0.0.1:8080}. Every
+C{--url} defaults to C{$PRESQUE_URL}, else C{http://127.0.0.1:8080};
+C{--token} to C{$PRESQUE_TOKEN}. Every
 error (the server's, or bad input) exits 1 with a message on stderr. It uses
 the synchronous L{presque.client.Client} alone: no Twisted.
 """
@@ -28,7 +30,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
-from presque import __version__
+from presque import __version__, headers
+from presque.auth import SCOPES, new_secret, token_section
 from presque.client import Client, PresqueError, QueueClosed
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -303,6 +306,9 @@ def parser() -> argparse.ArgumentParser:
     url = os.environ.get("PRESQUE_URL", DEFAULT_URL)
     top.add_argument("--url", default=url, help=f"the server (default: {url})")
     top.add_argument("--version", action="version", version=f"presque {__version__}")
+    top.add_argument(
+        "--token", default=None, help=f"the token to send (default: ${headers.TOKEN_VARIABLE})"
+    )
     # --url also after the command; SUPPRESS keeps the top one unless it is given.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -339,7 +345,30 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--lease", type=float, metavar="S", help="lease each job, ack it once printed")
     sub.add_argument("--wait", type=float, default=20.0, metavar="S", help="long poll of a fetch")
     sub.add_argument("--with-id", action="store_true", help='print {"id", "attempt", "job"}')
+    tokens = commands.add_parser("token", help="make tokens", description="Make tokens.")
+    made = tokens.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub = made.add_parser("new", help=NEW_TOKEN_HELP, description=NEW_TOKEN_HELP)
+    sub.set_defaults(run=new_token)
+    sub.add_argument("token_name", metavar="NAME", help="the token's name (in the audit log)")
+    sub.add_argument("--scopes", nargs="+", required=True, choices=list(SCOPES), metavar="SCOPE")
+    sub.add_argument("--queues", nargs="+", default=["*"], metavar="PATTERN", help="(default: *)")
     return top
+
+
+NEW_TOKEN_HELP = "print a fresh secret (once) and the [token:NAME] section that configures it"
+
+
+def new_token(client: Client, args: argparse.Namespace) -> None:
+    """A fresh token: its secret, shown once, and its section for the INI file."""
+    secret = new_secret()
+    try:
+        section = token_section(args.token_name, secret, args.scopes, args.queues)
+    except ValueError as error:
+        raise Failed(str(error)) from None
+    print("The secret, shown once: give it to the client, never write it in the INI file:")
+    print(f"  {secret}\n")
+    print("The section for the INI file (with [auth] mode = on):\n")
+    print(section, end="")
 
 
 def describe(error: Exception) -> str:
@@ -353,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line C{argv}; answer the exit code."""
     args = parser().parse_args(argv)
     try:
-        args.run(Client(args.url), args)
+        args.run(Client(args.url, token=args.token), args)
     except (PresqueError, Failed) as error:
         print(f"presque {args.name}: {describe(error)}", file=sys.stderr)
         return 1

@@ -22,3 +22,7 @@ IDEMPOTENT_REPLAYED = "Idempotent-Replayed"
 RETRY_AFTER = "Retry-After"
 #: How to authenticate, answered with a 401.
 WWW_AUTHENTICATE = "WWW-Authenticate"
+#: Carries a token: "Bearer <secret>".
+AUTHORIZATION = "Authorization"
+#: The environment variable the clients, presque-worker and presque read a token from.
+TOKEN_VARIABLE = "PRESQUE_TOKEN"

@@ -46,7 +46,7 @@ from twisted.logger import (
 )
 from twisted.python.threadpool import ThreadPool
 
-from presque import __version__
+from presque import __version__, headers
 from presque.client import AsyncClient, Job, PresqueError, QueueClosed, StaleReceipt, UnknownJob
 from presque.client.errors import Unavailable
 
@@ -72,6 +72,8 @@ class Options:
     wait: float = 20.0
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     grace: float = 30.0
+    #: None: $PRESQUE_TOKEN, if set.
+    token: str | None = None
 
 
 @dataclass
@@ -358,6 +360,11 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
     )
     add("--queue", required=True, metavar="Q")
     add(
+        "--token",
+        default=None,
+        help=f"the token to send (${headers.TOKEN_VARIABLE} if set); it needs the consume scope",
+    )
+    add(
         "--concurrency",
         metavar="N",
         type=_bounded(int, 1),
@@ -391,7 +398,7 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
 
 async def serve(reactor: Any, options: Options, handler: Handler) -> None:
     """Run a worker until the reactor shuts down (SIGTERM, SIGINT)."""
-    client = AsyncClient(options.url, worker_id=options.worker_id)
+    client = AsyncClient(options.url, worker_id=options.worker_id, token=options.token)
     worker = Worker(reactor, client, options, handler)
     try:
         await worker.start()

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import ROOT, Daemon
+from harness.daemon import ROOT, SHIPPED_CONFIG, Daemon
 from harness.polling import wait_until
 from harness.redis import RedisServer
+from presque.auth import SCOPES, new_secret, token_section
+from presque.client import Client
 from tests.support import Daemons
 
 EG = ROOT / "eg"
@@ -253,3 +255,41 @@ def test_node_worker_acks_fails_and_keeps_long_jobs_leased(daemon: Daemon, spawn
     assert_failed_once(daemon, "js", smtp, "smtp timeout")
     assert_failed_once(daemon, "js", asked, "job asked to fail")
     assert worker_counts(daemon, worker) == (2, 2)
+
+
+@pytest.fixture
+def guarded(tmp_path: Path, daemons: Daemons, clean_redis: RedisServer) -> tuple[Daemon, str]:
+    """A daemon with tokens on, and the secret of a token that may do everything."""
+    secret = new_secret()
+    shipped = SHIPPED_CONFIG.read_text().replace("\nmode = off\n", "\nmode = on\n")
+    config = tmp_path / "guarded.ini"
+    config.write_text(shipped + "\n" + token_section("eg", secret, list(SCOPES), ["*"]))
+    return daemons.start(tmp_path, "--redis", clean_redis.url, config=config), secret
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("sh", marks=needs_shell),
+        pytest.param("pl", marks=needs_perl),
+        pytest.param("node", marks=needs_node),
+    ],
+)
+def test_each_worker_sends_presque_token(kind: str, guarded, spawn) -> None:
+    daemon, secret = guarded
+    client = Client(base_url(daemon), token=secret)
+    client.post("tokened", {"n": 1})
+    env = {"PRESQUE_TOKEN": secret, "PRESQUE_URL": base_url(daemon), "PRESQUE_WAIT": "1"}
+    commands = {
+        "sh": ["bash", str(EG / "worker.sh"), "-w", "1", "tokened", *SHELL_COMMAND],
+        "pl": ["perl", str(EG / "worker.pl"), base_url(daemon), "tokened", "1"],
+        "node": ["node", str(EG / "worker.mjs"), base_url(daemon), "tokened", "1"],
+    }
+    worker = spawn(*commands[kind], env=env)
+    wait_until(
+        lambda: client.queue_info("tokened")["totals"]["processed"] == 1,
+        10,
+        f"the {kind} worker did not take the job with its token",
+    )
+    if kind == "sh":
+        stop(worker, timeout=5)

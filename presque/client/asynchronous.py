@@ -19,6 +19,7 @@ from presque.client.models import (
     Job,
     lower_headers,
     retry_delays,
+    token_or_environment,
 )
 from presque.client.models import Requests as R
 
@@ -40,6 +41,7 @@ class AsyncClient:
         timeout: float = DEFAULT_TIMEOUT,
         http_client: Any = None,
         retries: int = DEFAULT_RETRIES,
+        token: str | None = None,
     ) -> None:
         from treq.client import HTTPClient
         from twisted.internet import defer, error, reactor
@@ -47,6 +49,7 @@ class AsyncClient:
 
         self.base_url = base_url.rstrip("/")
         self.worker_id = worker_id
+        self.token = token_or_environment(token)
         self.timeout = timeout
         self.retries = retries
         self._reactor = reactor
@@ -79,7 +82,7 @@ class AsyncClient:
 
     async def _send_once(self, call: Call[T]) -> T:
         data = call.data()
-        headers = call.headers_for(data, self.worker_id)
+        headers = call.headers_for(data, self.worker_id, self.token)
         try:
             response = await self.http_client.request(
                 call.method,

@@ -8,6 +8,7 @@ and the asynchronous client send the same requests and read the same answers.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -94,13 +95,17 @@ class Call(Generic[T]):
             return self.body
         return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False).encode()
 
-    def headers_for(self, data: bytes | None, worker_id: str | None) -> dict[str, str]:
-        """The headers to send with C{data}, on behalf of C{worker_id}."""
+    def headers_for(
+        self, data: bytes | None, worker_id: str | None, token: str | None = None
+    ) -> dict[str, str]:
+        """The headers to send with C{data}, on behalf of C{worker_id}, with C{token}."""
         headers = dict(self.headers)
         if data is not None:
             headers["Content-Type"] = "application/json"
         if worker_id:
             headers[names.WORKER] = worker_id
+        if token:
+            headers[names.AUTHORIZATION] = f"Bearer {token}"
         return headers
 
     def result(self, answer: Answer) -> T:
@@ -111,6 +116,11 @@ class Call(Generic[T]):
         if isinstance(error, NoJob) and self.empty is not _RAISE:
             return self.empty
         raise error
+
+
+def token_or_environment(token: str | None) -> str | None:
+    """C{token}, or else the one of $PRESQUE_TOKEN (None when neither is set)."""
+    return token if token is not None else os.environ.get(names.TOKEN_VARIABLE) or None
 
 
 def lower_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:

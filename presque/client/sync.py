@@ -22,6 +22,7 @@ from presque.client.models import (
     Job,
     lower_headers,
     retry_delays,
+    token_or_environment,
 )
 from presque.client.models import Requests as R
 
@@ -32,7 +33,8 @@ class Client:
     """
     A client of the presque at C{base_url}, on urllib: one connection per
     request, safe to share between threads. C{worker_id}, when given, goes in
-    the X-presque-workerid header of every request. C{timeout} is in seconds;
+    the X-presque-workerid header of every request, and C{token} (else
+    $PRESQUE_TOKEN) in its Authorization header. C{timeout} is in seconds;
     a fetch's C{wait} is added to it. A post that gets no answer or a 503 is
     sent again up to C{retries} times, with the same Idempotency-Key: the
     server stores its jobs once.
@@ -44,9 +46,11 @@ class Client:
         worker_id: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
+        token: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.worker_id = worker_id
+        self.token = token_or_environment(token)
         self.timeout = timeout
         self.retries = retries
         self._opener = urllib.request.build_opener()
@@ -61,7 +65,7 @@ class Client:
 
     def _send_once(self, call: Call[T]) -> T:
         data = call.data()
-        headers = call.headers_for(data, self.worker_id)
+        headers = call.headers_for(data, self.worker_id, self.token)
         request = urllib.request.Request(call.url(self.base_url), data, headers, method=call.method)
         try:
             with self._opener.open(request, timeout=self.timeout + call.wait) as response:

@@ -26,17 +26,18 @@ class Access:
     def __init__(self, authority: Authority | None) -> None:
         self.authority = authority
 
-    def check(self, request: IRequest, call: Call) -> Token | None:
+    def check(self, request: IRequest, call: Call) -> None:
         """
-        The token of C{request}, which may make C{call}; None for an open
-        route, or with tokens off.
+        Make sure that the token of C{request} may make C{call} (any request
+        may with tokens off, or on an open route); the token found is kept
+        as C{call.token}.
 
         @raise ApiError: 401 (no token, or an unknown one) or 403 (the token
             lacks the scope or the queue).
         """
         scope = call.route.scope
         if self.authority is None or scope is None:
-            return None
+            return
         secret = _bearer(request)
         if secret is None:
             raise ApiError(
@@ -44,7 +45,7 @@ class Access:
                 "a token is needed: Authorization: Bearer <token>",
                 headers={headers.WWW_AUTHENTICATE: _CHALLENGE},
             )
-        token = self.authority.identify(secret)
+        token = call.token = self.authority.identify(secret)
         if token is None:
             raise ApiError(
                 401,
@@ -54,7 +55,6 @@ class Access:
         if not token.allows(scope, call.queue or None):
             where = f"queue {call.queue!r}" if call.queue else "every queue"
             raise ApiError(403, f"token {token.name!r} has no {scope} scope on {where}")
-        return token
 
 
 def _bearer(request: IRequest) -> str | None:
@@ -68,8 +68,9 @@ def _bearer(request: IRequest) -> str | None:
     return secret.decode("latin-1") if secret else None
 
 
-def record(request: IRequest, call: Call | None, token: Token | None, status: int) -> None:
+def record(request: IRequest, call: Call | None, status: int) -> None:
     """The audit line of an admin action, or of a token refused (never the token)."""
+    token: Token | None = call.token if call is not None else None
     refused = status in (401, 403)
     if not refused and (call is None or call.route.scope != "admin"):
         return

@@ -53,14 +53,13 @@ class Api(Resource):
 
     async def _serve(self, request: IRequest) -> None:
         call: Call | None = None
-        token = None
         try:
             if request.too_large:
                 limit = request.channel.site.max_body_size
                 raise ApiError(413, f"body is larger than {limit} bytes")
             call = self.router.resolve(request)
             request.route = call.route.path
-            token = self.access.check(request, call)
+            self.access.check(request, call)
             call.worker = worker_id(request)
             answer = await call.route.handler(call)
             refusal = False
@@ -69,7 +68,7 @@ class Api(Resource):
             answer = _error(error.status, error.message, error.headers)
             refusal = error.refusal
         if answer is not STREAMED:
-            record(request, call, token, answer.status)
+            record(request, call, answer.status)
             self._write(request, answer)
         if call is not None and call.worker and not refusal and self.sightings is not None:
             self._saw(call)

@@ -47,6 +47,8 @@ class Call:
     departure: Any = None
     #: The methods of the path, for OPTIONS.
     allow: str = ""
+    #: The token the request carries, once identified (L{presque.web.access}).
+    token: Any = None
 
 
 Handler = Callable[[Call], Awaitable[Answer]]

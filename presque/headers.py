@@ -24,5 +24,8 @@ RETRY_AFTER = "Retry-After"
 WWW_AUTHENTICATE = "WWW-Authenticate"
 #: Carries a token: "Bearer <secret>".
 AUTHORIZATION = "Authorization"
+#: Sent by the page with every state change: a request that carries the
+#: session cookie but not this header is a cross-site one, refused.
+PAGE = "X-Presque-Page"
 #: The environment variable the clients, presque-worker and presque read a token from.
 TOKEN_VARIABLE = "PRESQUE_TOKEN"

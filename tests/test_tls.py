@@ -16,8 +16,9 @@ import pytest
 from pytest_twisted import ensureDeferred as async_test
 
 from harness.certificates import Certificates, make_certificates
-from harness.daemon import Daemon
+from harness.daemon import SHIPPED_CONFIG, Daemon
 from harness.redis import RedisServer
+from presque.auth import new_secret, token_section
 from tests.support import Daemons
 
 
@@ -98,3 +99,28 @@ async def test_treq_talks_to_it_trusting_the_authority(
     client = HTTPClient(Agent(reactor, contextFactory=Trusting()))
     reply = await client.get(https.url + "/health")
     assert (reply.code, await reply.json()) == (200, {"status": "ok"})
+
+
+def test_the_pages_session_cookie_is_secure_over_https(
+    tmp_path: Path, daemons: Daemons, clean_redis: RedisServer, certificates: Certificates
+) -> None:
+    secret = new_secret()
+    config = tmp_path / "guarded.ini"
+    shipped = SHIPPED_CONFIG.read_text().replace("\nmode = off\n", "\nmode = on\n")
+    config.write_text(shipped + "\n" + token_section("ops", secret, ["read"], ["*"]))
+    tls = f"privateKey={certificates.key}:certKey={certificates.certificate}"
+    daemon = daemons.start(
+        tmp_path, "--redis", clean_redis.url, tls=tls, trust=certificates.ca, config=config
+    )
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", daemon.port, context=verifying(certificates), timeout=10
+    )
+    try:
+        body = json.dumps({"token": secret})
+        connection.request("POST", "/login", body, {"Content-Type": "application/json"})
+        reply = connection.getresponse()
+        reply.read()
+    finally:
+        connection.close()
+    assert reply.status == 200
+    assert "; Secure" in reply.getheader("Set-Cookie")

@@ -24,6 +24,7 @@ from presque.web.metrics import Metrics
 from presque.web.openapi import OpenApi
 from presque.web.queues import Queues
 from presque.web.routing import Route, Router
+from presque.web.session import Session
 from presque.web.sightings import Sightings
 from presque.web.site import PresqueSite
 from presque.web.status import Status
@@ -41,6 +42,7 @@ _RESOURCES = (
     Queues,
     Browse,
     Health,
+    Session,
     Metrics,
     Dashboard,
 )
@@ -66,7 +68,8 @@ def build_site(
     The site serving the API over C{broker} with C{settings}' limits; with
     an C{authority}, every route but the open ones needs one of its tokens.
     """
-    context = Context(broker, settings, longpoll)
+    access = Access(authority)
+    context = Context(broker, settings, longpoll, access)
     resources = [resource(context) for resource in _RESOURCES]
     [streams] = [resource for resource in resources if isinstance(resource, Streams)]
     metrics = broker.metrics
@@ -74,7 +77,7 @@ def build_site(
     metrics.streams.set_function(lambda: streams.open)
     router = Router(_routes(resources, context), settings.max_queue_name_length)
     return PresqueSite(
-        Api(router, broker, Sightings(broker), Access(authority)),
+        Api(router, broker, Sightings(broker), access),
         settings.max_body_size,
         settings.access_log,
         idle_timeout=settings.idle_timeout,

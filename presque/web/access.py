@@ -1,7 +1,13 @@
 """
-Who may call what: with tokens on, the token a request carries must have
-its route's scope on its queue (L{presque.auth}); and an audit line for
-every admin action and every token refused.
+Who may call what: with tokens on, the token a request carries (in its
+Authorization header, or in the page's session cookie) must have its
+route's scope on its queue (L{presque.auth}); and an audit line for every
+admin action and every token refused.
+
+The cookie is HttpOnly and SameSite=Strict, and a state change that
+carries it must also carry the page's own header (L{headers.PAGE}), which
+no other site can make a browser send without presque's consent: so a
+page elsewhere cannot act with a person's session.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ audit = Logger(namespace="presque.audit")
 
 _CHALLENGE = 'Bearer realm="presque"'
 _BEARER = b"bearer "
+#: The cookie of the page's session: the token a person logged in with.
+SESSION_COOKIE = "presque_token"
+#: Methods that change nothing, which the session cookie may make alone.
+_SAFE_METHODS = (b"GET", b"HEAD", b"OPTIONS")
 
 
 class Access:
@@ -38,7 +48,11 @@ class Access:
         scope = call.route.scope
         if self.authority is None or scope is None:
             return
-        secret = _bearer(request)
+        secret = bearer(request)
+        if secret is None:
+            secret = _session(request)
+            if secret is not None and not _from_the_page(request):
+                raise ApiError(403, f"a change made with the page's session needs {headers.PAGE}")
         if secret is None:
             raise ApiError(
                 401,
@@ -56,8 +70,26 @@ class Access:
             where = f"queue {call.queue!r}" if call.queue else "every queue"
             raise ApiError(403, f"token {token.name!r} has no {scope} scope on {where}")
 
+    def identify(self, request: IRequest) -> Token | None:
+        """The token of C{request}'s Authorization header or session cookie, if any is known."""
+        if self.authority is None:
+            return None
+        secret = bearer(request) or _session(request)
+        return None if secret is None else self.authority.identify(secret)
 
-def _bearer(request: IRequest) -> str | None:
+
+def _from_the_page(request: IRequest) -> bool:
+    """Whether a request with the session cookie may be the page's own."""
+    return request.method in _SAFE_METHODS or bool(request.getHeader(headers.PAGE.encode("ascii")))
+
+
+def _session(request: IRequest) -> str | None:
+    value = request.getCookie(SESSION_COOKIE.encode("ascii"))
+    return value.decode("latin-1") if value else None
+
+
+def bearer(request: IRequest) -> str | None:
+    """The secret of C{request}'s C{Authorization: Bearer} header, if it has one."""
     value = request.getHeader(b"authorization")
     if value is None:
         return None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from presque.broker import Broker
 from presque.config import ServerSettings
 from presque.longpoll import LongPoll
+from presque.web.access import Access
 from presque.web.routing import Route
 
 
@@ -17,6 +18,8 @@ class Context:
     broker: Broker
     settings: ServerSettings
     longpoll: LongPoll
+    #: Who may call what (tokens off unless given).
+    access: Access = field(default_factory=lambda: Access(None))
 
 
 class Resource:

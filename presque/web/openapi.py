@@ -168,6 +168,11 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
                 },
             }
         ),
+        "Login": _object({"token": {"type": "string", "minLength": 1, "maxLength": 256}}),
+        "Identity": _object(
+            {"auth": {"enum": ["on", "off"]}},
+            {"name": {"type": "string"}, "scopes": _NAMES, "queues": _NAMES},
+        ),
         "Summary": _object(
             {"redis": {"enum": ["up", "down"]}, "at": {"type": "number"}},
             {
@@ -316,9 +321,13 @@ def _operation(route: Route, path: str, settings: ServerSettings) -> dict[str, A
     if route.body is not None:
         operation["requestBody"] = {
             "content": {"application/json": {"schema": _ref(route.body)}},
-            "required": route.body in ("Job", "Batch", "ControlChange", "Settings", "DropIds"),
+            "required": route.body in _REQUIRED_BODIES,
         }
     return operation
+
+
+#: The bodies a route cannot do without.
+_REQUIRED_BODIES = ("Job", "Batch", "ControlChange", "Settings", "DropIds", "Login")
 
 
 def _responses(route: Route) -> dict[str, Any]:

@@ -22,6 +22,7 @@ _FILES = (
     ("/page/workers.js", "workers.js", "text/javascript"),
     ("/page/charts.js", "charts.js", "text/javascript"),
     ("/page/jobs.js", "jobs.js", "text/javascript"),
+    ("/page/login.js", "login.js", "text/javascript"),
     ("/page/app.css", "app.css", "text/css"),
     ("/page/uPlot-1.6.32.min.js", "uPlot-1.6.32.min.js", "text/javascript"),
     ("/page/uPlot-1.6.32.min.css", "uPlot-1.6.32.min.css", "text/css"),

@@ -1,7 +1,9 @@
 // The page at /: which view the address names (#/ the overview, #/queues/Q
 // a queue, #/queues/Q/jobs/ID a queue showing one job, #/workers the
-// workers), drawn again every few seconds while the tab is visible.
-import { say } from "./common.js";
+// workers), drawn again every few seconds while the tab is visible. With
+// tokens on, it asks for one first (see login.js).
+import { actAs, getJson, say } from "./common.js";
+import { loginPage, showWho } from "./login.js";
 import { overview } from "./overview.js";
 import { queuePage } from "./queue.js";
 import { workersPage } from "./workers.js";
@@ -31,13 +33,33 @@ async function update() {
   try {
     await refresh();
   } catch (error) {
+    if (error.status === 401) return logIn();
     say(`Cannot reach presque: ${error.message}`, true);
   }
   clearTimeout(timer); // an update that overlapped this one set one too
   if (!document.hidden) timer = setTimeout(update, REFRESH_MS); // paused while nobody looks
 }
 
+/** Ask for a token; once it is taken, draw the view of the address. */
+function logIn() {
+  clearTimeout(timer);
+  timer = null;
+  refresh = async () => {};
+  loginPage(document.querySelector("main"), (who) => { actAs(who); showWho(who, logIn); route(); });
+}
+
+async function start() {
+  try {
+    const who = await getJson("/whoami");
+    actAs(who);
+    showWho(who, logIn);
+  } catch (error) {
+    if (error.status === 401) return logIn();
+  }
+  route();
+}
+
 window.addEventListener("hashchange", route);
 window.addEventListener("presque:changed", update);
 document.addEventListener("visibilitychange", () => { if (!document.hidden) update(); });
-route();
+start();

@@ -1,14 +1,26 @@
 // What every view of the page shares: calls to the JSON API and building
 // elements. Text from the server is always set as text, never as HTML.
 
-/** GET a JSON answer; an {"error"} answer is thrown with its message. */
+// Every request says it comes from the page: with tokens on, a change that
+// carries the session cookie without this header is refused (a cross-site one).
+const PAGE_HEADERS = { Accept: "application/json", "X-Presque-Page": "1" };
+
+/** An answer that is not a success, with its HTTP status. */
+export class HttpError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** GET a JSON answer; an {"error"} answer is thrown with its message and status. */
 export async function getJson(path) {
-  return answerOf(await fetch(path, { headers: { Accept: "application/json" } }));
+  return answerOf(await fetch(path, { headers: PAGE_HEADERS }));
 }
 
 /** A state change: C{method} with a JSON body (or none); its JSON answer, if any. */
 export async function send(method, path, body) {
-  const options = { method, headers: { Accept: "application/json" } };
+  const options = { method, headers: { ...PAGE_HEADERS } };
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -19,8 +31,41 @@ export async function send(method, path, body) {
 async function answerOf(reply) {
   const text = await reply.text();
   const body = text ? JSON.parse(text) : null;
-  if (!reply.ok) throw new Error((body && body.error) || `HTTP ${reply.status}`);
+  if (!reply.ok) throw new HttpError((body && body.error) || `HTTP ${reply.status}`, reply.status);
   return body;
+}
+
+// Who the page acts as: {auth: "off"}, or {auth: "on", name, scopes, queues}.
+let identity = { auth: "off" };
+
+/** Remember who the page acts as (from /whoami or /login). */
+export function actAs(who) {
+  identity = who;
+}
+
+/** A glob of fnmatch (*, ?, [seq], [!seq]) as a regular expression. */
+function globToRegExp(pattern) {
+  let source = "";
+  for (let i = 0; i < pattern.length; i += 1) {
+    const c = pattern[i];
+    const end = c === "[" ? pattern.indexOf("]", i + 2) : -1;
+    if (c === "*") source += ".*";
+    else if (c === "?") source += ".";
+    else if (end > 0) {
+      const inside = pattern.slice(i + 1, end).replace(/^!/, "^").replace(/[\\\]]/g, "\\$&");
+      source += `[${inside}]`;
+      i = end;
+    } else source += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`, "s");
+}
+
+/** Whether the page may use C{scope} on C{queue} (on every queue when none is named). */
+export function can(scope, queue) {
+  if (identity.auth !== "on") return true;
+  if (!identity.scopes.includes(scope)) return false;
+  if (queue === undefined) return identity.queues.includes("*");
+  return identity.queues.some((pattern) => globToRegExp(pattern).test(queue));
 }
 
 /** A path segment for a queue or job name. */

@@ -21,8 +21,11 @@ const COLUMNS = {
          ["last error", lastError]],
 };
 
-/** The jobs of the queue at C{path}: C{element} to place once, C{refresh(counts)} each time. */
-export function jobsBrowser(path, detail) {
+/**
+ * The jobs of the queue at C{path}: C{element} to place once, C{refresh(counts)}
+ * each time; the actions on dead letters only for an C{admin}.
+ */
+export function jobsBrowser(path, detail, admin) {
   let state = "ready";
   let offset = 0;
   const selected = new Set();
@@ -52,7 +55,7 @@ export function jobsBrowser(path, detail) {
     if (page.state !== state) return; // another tab was chosen meanwhile
     const shown = new Set(page.jobs.map((job) => job.id));
     for (const id of selected) if (!shown.has(id)) selected.delete(id);
-    bulk.hidden = state !== "dead" || !page.total;
+    bulk.hidden = !admin || state !== "dead" || !page.total;
     const chosen = () => (selected.size ? [...selected] : null);
     bulk.replaceChildren(
       element("button", { id: "retry-selected", type: "button", onclick: () => chosen() &&
@@ -64,7 +67,7 @@ export function jobsBrowser(path, detail) {
       element("button", { id: "drop-all", type: "button", class: "danger", onclick: () =>
         confirm("Delete every dead letter of this queue?") &&
         act(send("DELETE", `/dead/${path}`), "all deleted") }, "Delete all"));
-    list.replaceChildren(page.jobs.length ? jobTable(page.jobs, state, path, selected, detail)
+    list.replaceChildren(page.jobs.length ? jobTable(page.jobs, state, path, selected, detail, admin)
                                           : element("p", { class: "muted" }, `No ${state} job.`));
     const last = Math.min(offset + page.jobs.length, page.total);
     pager.replaceChildren(
@@ -77,14 +80,15 @@ export function jobsBrowser(path, detail) {
   return { element: box, refresh };
 }
 
-function jobTable(jobs, state, path, selected, detail) {
+function jobTable(jobs, state, path, selected, detail, admin) {
   const dead = state === "dead";
+  const acting = dead && admin;
   const rows = jobs.map((job) => {
     const open = element("button", { type: "button", class: "link", onclick: () => detail.show(job.id) },
       element("code", {}, job.id));
     const cells = COLUMNS[state].map(([, cell]) => element("td", {}, cell(job)));
     const row = element("tr", { [dead ? "data-dead" : "data-job"]: job.id }, element("td", {}, open), ...cells);
-    if (dead) {
+    if (acting) {
       const box = element("input", { type: "checkbox", "aria-label": `select ${job.id}`,
         onchange: (event) => (event.target.checked ? selected.add(job.id) : selected.delete(job.id)) });
       box.checked = selected.has(job.id);
@@ -98,7 +102,7 @@ function jobTable(jobs, state, path, selected, detail) {
     return row;
   });
   const columns = ["id", ...COLUMNS[state].map(([name]) => name)];
-  return table({ id: dead ? "dead" : "job-table" }, dead ? ["", ...columns, ""] : columns, rows);
+  return table({ id: dead ? "dead" : "job-table" }, acting ? ["", ...columns, ""] : columns, rows);
 }
 
 // What can be done to a job in each state, through the API.
@@ -109,8 +113,8 @@ const ACTIONS = {
   dead: [["ready", "Retry now"], ["delete", "Delete"]],
 };
 
-/** One job of the queue at C{path}: C{element}, C{show(id)}, C{refresh()}. */
-export function jobDetail(path) {
+/** One job of the queue at C{path}: C{element}, C{show(id)}, C{refresh()}; actions for an C{admin}. */
+export function jobDetail(path, admin) {
   let id = null;
   const box = element("section", { id: "job-detail", "aria-live": "polite" });
   box.hidden = true;
@@ -147,7 +151,7 @@ export function jobDetail(path) {
       element("dl", { class: "timeline" },
         ...[["attempts", String(job.attempts)], ["priority", String(job.priority)], ...timeline]
           .flatMap(([label, value]) => [element("dt", {}, label), element("dd", { "data-field": label }, value)])),
-      element("div", { class: "actions" }, ...ACTIONS[job.state].map(([action, label]) =>
+      element("div", { class: "actions", ...(admin ? {} : { hidden: "" }) }, ...ACTIONS[job.state].map(([action, label]) =>
         element("button", { type: "button", "data-action": action,
                             class: action === "ready" ? "" : "danger", onclick: () => run(action) }, label))),
       job.errors.length ? table({ id: "job-errors" }, ["when", "attempt", "error"], job.errors.map((e) =>

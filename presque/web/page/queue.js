@@ -1,7 +1,7 @@
 // A queue's page: its figures, charts, jobs and workers (drawn again at each
 // refresh), and the forms that change it (drawn once, so that what a person
 // types survives the refreshes).
-import { act, element, figures, getJson, human, say, segment, send } from "./common.js";
+import { act, can, element, figures, getJson, human, say, segment, send } from "./common.js";
 import { liveReadings, throughputChart } from "./charts.js";
 import { jobDetail, jobsBrowser } from "./jobs.js";
 import { workerTable } from "./workers.js";
@@ -27,12 +27,16 @@ export function queuePage(main, queue, jobId) {
   const settings = settingsForm(path);
   const liveChart = throughputChart("live-chart", "Jobs per second, live");
   const dayChart = throughputChart("day-chart", "Jobs per second, last 24 hours (per minute)");
-  const detail = jobDetail(path);
-  const jobs = jobsBrowser(path, detail);
+  // Only what the page's token allows is offered (everything with tokens off).
+  const admin = can("admin", queue);
+  const detail = jobDetail(path, admin);
+  const jobs = jobsBrowser(path, detail, admin);
+  const post = postForm(path);
+  for (const form of [settings, post]) form.hidden = form === post ? !can("produce", queue) : !admin;
   main.replaceChildren(
     element("p", {}, element("a", { href: "#/" }, "← every queue")),
     element("h2", { id: "queue-title" }, queue, " ", element("span", { id: "queue-state" })),
-    element("div", { class: "actions" },
+    element("div", { class: "actions", ...(admin ? {} : { hidden: "" }) },
       element("button", { id: "toggle", type: "button",
                           onclick: (event) => toggle(path, event.target) }, "…"),
       element("button", { id: "purge", type: "button", class: "danger",
@@ -42,7 +46,7 @@ export function queuePage(main, queue, jobId) {
     detail.element,
     jobs.element,
     workers,
-    element("div", { class: "columns" }, settings, postForm(path), findForm(detail)),
+    element("div", { class: "columns" }, settings, post, findForm(detail)),
   );
   if (jobId) detail.show(jobId);
   const reading = liveReadings();

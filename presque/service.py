@@ -165,6 +165,19 @@ class Listener(Service):
         return defer.maybeDeferred(port.stopListening) if port is not None else None
 
 
+def _authority(config: Config) -> Authority | None:
+    """The tokens the routes need, or None when they are off; saying what it means."""
+    if config.auth.mode == "off":
+        if config.tokens:
+            log.warn("[auth] mode is off: the [token:NAME] sections are not used, anyone may call")
+        return None
+    if not config.tokens:
+        log.warn("[auth] mode is on with no [token:NAME] section: only the open routes answer")
+    else:
+        log.info("tokens on: {names}", names=", ".join(token.name for token in config.tokens))
+    return Authority(config.tokens)
+
+
 def _describe(address: Any) -> str:
     if hasattr(address, "port"):
         return f"{address.host}:{address.port}"
@@ -266,8 +279,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         memory_share=config.redis.producer_memory_share,
     ).setServiceParent(root)
 
-    authority = Authority(config.tokens) if config.auth.mode == "on" else None
-    site = build_site(broker, config.server, longpoll, authority)
+    site = build_site(broker, config.server, longpoll, _authority(config))
     Drain(site, config.server.shutdown_grace, reactor).setServiceParent(root)
     Waiters(longpoll).setServiceParent(root)
     for description in config.server.listen:

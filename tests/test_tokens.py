@@ -141,3 +141,13 @@ def test_presque_worker_sends_its_token(guarded: Daemon, tokens, tmp_path: Path)
     finally:
         stop_process(worker)
         log.close()
+
+
+def test_tokens_on_without_any_token_is_warned_of(
+    tmp_path: Path, daemons: Daemons, clean_redis: RedisServer
+) -> None:
+    config = tmp_path / "on.ini"
+    config.write_text(SHIPPED_CONFIG.read_text().replace("\nmode = off\n", "\nmode = on\n"))
+    daemon = daemons.start(tmp_path, "--redis", clean_redis.url, config=config)
+    assert "mode is on with no [token:NAME] section" in daemon.log.read_text()
+    assert daemon.request("GET", "/j/mail")[0] == 401

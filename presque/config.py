@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import configparser
 import math
+import re
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
@@ -74,6 +75,18 @@ def _boolean(text: str) -> bool:
     raise ValueError(f"must be one of yes/no/true/false/on/off/1/0, got {text!r}")
 
 
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    origins = _words(text)
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ValueError(f"{origin!r} is not an origin such as https://app.example.com")
+    return origins
+
+
 def _endpoints(text: str) -> tuple[str, ...]:
     endpoints = tuple(text.split())
     if not endpoints:
@@ -132,6 +145,14 @@ class ServerSettings:
         30.0,
         _positive_float,
         "Seconds a job taken for good waits for its answer to be written before it comes back.",
+    )
+    allowed_hosts: tuple[str, ...] = _key(
+        ("localhost", "127.0.0.1", "::1"),
+        _words,
+        "The host names requests may name (Host, and a browser's Origin); * for any.",
+    )
+    cors_origins: tuple[str, ...] = _key(
+        (), _origins, "Origins of browser pages that may call the API (CORS); * for any."
     )
 
 

@@ -68,7 +68,7 @@ def build_site(
     The site serving the API over C{broker} with C{settings}' limits; with
     an C{authority}, every route but the open ones needs one of its tokens.
     """
-    access = Access(authority)
+    access = Access(authority, settings.allowed_hosts, settings.cors_origins)
     context = Context(broker, settings, longpoll, access)
     resources = [resource(context) for resource in _RESOURCES]
     [streams] = [resource for resource in resources if isinstance(resource, Streams)]

@@ -4,6 +4,12 @@ Authorization header, or in the page's session cookie) must have its
 route's scope on its queue (L{presque.auth}); and an audit line for every
 admin action and every token refused.
 
+Whatever the tokens, a request must name one of C{[server] allowed_hosts}
+(so that a page whose name was rebound to a loopback address cannot reach
+a presque there), and a browser's request from another site is refused
+unless its origin is one of C{[server] cors_origins}, which get CORS
+headers.
+
 The cookie is HttpOnly and SameSite=Strict, and a state change that
 carries it must also carry the page's own header (L{headers.PAGE}), which
 no other site can make a browser send without presque's consent: so a
@@ -30,11 +36,82 @@ SESSION_COOKIE = "presque_token"
 _SAFE_METHODS = (b"GET", b"HEAD", b"OPTIONS")
 
 
-class Access:
-    """The check of every request's token, when C{authority} is given (C{[auth] mode = on})."""
+#: What a page of another site may send, and read, of presque's headers.
+_CORS_REQUEST_HEADERS = ", ".join(
+    ("Authorization", "Content-Type", headers.IDEMPOTENCY_KEY, headers.WORKER, headers.RECEIPT)
+)
+_CORS_EXPOSED_HEADERS = ", ".join(
+    (
+        headers.JOB_ID,
+        headers.JOB_IDS,
+        headers.ATTEMPT,
+        headers.ATTEMPTS,
+        headers.RECEIPT,
+        headers.RECEIPTS,
+        headers.LEASE_EXPIRES,
+        headers.IDEMPOTENT_REPLAYED,
+        headers.RETRY_AFTER,
+        "Location",
+    )
+)
+#: Seconds a browser may keep the answer to a preflight.
+_PREFLIGHT_MAX_AGE = "600"
 
-    def __init__(self, authority: Authority | None) -> None:
+
+class Access:
+    """
+    The check of every request's host and site, and of its token when
+    C{authority} is given (C{[auth] mode = on}).
+    """
+
+    def __init__(
+        self,
+        authority: Authority | None,
+        allowed_hosts: tuple[str, ...] = ("*",),
+        cors_origins: tuple[str, ...] = (),
+    ) -> None:
         self.authority = authority
+        self.allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
+        self.cors_origins = frozenset(cors_origins)
+
+    def cors_headers(self, request: IRequest) -> dict[str, str]:
+        """The CORS headers of the answer to C{request}, if its origin may call."""
+        origin = _header(request, b"origin")
+        if origin is None or not self._cors_allows(origin):
+            return {}
+        answer = {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": _CORS_EXPOSED_HEADERS,
+            "Vary": "Origin",
+        }
+        if request.method == b"OPTIONS" and request.getHeader(b"access-control-request-method"):
+            answer["Access-Control-Allow-Methods"] = "GET, HEAD, POST, PUT, PATCH, DELETE"
+            answer["Access-Control-Allow-Headers"] = _CORS_REQUEST_HEADERS
+            answer["Access-Control-Max-Age"] = _PREFLIGHT_MAX_AGE
+        return answer
+
+    def _cors_allows(self, origin: str) -> bool:
+        return "*" in self.cors_origins or origin in self.cors_origins
+
+    def _host_allowed(self, host: str) -> bool:
+        return "*" in self.allowed_hosts or host.lower() in self.allowed_hosts
+
+    def _check_where(self, request: IRequest) -> None:
+        """Refuse a request naming a host not allowed, or a browser's from another site."""
+        host = _header(request, b"host")
+        if host is not None and not self._host_allowed(_host_name(host)):
+            raise ApiError(
+                421, f"host {_host_name(host)[:100]!r} is not among [server] allowed_hosts"
+            )
+        origin = _header(request, b"origin")
+        site = _header(request, b"sec-fetch-site")
+        other_site = site in ("cross-site", "same-site") or (
+            origin is not None and not self._host_allowed(_host_name(origin.split("://")[-1]))
+        )
+        if other_site and not (origin is not None and self._cors_allows(origin)):
+            raise ApiError(
+                403, "a request from another site: its origin is not among [server] cors_origins"
+            )
 
     def check(self, request: IRequest, call: Call) -> None:
         """
@@ -46,7 +123,10 @@ class Access:
             lacks the scope or the queue).
         """
         scope = call.route.scope
-        if self.authority is None or scope is None:
+        if scope is None:
+            return
+        self._check_where(request)
+        if self.authority is None:
             return
         secret = bearer(request)
         if secret is None:
@@ -76,6 +156,18 @@ class Access:
             return None
         secret = bearer(request) or _session(request)
         return None if secret is None else self.authority.identify(secret)
+
+
+def _header(request: IRequest, name: bytes) -> str | None:
+    value = request.getHeader(name)
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header (or an origin's authority), without its port."""
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _from_the_page(request: IRequest) -> bool:

@@ -87,7 +87,7 @@ class Api(Resource):
             return
         request.setResponseCode(answer.status)
         request.setHeader(b"Content-Type", answer.content_type)
-        for name, value in answer.headers.items():
+        for name, value in (*answer.headers.items(), *self.access.cors_headers(request).items()):
             request.setHeader(name, value)
         if answer.status != 204:
             # A length instead of chunked encoding: one less chunk to frame.

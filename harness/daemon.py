@@ -123,3 +123,15 @@ class Daemon:
 
     def redis_pid(self) -> int:
         return int(self.redis_pidfile.read_text())
+
+
+def tokens_on_config(path: Path, *sections: str) -> Path:
+    """
+    The shipped configuration with C{[auth] mode = on} and these C{[token:NAME]}
+    sections, written to C{path}.
+    """
+    shipped = SHIPPED_CONFIG.read_text()
+    if shipped.count("\nmode = off\n") != 1:
+        raise AssertionError("the shipped configuration no longer says mode = off once")
+    path.write_text(shipped.replace("\nmode = off\n", "\nmode = on\n") + "\n" + "".join(sections))
+    return path

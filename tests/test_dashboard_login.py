@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import SHIPPED_CONFIG, Daemon
+from harness.daemon import Daemon, tokens_on_config
 from harness.processes import free_port
 from harness.redis import RedisServer
 from presque.auth import new_secret, token_section
@@ -35,11 +35,11 @@ def secrets() -> dict[str, str]:
 def guarded(
     tmp_path: Path, daemons: Daemons, clean_redis: RedisServer, secrets: dict[str, str]
 ) -> Iterator[Daemon]:
-    shipped = SHIPPED_CONFIG.read_text().replace("\nmode = off\n", "\nmode = on\n")
-    sections = token_section("ops", secrets["ops"], ["read", "admin", "produce"], ["*"])
-    sections += token_section("viewer", secrets["viewer"], ["read"], ["*"])
-    config = tmp_path / "guarded.ini"
-    config.write_text(shipped + "\n" + sections)
+    config = tokens_on_config(
+        tmp_path / "guarded.ini",
+        token_section("ops", secrets["ops"], ["read", "admin", "produce"], ["*"]),
+        token_section("viewer", secrets["viewer"], ["read"], ["*"]),
+    )
     yield daemons.start(tmp_path, "--redis", clean_redis.url, config=config)
 
 

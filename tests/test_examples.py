@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import ROOT, SHIPPED_CONFIG, Daemon
+from harness.daemon import ROOT, Daemon, tokens_on_config
 from harness.polling import wait_until
 from harness.redis import RedisServer
 from presque.auth import SCOPES, new_secret, token_section
@@ -261,9 +261,8 @@ def test_node_worker_acks_fails_and_keeps_long_jobs_leased(daemon: Daemon, spawn
 def guarded(tmp_path: Path, daemons: Daemons, clean_redis: RedisServer) -> tuple[Daemon, str]:
     """A daemon with tokens on, and the secret of a token that may do everything."""
     secret = new_secret()
-    shipped = SHIPPED_CONFIG.read_text().replace("\nmode = off\n", "\nmode = on\n")
-    config = tmp_path / "guarded.ini"
-    config.write_text(shipped + "\n" + token_section("eg", secret, list(SCOPES), ["*"]))
+    section = token_section("eg", secret, list(SCOPES), ["*"])
+    config = tokens_on_config(tmp_path / "guarded.ini", section)
     return daemons.start(tmp_path, "--redis", clean_redis.url, config=config), secret
 
 

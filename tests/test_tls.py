@@ -16,7 +16,7 @@ import pytest
 from pytest_twisted import ensureDeferred as async_test
 
 from harness.certificates import Certificates, make_certificates
-from harness.daemon import SHIPPED_CONFIG, Daemon
+from harness.daemon import Daemon, tokens_on_config
 from harness.redis import RedisServer
 from presque.auth import new_secret, token_section
 from tests.support import Daemons
@@ -105,9 +105,8 @@ def test_the_pages_session_cookie_is_secure_over_https(
     tmp_path: Path, daemons: Daemons, clean_redis: RedisServer, certificates: Certificates
 ) -> None:
     secret = new_secret()
-    config = tmp_path / "guarded.ini"
-    shipped = SHIPPED_CONFIG.read_text().replace("\nmode = off\n", "\nmode = on\n")
-    config.write_text(shipped + "\n" + token_section("ops", secret, ["read"], ["*"]))
+    section = token_section("ops", secret, ["read"], ["*"])
+    config = tokens_on_config(tmp_path / "guarded.ini", section)
     tls = f"privateKey={certificates.key}:certKey={certificates.certificate}"
     daemon = daemons.start(
         tmp_path, "--redis", clean_redis.url, tls=tls, trust=certificates.ca, config=config

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.daemon import SHIPPED_CONFIG, Daemon
+from harness.daemon import Daemon, tokens_on_config
 from harness.polling import wait_until
 from harness.processes import stop_process
 from harness.redis import RedisServer
@@ -55,11 +55,8 @@ def tokens() -> dict[str, tuple[str, str]]:
 
 @pytest.fixture
 def guarded(tmp_path: Path, daemons: Daemons, clean_redis: RedisServer, tokens) -> Iterator[Daemon]:
-    config = tmp_path / "presque.ini"
-    shipped = SHIPPED_CONFIG.read_text()
-    assert shipped.count("\nmode = off\n") == 1
-    sections = "".join(section for _, section in tokens.values())
-    config.write_text(shipped.replace("\nmode = off\n", "\nmode = on\n") + "\n" + sections)
+    sections = [section for _, section in tokens.values()]
+    config = tokens_on_config(tmp_path / "presque.ini", *sections)
     yield daemons.start(tmp_path, "--redis", clean_redis.url, config=config)
 
 
@@ -146,8 +143,7 @@ def test_presque_worker_sends_its_token(guarded: Daemon, tokens, tmp_path: Path)
 def test_tokens_on_without_any_token_is_warned_of(
     tmp_path: Path, daemons: Daemons, clean_redis: RedisServer
 ) -> None:
-    config = tmp_path / "on.ini"
-    config.write_text(SHIPPED_CONFIG.read_text().replace("\nmode = off\n", "\nmode = on\n"))
+    config = tokens_on_config(tmp_path / "on.ini")
     daemon = daemons.start(tmp_path, "--redis", clean_redis.url, config=config)
     assert "mode is on with no [token:NAME] section" in daemon.log.read_text()
     assert daemon.request("GET", "/j/mail")[0] == 401

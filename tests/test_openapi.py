@@ -105,6 +105,22 @@ async def test_every_operation_documents_its_400_and_503_answers(http: Http) -> 
 
 
 @async_test
+async def test_each_guarded_operation_names_its_scope_and_its_401_and_403(http: Http) -> None:
+    document = await openapi_document(http)
+    scopes = {}
+    for method, path, operation in operations(document):
+        for requirement in operation.get("security", []):
+            if requirement:
+                scopes[(method, path)] = requirement["token"]
+                assert {"401", "403", "421"} <= set(operation["responses"]), (method, path)
+    assert scopes[("POST", "/q/{queue}")] == ["produce"]
+    assert scopes[("GET", "/metrics")] == ["read"]
+    assert scopes[("DELETE", "/q/{queue}")] == ["admin"]
+    assert ("GET", "/health") not in scopes and ("GET", "/openapi.json") not in scopes
+    assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+
+
+@async_test
 async def test_every_query_argument_has_a_schema(http: Http) -> None:
     document = await openapi_document(http)
     arguments = [

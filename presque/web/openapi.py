@@ -222,6 +222,12 @@ _COMMON = {
     503: "Redis is unreachable, too slow, or cannot serve now.",
     507: "Redis is out of memory: it stores nothing more.",
 }
+#: The answers of a route that needs a token (with tokens on) and an allowed host.
+_GUARDED = {
+    401: "No token, or an unknown one (with [auth] mode = on).",
+    403: "The token lacks the route's scope or queue, or the request came from another site.",
+    421: "The request names a host that is not among [server] allowed_hosts.",
+}
 
 
 class OpenApi:
@@ -261,7 +267,17 @@ def document(routes: list[Route], settings: ServerSettings) -> dict[str, Any]:
             ' {"error": "<message>"} with a 4xx (or a 503/507 about Redis).',
         },
         "paths": paths,
-        "components": {"schemas": _schemas(settings)},
+        "components": {
+            "schemas": _schemas(settings),
+            "securitySchemes": {
+                _BEARER: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token, with [auth] mode = on: its scopes (produce,"
+                    " consume, read, admin) on its queues decide which routes it may call.",
+                }
+            },
+        },
     }
 
 
@@ -318,6 +334,9 @@ def _operation(route: Route, path: str, settings: ServerSettings) -> dict[str, A
         "parameters": parameters,
         "responses": _responses(route),
     }
+    if route.scope is not None:
+        # Optional: with [auth] mode = off (the default) no token is needed.
+        operation["security"] = [{}, {_BEARER: [route.scope]}]
     if route.body is not None:
         operation["requestBody"] = {
             "content": {"application/json": {"schema": _ref(route.body)}},
@@ -325,6 +344,9 @@ def _operation(route: Route, path: str, settings: ServerSettings) -> dict[str, A
         }
     return operation
 
+
+#: The name of the token scheme in the description.
+_BEARER = "token"
 
 #: The bodies a route cannot do without.
 _REQUIRED_BODIES = ("Job", "Batch", "ControlChange", "Settings", "DropIds", "Login")
@@ -346,6 +368,9 @@ def _responses(route: Route) -> dict[str, Any]:
         responses.setdefault("422", _error("The Idempotency-Key came with another request."))
     for status, description in _COMMON.items():
         responses.setdefault(str(status), _error(description))
+    if route.scope is not None:
+        for status, description in _GUARDED.items():
+            responses.setdefault(str(status), _error(description))
     return responses
 
 

@@ -16,6 +16,7 @@ the daemon says it is ready once it accepts connections.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from twisted.logger import Logger
 
 from presque.auth import Authority
 from presque.broker import Broker
-from presque.config import Config
+from presque.config import Config, ServerSettings
 from presque.embedded import EmbeddedRedis, require_redis_server
 from presque.logs import quiet_reconnection_attempts
 from presque.longpoll import LongPoll
@@ -165,6 +166,29 @@ class Listener(Service):
         return defer.maybeDeferred(port.stopListening) if port is not None else None
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _warn_of_unnamed_hosts(server: ServerSettings) -> None:
+    """Say so when presque listens beyond loopback but allows only loopback names."""
+    if "*" in server.allowed_hosts or not set(server.allowed_hosts) <= _LOOPBACK:
+        return
+    for endpoint in server.listen:
+        kind, _, rest = endpoint.partition(":")
+        if kind not in ("tcp", "tcp6", "ssl"):
+            continue
+        parts = re.split(r"(?<!\\):", rest)
+        options = dict(part.split("=", 1) for part in parts if "=" in part)
+        if options.get("interface", "").replace("\\", "") not in _LOOPBACK:
+            log.warn(
+                "presque listens beyond loopback ({endpoint}) but [server] allowed_hosts names"
+                " only loopback: requests naming another host get 421; list the names clients"
+                " use",
+                endpoint=endpoint,
+            )
+            return
+
+
 def _authority(config: Config) -> Authority | None:
     """The tokens the routes need, or None when they are off; saying what it means."""
     if config.auth.mode == "off":
@@ -279,6 +303,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         memory_share=config.redis.producer_memory_share,
     ).setServiceParent(root)
 
+    _warn_of_unnamed_hosts(config.server)
     site = build_site(broker, config.server, longpoll, _authority(config))
     Drain(site, config.server.shutdown_grace, reactor).setServiceParent(root)
     Waiters(longpoll).setServiceParent(root)

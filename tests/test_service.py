@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.error import ConnectionRefusedError
@@ -76,3 +77,29 @@ async def test_a_stop_lets_requests_in_flight_finish_and_refuses_new_ones(
     reply = await in_flight
     assert (reply.status, reply.json()) == REDIS_UNAVAILABLE
     await stopped
+
+
+@pytest.mark.parametrize(
+    ("listen", "hosts", "warned"),
+    [
+        ("tcp:8080:interface=0.0.0.0", None, True),
+        ("tcp:8080", None, True),
+        ("tcp:8080:interface=127.0.0.1", None, False),
+        ("tcp6:8080:interface=\\:\\:1", None, False),
+        ("unix:/run/presque.sock", None, False),
+        ("tcp:8080", ("*",), False),
+        ("tcp:8080", ("queue.internal",), False),
+    ],
+)
+def test_listening_beyond_loopback_with_only_loopback_names_is_warned_of(
+    listen: str, hosts: tuple[str, ...] | None, warned: bool
+) -> None:
+    from twisted.logger import capturedLogs
+
+    from presque.config import ServerSettings
+    from presque.service import _warn_of_unnamed_hosts
+
+    settings = ServerSettings(listen=(listen,), **({"allowed_hosts": hosts} if hosts else {}))
+    with capturedLogs() as events:
+        _warn_of_unnamed_hosts(settings)
+    assert any("allowed_hosts" in event["log_format"] for event in events) is warned

@@ -398,10 +398,19 @@ async def test_a_target_that_is_not_a_path_is_400_json(edgy: Presque) -> None:
 
 @async_test
 async def test_an_absolute_url_target_is_served_by_its_path(edgy: Presque) -> None:
-    request = get("http://elsewhere.example/j/q1", "Connection: close")
+    request = get("http://127.0.0.1/j/q1", "Connection: close")
     exchange = await deferToThread(send_at_once, port_of(edgy), request)
     answer, _ = parse_answer(exchange.data)
     assert (answer.status, answer.json()["queue_name"]) == (200, "q1")
+
+
+@async_test
+async def test_an_absolute_url_target_names_its_host_in_place_of_host(edgy: Presque) -> None:
+    request = get("http://elsewhere.example/j/q1", "Connection: close")
+    exchange = await deferToThread(send_at_once, port_of(edgy), request)
+    answer, _ = parse_answer(exchange.data)
+    assert exchange.data.startswith(b"HTTP/1.1 421 Misdirected Request\r\n")
+    assert "elsewhere.example" in answer.json()["error"]
 
 
 @async_test

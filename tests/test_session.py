@@ -17,7 +17,9 @@ from tests.conftest import Presque, start_presque
 from tests.support import JSON, Http, assert_error
 
 SECRET = "the-operators-secret"
-OPERATOR = Token("operator", digest_of(SECRET), frozenset({"read", "admin"}), ("*",))
+OPERATOR = Token(
+    "operator", digest_of(SECRET), frozenset({"read", "admin", "produce", "consume"}), ("*",)
+)
 SESSION = {"Cookie": f"presque_token={SECRET}"}
 PAGE = {**SESSION, "X-Presque-Page": "1"}
 
@@ -39,7 +41,7 @@ async def test_logging_in_sets_an_httponly_samesite_strict_cookie(guarded: Presq
     assert reply.json() == {
         "auth": "on",
         "name": "operator",
-        "scopes": ["admin", "read"],
+        "scopes": ["admin", "consume", "produce", "read"],
         "queues": ["*"],
     }
     cookie = reply.header("Set-Cookie")
@@ -114,3 +116,25 @@ async def test_a_login_body_other_than_a_token_is_refused(guarded: Presque) -> N
     for body in ("null", '"x"', '{"token": 5}', '{"token": "x", "more": 1}', '{"token": ""}'):
         reply = await guarded.http.post("/login", body=body, headers=JSON)
         assert "token" in assert_error(reply, 400), body
+
+
+@async_test
+async def test_the_cookie_alone_takes_no_job(guarded: Presque) -> None:
+    http = guarded.http
+    await http.post("/q/q1", json_body={"n": 1}, headers={"Authorization": f"Bearer {SECRET}"})
+    for path in ("/q/q1", "/qb/q1"):
+        assert "X-Presque-Page" in assert_error(await http.get(path, headers=SESSION), 403)
+    assert (await http.get("/j/q1", headers=SESSION)).json()["job_count"] == 1
+
+
+@async_test
+async def test_a_page_of_a_cors_origin_does_not_act_with_the_session(clean_redis) -> None:
+    server, stop = await start_presque(
+        clean_redis, authority=Authority([OPERATOR]), cors_origins=("http://localhost:3000",)
+    )
+    try:
+        headers = {**PAGE, "Origin": "http://localhost:3000", "Sec-Fetch-Site": "same-site"}
+        reply = await server.http.get("/queues", headers=headers)
+        assert_error(reply, 401)
+    finally:
+        await stop()

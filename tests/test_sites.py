@@ -113,3 +113,90 @@ async def test_an_unlisted_origin_gets_no_cors_headers(with_cors: Presque) -> No
     reply = await with_cors.http.post("/q/orders", json_body={"n": 1}, headers=headers)
     assert_error(reply, 403)
     assert reply.header("Access-Control-Allow-Origin") is None
+
+
+async def raw(http: Http, head: str) -> bytes:
+    """Send C{head} as it is, on a connection of its own; the whole answer."""
+    import socket
+
+    from twisted.internet.threads import deferToThread
+
+    port = int(http.base.rsplit(":", 1)[1])
+
+    def exchange() -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(head.encode("latin-1"))
+            data = b""
+            while chunk := connection.recv(65536):
+                data += chunk
+            return data
+
+    return await deferToThread(exchange)
+
+
+@async_test
+async def test_two_host_headers_are_400(http: Http) -> None:
+    answer = await raw(
+        http,
+        "GET /j/q1 HTTP/1.1\r\nHost: evil.example\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"more than one host header" in answer
+
+
+@async_test
+async def test_two_authorization_headers_are_400(http: Http) -> None:
+    head = "GET /j/q1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer a\r\n"
+    answer = await raw(http, head + "Authorization: Bearer b\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+@async_test
+async def test_http_1_1_without_a_host_is_400(http: Http) -> None:
+    answer = await raw(http, "GET /j/q1 HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"Host header is missing" in answer
+
+
+@async_test
+async def test_http_1_0_without_a_host_is_served(http: Http) -> None:
+    answer = await raw(http, "GET /j/q1 HTTP/1.0\r\n\r\n")
+    assert answer.split(b" ", 2)[1] == b"200"
+
+
+@async_test
+async def test_a_malformed_host_names_no_allowed_host(http: Http) -> None:
+    for host in ("[::1].evil.example", "localhost:x", "127.0.0.1:80:80"):
+        reply = await http.get("/j/q1", headers={"Host": host})
+        assert reply.status == 421, host
+
+
+@async_test
+async def test_an_origin_on_another_port_of_the_same_host_is_another_site(http: Http) -> None:
+    port = int(http.base.rsplit(":", 1)[1])
+    elsewhere = {"Origin": f"http://127.0.0.1:{port + 1}"}
+    reply = await http.post("/control/q1", json_body={"status": "stop"}, headers=elsewhere)
+    assert_error(reply, 403)
+
+
+@async_test
+async def test_a_malformed_origin_is_another_site(http: Http) -> None:
+    for origin in ("localhost", "http://evil.example://localhost", "http://127.0.0.1/x"):
+        reply = await http.post(
+            "/control/q1", json_body={"status": "stop"}, headers={"Origin": origin}
+        )
+        assert reply.status == 403, origin
+
+
+@async_test
+async def test_sec_fetch_site_is_read_whatever_its_case(http: Http) -> None:
+    reply = await http.get("/q/q1", headers={"Sec-Fetch-Site": "Cross-Site"})
+    assert_error(reply, 403)
+
+
+@async_test
+async def test_the_pages_own_login_routes_check_the_site_too(http: Http) -> None:
+    reply = await http.get("/whoami", headers={"Host": "rebound.example"})
+    assert_error(reply, 421)
+    reply = await http.post(
+        "/login", json_body={"token": "x"}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert_error(reply, 403)

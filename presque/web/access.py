@@ -18,6 +18,9 @@ page elsewhere cannot act with a person's session.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 
@@ -32,8 +35,10 @@ _CHALLENGE = 'Bearer realm="presque"'
 _BEARER = b"bearer "
 #: The cookie of the page's session: the token a person logged in with.
 SESSION_COOKIE = "presque_token"
-#: Methods that change nothing, which the session cookie may make alone.
-_SAFE_METHODS = (b"GET", b"HEAD", b"OPTIONS")
+_BRACKETED = re.compile(r"\[([0-9A-Fa-f:.]+)\](?::[0-9]*)?")
+_NAMED = re.compile(r"([^:\[\]]+)(?::[0-9]*)?")
+#: Headers a request may carry once at most: a proxy may read another one than we do.
+_SINGLE_HEADERS = (b"host", b"authorization", b"origin", b"sec-fetch-site", b"cookie")
 
 
 #: What a page of another site may send, and read, of presque's headers.
@@ -98,17 +103,20 @@ class Access:
 
     def _check_where(self, request: IRequest) -> None:
         """Refuse a request naming a host not allowed, or a browser's from another site."""
-        host = _header(request, b"host")
-        if host is not None and not self._host_allowed(_host_name(host)):
+        for name in _SINGLE_HEADERS:
+            if len(request.requestHeaders.getRawHeaders(name, [])) > 1:
+                raise ApiError(400, f"more than one {name.decode('ascii')} header")
+        host = _target_host(request)
+        if host is None:
+            if request.clientproto != b"HTTP/1.0":
+                raise ApiError(400, "the Host header is missing")
+        elif not self._host_allowed(_host_name(host)):
             raise ApiError(
                 421, f"host {_host_name(host)[:100]!r} is not among [server] allowed_hosts"
             )
-        origin = _header(request, b"origin")
-        site = _header(request, b"sec-fetch-site")
-        other_site = site in ("cross-site", "same-site") or (
-            origin is not None and not self._host_allowed(_host_name(origin.split("://")[-1]))
-        )
-        if other_site and not (origin is not None and self._cors_allows(origin)):
+        if _from_another_site(request, host) and not self._cors_allows(
+            _header(request, b"origin") or ""
+        ):
             raise ApiError(
                 403, "a request from another site: its origin is not among [server] cors_origins"
             )
@@ -122,17 +130,19 @@ class Access:
         @raise ApiError: 401 (no token, or an unknown one) or 403 (the token
             lacks the scope or the queue).
         """
+        if not call.route.any_host:
+            self._check_where(request)
         scope = call.route.scope
-        if scope is None:
-            return
-        self._check_where(request)
-        if self.authority is None:
+        if scope is None or self.authority is None:
             return
         secret = bearer(request)
-        if secret is None:
+        if secret is None and not _from_another_site(request, _target_host(request)):
+            # A page elsewhere (even one in cors_origins) never acts with the session.
             secret = _session(request)
-            if secret is not None and not _from_the_page(request):
-                raise ApiError(403, f"a change made with the page's session needs {headers.PAGE}")
+            if secret is not None and not (
+                call.route.safe or request.getHeader(headers.PAGE.encode("ascii"))
+            ):
+                raise ApiError(403, f"a request made with the page's session needs {headers.PAGE}")
         if secret is None:
             raise ApiError(
                 401,
@@ -164,15 +174,39 @@ def _header(request: IRequest, name: bytes) -> str | None:
 
 
 def _host_name(host: str) -> str:
-    """The name in a Host header (or an origin's authority), without its port."""
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """
+    The name in a Host header (or an authority), without its port; a
+    malformed one comes back whole, to match no allowed name.
+    """
+    bracketed = _BRACKETED.fullmatch(host)
+    if bracketed:
+        return bracketed.group(1)
+    named = _NAMED.fullmatch(host)
+    return named.group(1) if named else host
 
 
-def _from_the_page(request: IRequest) -> bool:
-    """Whether a request with the session cookie may be the page's own."""
-    return request.method in _SAFE_METHODS or bool(request.getHeader(headers.PAGE.encode("ascii")))
+def _target_host(request: IRequest) -> str | None:
+    """The host a request is for: an absolute target's authority, else its Host header."""
+    target = request.uri
+    if target[:7].lower() == b"http://" or target[:8].lower() == b"https://":
+        return urlsplit(target.decode("latin-1")).netloc or None
+    return _header(request, b"host")
+
+
+def _from_another_site(request: IRequest, host: str | None) -> bool:
+    """
+    Whether a browser made C{request} from a page of another site: it says so
+    (Sec-Fetch-Site), or its Origin is not this presque's own address.
+    """
+    site = (_header(request, b"sec-fetch-site") or "").lower()
+    if site in ("cross-site", "same-site"):
+        return True
+    origin = _header(request, b"origin")
+    if origin is None:
+        return False
+    parts = urlsplit(origin)
+    well_formed = parts.scheme in ("http", "https") and not (parts.path or parts.query)
+    return not well_formed or host is None or parts.netloc.lower() != host.lower()
 
 
 def _session(request: IRequest) -> str | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from http import HTTPStatus
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web.http import RESPONSES
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
@@ -85,7 +87,7 @@ class Api(Resource):
             if delivery is not None:
                 Deferred.fromCoroutine(self.broker.undelivered(delivery)).addErrback(_not_released)
             return
-        request.setResponseCode(answer.status)
+        request.setResponseCode(answer.status, _reason_phrase(answer.status))
         request.setHeader(b"Content-Type", answer.content_type)
         for name, value in (*answer.headers.items(), *self.access.cors_headers(request).items()):
             request.setHeader(name, value)
@@ -96,6 +98,16 @@ class Api(Resource):
         request.finish()
         if delivery is not None:
             self.broker.delivered(delivery)
+
+
+def _reason_phrase(status: int) -> bytes | None:
+    # Twisted knows no phrase for some codes (421): the standard library's.
+    if status in RESPONSES:
+        return None
+    try:
+        return HTTPStatus(status).phrase.encode("ascii")
+    except ValueError:
+        return None
 
 
 def _error(status: int, message: str, headers: Mapping[str, str]) -> Answer:

@@ -27,6 +27,7 @@ class Health(Resource):
                 safe=True,
                 sighting="none",
                 scope=None,
+                any_host=True,
             ),
             Route(
                 "GET",
@@ -38,6 +39,7 @@ class Health(Resource):
                 safe=True,
                 sighting="none",
                 scope=None,
+                any_host=True,
             ),
         ]
 

@@ -79,6 +79,9 @@ class Route:
     #: path's queue or, for a route about no one queue, on every queue; None
     #: for the routes open to anyone. Admin unless said.
     scope: str | None = "admin"
+    #: Answered whatever host or site the request names (health checks of
+    #: balancers, OPTIONS); every other route checks them (L{presque.web.access}).
+    any_host: bool = False
 
     @cached_property
     def segments(self) -> tuple[str, ...]:
@@ -226,4 +229,6 @@ async def _answer_options(call: Call) -> Answer:
 
 
 # Not a route of the table (its path is none): the router's own answer.
-_OPTIONS = Route("OPTIONS", "", _answer_options, "The methods of a path, in Allow.", scope=None)
+_OPTIONS = Route(
+    "OPTIONS", "", _answer_options, "The methods of a path, in Allow.", scope=None, any_host=True
+)

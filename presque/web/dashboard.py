@@ -12,22 +12,24 @@ from presque.web.answers import Answer
 from presque.web.context import Resource
 from presque.web.routing import Call, Handler, Route
 
-#: The files of the page: their path on the server, file name and media type.
+#: The files of the page, served under /page/ (index.html at /).
 _FILES = (
-    ("/", "index.html", "text/html"),
-    ("/page/app.js", "app.js", "text/javascript"),
-    ("/page/common.js", "common.js", "text/javascript"),
-    ("/page/overview.js", "overview.js", "text/javascript"),
-    ("/page/queue.js", "queue.js", "text/javascript"),
-    ("/page/workers.js", "workers.js", "text/javascript"),
-    ("/page/charts.js", "charts.js", "text/javascript"),
-    ("/page/jobs.js", "jobs.js", "text/javascript"),
-    ("/page/login.js", "login.js", "text/javascript"),
-    ("/page/app.css", "app.css", "text/css"),
-    ("/page/uPlot-1.6.32.min.js", "uPlot-1.6.32.min.js", "text/javascript"),
-    ("/page/uPlot-1.6.32.min.css", "uPlot-1.6.32.min.css", "text/css"),
-    ("/page/uPlot-LICENSE.txt", "uPlot-LICENSE.txt", "text/plain"),
+    "index.html",
+    "app.js",
+    "common.js",
+    "overview.js",
+    "queue.js",
+    "workers.js",
+    "charts.js",
+    "jobs.js",
+    "login.js",
+    "app.css",
+    "uPlot-1.6.32.min.js",
+    "uPlot-1.6.32.min.css",
+    "uPlot-LICENSE.txt",
 )
+#: Media types by file name extension.
+_KINDS = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
 _HEADERS = {
     # Small files that change with presque: always asked for again.
     "Cache-Control": "no-cache",
@@ -54,8 +56,15 @@ class Dashboard(Resource):
                 sighting="none",
                 scope=None,
             )
-            for path, name, kind in _FILES
+            for name in _FILES
+            for path, kind in [_where(name)]
         ]
+
+
+def _where(name: str) -> tuple[str, str]:
+    """The path a file of the page is served at, and its media type."""
+    path = "/" if name == "index.html" else f"/page/{name}"
+    return path, _KINDS[name[name.rindex(".") :]]
 
 
 def _serving(content: bytes, content_type: str) -> Handler:

@@ -84,13 +84,15 @@ class DeadLetters(Resource):
         return Answer(200, encode_json(answer))
 
     async def drop_all(self, call: Call) -> Answer:
-        removed = await self.broker.drop_dead(call.queue)
-        return Answer(200, encode_json({"queue": call.queue, "removed": removed}))
+        return await self._dropped(call, None)
 
     async def drop(self, call: Call) -> Answer:
         ids = _ids(body(call.request))
         if ids is None:
             raise ApiError(400, "ids is missing: DELETE /dead/Q drops them all")
+        return await self._dropped(call, ids)
+
+    async def _dropped(self, call: Call, ids: list[str] | None) -> Answer:
         removed = await self.broker.drop_dead(call.queue, ids)
         return Answer(200, encode_json({"queue": call.queue, "removed": removed}))
 

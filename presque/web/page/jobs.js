@@ -45,7 +45,6 @@ export function jobsBrowser(path, detail, admin) {
     offset = Math.max(0, offset + by);
     window.dispatchEvent(new Event("presque:changed"));
   };
-  const deadIds = (ids) => ids === null ? undefined : { ids };
 
   const refresh = async (counts) => {
     tabs.replaceChildren(...STATES.map((name) => element("button", {
@@ -59,9 +58,9 @@ export function jobsBrowser(path, detail, admin) {
     const chosen = () => (selected.size ? [...selected] : null);
     bulk.replaceChildren(
       element("button", { id: "retry-selected", type: "button", onclick: () => chosen() &&
-        act(send("POST", `/dead/${path}/retry`, deadIds(chosen())), "selected retried") }, "Retry selected"),
+        act(send("POST", `/dead/${path}/retry`, { ids: chosen() }), "selected retried") }, "Retry selected"),
       element("button", { id: "drop-selected", type: "button", class: "danger", onclick: () => chosen() &&
-        act(send("POST", `/dead/${path}/drop`, deadIds(chosen())), "selected deleted") }, "Delete selected"),
+        act(send("POST", `/dead/${path}/drop`, { ids: chosen() }), "selected deleted") }, "Delete selected"),
       element("button", { id: "retry-all", type: "button", onclick: () => act(
         send("POST", `/dead/${path}/retry`), "all retried") }, "Retry all"),
       element("button", { id: "drop-all", type: "button", class: "danger", onclick: () =>

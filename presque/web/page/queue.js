@@ -32,7 +32,8 @@ export function queuePage(main, queue, jobId) {
   const detail = jobDetail(path, admin);
   const jobs = jobsBrowser(path, detail, admin);
   const post = postForm(path);
-  for (const form of [settings, post]) form.hidden = form === post ? !can("produce", queue) : !admin;
+  settings.hidden = !admin;
+  post.hidden = !can("produce", queue);
   main.replaceChildren(
     element("p", {}, element("a", { href: "#/" }, "← every queue")),
     element("h2", { id: "queue-title" }, queue, " ", element("span", { id: "queue-state" })),

@@ -21,6 +21,7 @@ run: $(BIN)/.installed
 	status=$$?; [ $$status -eq 130 ] || [ $$status -eq 143 ] || exit $$status
 
 test: $(BIN)/.installed
+	harness/system-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

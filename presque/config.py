@@ -119,6 +119,10 @@ def _optional_redis_url(text: str) -> RedisAddress | None:
     return parse_redis_url(text) if text.strip() else None
 
 
+def _optional_path(text: str) -> Path | None:
+    return Path(text.strip()) if text.strip() else None
+
+
 def _key(default: Any, parse: Callable[[str], Any], doc: str, name: str | None = None) -> Any:
     """A key of a section: its default, how its text is read, what it means."""
     return field(default=default, metadata={"parse": parse, "doc": doc, "key": name})
@@ -164,7 +168,10 @@ class RedisSettings:
     """
 
     address: RedisAddress | None = _key(
-        None, _optional_redis_url, "redis:// or unix:// URL; empty: the embedded server.", "url"
+        None,
+        _optional_redis_url,
+        "redis://, rediss:// (TLS) or unix:// URL; empty: the embedded server.",
+        "url",
     )
     data_dir: Path = _key(Path("var/redis"), Path, "The embedded server's data directory.")
     appendfsync: str = _key("everysec", _appendfsync, "The embedded server's fsync policy.")
@@ -176,6 +183,26 @@ class RedisSettings:
         _share,
         "Past this share of Redis' maxmemory, posts get 429 while consumers drain; 1: never.",
     )
+    tls_ca_file: Path | None = _key(
+        None, _optional_path, "rediss://: PEM authorities to trust; empty: the system's."
+    )
+    tls_cert_file: Path | None = _key(
+        None, _optional_path, "rediss://: the client's PEM certificate, if Redis asks for one."
+    )
+    tls_key_file: Path | None = _key(None, _optional_path, "rediss://: the client's PEM key.")
+
+    def check(self) -> None:
+        """
+        Refuse TLS files that would be ignored.
+
+        @raise ValueError: they are given without a rediss:// URL, or one of
+            the client's certificate and key comes without the other.
+        """
+        files = (self.tls_ca_file, self.tls_cert_file, self.tls_key_file)
+        if any(files) and not (self.address and self.address.tls):
+            raise ValueError("tls_* files need a rediss:// url (in [redis] url or --redis)")
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("tls_cert_file and tls_key_file go together")
 
 
 @dataclass(frozen=True)
@@ -250,7 +277,10 @@ class Config:
     tokens: tuple[Token, ...] = field(default=(), metadata={"sections": TOKEN_SECTION})
 
     def with_overrides(self, listen: tuple[str, ...] = (), redis_url: str | None = None) -> Config:
-        """Apply the command-line options, which win over the file."""
+        """
+        Apply the command-line options, which win over the file, and check
+        what the file and the options say together.
+        """
         config = self
         if listen:
             for endpoint in listen:
@@ -259,6 +289,7 @@ class Config:
         if redis_url is not None:
             address = _parse("--redis", lambda: parse_redis_url(redis_url))
             config = replace(config, redis=replace(config.redis, address=address))
+        _parse("[redis]", config.redis.check)
         return config
 
 

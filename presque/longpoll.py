@@ -86,9 +86,9 @@ class LongPoll:
         self._wakes = count(1)
         self._closed = False
 
-    def listen(self, address: RedisAddress) -> None:
-        """Start hearing wake-ups from the Redis at C{address}."""
-        self.subscriber = Subscriber(address, self.reactor, self.woken, self.wake_all)
+    def listen(self, address: RedisAddress, tls: Any = None) -> None:
+        """Start hearing wake-ups from the Redis at C{address} (over C{tls}, if given)."""
+        self.subscriber = Subscriber(address, self.reactor, self.woken, self.wake_all, tls)
         for queue in self._lines:
             self.subscriber.subscribe(queue_keys(queue).wake)
         for queue in self._watchers:

@@ -14,7 +14,7 @@ from typing import Any
 
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet import defer, protocol
-from twisted.internet.endpoints import HostnameEndpoint, UNIXClientEndpoint
+from twisted.internet.endpoints import HostnameEndpoint, UNIXClientEndpoint, wrapClientTLS
 from twisted.logger import Logger
 
 from presque.redis_url import RedisAddress
@@ -34,8 +34,10 @@ class Subscriber:
         reactor: Any,
         on_message: Callable[[str], None],
         on_reconnect: Callable[[], None],
+        tls: Any = None,
     ) -> None:
         self.address = address
+        self.tls = tls
         self.reactor = reactor
         self.on_message = on_message
         self.on_reconnect = on_reconnect
@@ -49,6 +51,8 @@ class Subscriber:
             endpoint = UNIXClientEndpoint(self.reactor, self.address.unix_path)
         else:
             endpoint = HostnameEndpoint(self.reactor, self.address.host, self.address.port)
+            if self.tls is not None:
+                endpoint = wrapClientTLS(self.tls, endpoint)
         self._service = ClientService(
             endpoint,
             _SubscriberFactory(self),

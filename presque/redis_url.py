@@ -1,6 +1,6 @@
 """
-Redis addresses as URLs: C{redis://[user:pass@]host:port/db} or
-C{unix:///path/to/socket?db=N}.
+Redis addresses as URLs: C{redis://[user:pass@]host:port/db}, the same over
+TLS as C{rediss://}, or C{unix:///path/to/socket?db=N}.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ class RedisAddress:
     db: int = 0
     username: str | None = None
     password: str | None = None
+    #: Whether to speak TLS to it (rediss://).
+    tls: bool = False
 
     def describe(self) -> str:
         """A printable form with the password left out."""
         where = self.unix_path if self.unix_path else f"{self.host}:{self.port}"
-        return f"{where} db {self.db}"
+        return f"{where} db {self.db}" + (" over TLS" if self.tls else "")
 
 
 def parse_redis_url(url: str) -> RedisAddress:
@@ -41,8 +43,8 @@ def parse_redis_url(url: str) -> RedisAddress:
             raise ValueError(f"unix URL needs a socket path, got {url!r}")
         db = _db(parse_qs(parts.query).get("db", ["0"])[0], url)
         return RedisAddress(unix_path=parts.path, db=db, username=username, password=password)
-    if parts.scheme != "redis":
-        raise ValueError(f"must start with redis:// or unix://, got {url!r}")
+    if parts.scheme not in ("redis", "rediss"):
+        raise ValueError(f"must start with redis://, rediss:// or unix://, got {url!r}")
     if not parts.hostname:
         raise ValueError(f"needs a host, got {url!r}")
     try:
@@ -56,6 +58,7 @@ def parse_redis_url(url: str) -> RedisAddress:
         db=_db(path or "0", url),
         username=username,
         password=password,
+        tls=parts.scheme == "rediss",
     )
 
 

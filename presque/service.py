@@ -28,13 +28,15 @@ from twisted.logger import Logger
 
 from presque.auth import Authority
 from presque.broker import Broker
-from presque.config import Config, ServerSettings
+from presque.config import Config, RedisSettings, ServerSettings
 from presque.embedded import EmbeddedRedis, require_redis_server
 from presque.logs import quiet_reconnection_attempts
 from presque.longpoll import LongPoll
 from presque.lua import loaded_scripts
 from presque.metrics import Metrics
 from presque.redis import Redis
+from presque.redis_tls import RedisTLS
+from presque.redis_url import RedisAddress
 from presque.scheduler import Scheduler
 from presque.systemd import Notifier, SystemdNotification
 from presque.web import build_site
@@ -93,7 +95,7 @@ class RedisConnection(Service):
 
     def _connect(self) -> None:
         self.redis.connect()
-        self.longpoll.listen(self.redis.address)
+        self.longpoll.listen(self.redis.address, self.redis.tls)
         until = defer.Deferred.fromCoroutine(self.redis.until_ready(loaded_scripts(), self.reactor))
         until.chainDeferred(self.ready)
 
@@ -253,11 +255,19 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(100_000, 10, 10)
 
 
+def _redis_tls(settings: RedisSettings, address: RedisAddress) -> Any:
+    if not address.tls:
+        return None
+    files = RedisTLS(settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file)
+    return files.options(address.host or "")
+
+
 def make_service(config: Config, reactor: Any = None) -> MultiService:
     """
     The whole daemon for C{config}.
 
     @raise DataDirInUse: another daemon runs the embedded Redis of C{data_dir}.
+    @raise BadTLSFiles: the files for TLS to Redis are unusable.
     """
     if reactor is None:
         from twisted.internet import reactor
@@ -280,6 +290,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         command_timeout=settings.command_timeout,
         connect_timeout=settings.connect_timeout,
         timed=metrics.redis_called,
+        tls=_redis_tls(settings, address),
     )
     longpoll = LongPoll(reactor)
     connection = RedisConnection(redis, longpoll, reactor, started)

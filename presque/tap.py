@@ -24,7 +24,7 @@ class Options(usage.Options):
             "redis",
             None,
             None,
-            "Redis URL (redis://[user:pass@]host:port/db or unix:///path); "
+            "Redis URL (redis://[user:pass@]host:port/db, rediss:// for TLS, or unix:///path); "
             "overrides [redis] url. Without one, presque runs its own redis-server.",
         ],
     ]
@@ -62,11 +62,12 @@ class Options(usage.Options):
 def makeService(options: Options) -> IService:
     """Build the daemon from parsed C{options}."""
     from presque.embedded import RedisServerNotFound
+    from presque.redis_tls import BadTLSFiles
     from presque.service import make_service, tune_garbage_collector
 
     try:
         service = make_service(options["settings"])
-    except RedisServerNotFound as error:
+    except (RedisServerNotFound, BadTLSFiles) as error:
         raise SystemExit(f"presque: {error}") from None
     tune_garbage_collector()
     return service

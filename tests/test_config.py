@@ -77,7 +77,7 @@ interval = 0.25
         ("[server]\nlisten = nonsense:1", "[server] listen: must be a Twisted server endpoint"),
         ("[server]\nlisten =", "[server] listen: needs at least one endpoint"),
         ("[server]\nshutdown_grace = -1", "[server] shutdown_grace: must be zero or a positive"),
-        ("[redis]\nurl = http://x", "[redis] url: must start with redis:// or unix://"),
+        ("[redis]\nurl = http://x", "[redis] url: must start with redis://, rediss:// or"),
         ("[redis]\nappendfsync = sometimes", "[redis] appendfsync: must be always, everysec"),
         ("[redis]\ncommand_timeout = nan", "[redis] command_timeout: must be a positive number"),
         ("[scheduler]\ninterval = 0", "[scheduler] interval: must be a positive number"),
@@ -115,6 +115,43 @@ def test_command_line_redis_url_replaces_the_file_url() -> None:
 def test_a_bad_redis_option_is_a_config_error_naming_it() -> None:
     with pytest.raises(ConfigError, match=r"^--redis: "):
         Config().with_overrides(redis_url="mysql://x")
+
+
+def test_tls_files_are_read_with_a_rediss_url(tmp_path: Path) -> None:
+    text = (
+        "[redis]\nurl = rediss://h\n"
+        "tls_ca_file = ca.pem\ntls_cert_file = c.pem\ntls_key_file = k.pem"
+    )
+    redis = load_config(write(tmp_path, text)).with_overrides().redis
+    assert redis.address == RedisAddress(host="h", tls=True)
+    assert (redis.tls_ca_file, redis.tls_cert_file, redis.tls_key_file) == (
+        Path("ca.pem"),
+        Path("c.pem"),
+        Path("k.pem"),
+    )
+
+
+def test_tls_files_without_a_rediss_url_are_refused(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[redis]\nurl = redis://h\ntls_ca_file = ca.pem"))
+    with pytest.raises(ConfigError, match=r"^\[redis\]: tls_\* files need a rediss:// url"):
+        config.with_overrides()
+
+
+def test_tls_files_for_the_embedded_redis_are_refused(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[redis]\ntls_ca_file = ca.pem"))
+    with pytest.raises(ConfigError, match="need a rediss:// url"):
+        config.with_overrides()
+
+
+def test_a_command_line_rediss_url_takes_the_files_tls_files(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[redis]\ntls_ca_file = ca.pem"))
+    assert config.with_overrides(redis_url="rediss://h:7000").redis.address.tls
+
+
+def test_a_client_certificate_needs_its_key(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[redis]\nurl = rediss://h\ntls_cert_file = c.pem"))
+    with pytest.raises(ConfigError, match="tls_cert_file and tls_key_file go together"):
+        config.with_overrides()
 
 
 def test_a_bad_listen_option_is_a_config_error_naming_it() -> None:

@@ -31,6 +31,20 @@ def test_ipv6_loopback() -> None:
     assert parse_redis_url("redis://[::1]:7000").host == "::1"
 
 
+def test_rediss_is_redis_over_tls() -> None:
+    assert parse_redis_url("rediss://cache.internal:6380/1") == RedisAddress(
+        host="cache.internal", port=6380, db=1, tls=True
+    )
+
+
+def test_plain_redis_is_not_tls() -> None:
+    assert not parse_redis_url("redis://localhost").tls
+
+
+def test_describe_says_tls() -> None:
+    assert parse_redis_url("rediss://h:1/2").describe() == "h:1 db 2 over TLS"
+
+
 def test_unix_socket_with_database() -> None:
     assert parse_redis_url("unix:///var/run/redis.sock?db=4") == RedisAddress(
         unix_path="/var/run/redis.sock", db=4

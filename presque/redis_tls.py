@@ -1,0 +1,75 @@
+"""
+TLS to Redis (C{rediss://}): whom to trust, and which certificate to show.
+
+txredisapi's own C{ssl_context_factory=True} checks no certificate at all;
+the options built here verify the server's chain against the configured
+authorities (or the system's) and its name against the URL's host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import ssl
+
+
+class BadTLSFiles(ValueError):
+    """A certificate or key file for Redis' TLS cannot be used; the message says which."""
+
+
+@dataclass(frozen=True)
+class RedisTLS:
+    """
+    The files of a TLS connection to Redis: C{ca_file}, the PEM authorities
+    to trust (None: the system's); C{cert_file} and C{key_file}, the
+    client's certificate, for a Redis with C{tls-auth-clients} (both or none).
+    """
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    def options(self, host: str) -> Any:
+        """
+        The client's TLS options for a Redis that must prove it is C{host}
+        (a name or an IP address).
+
+        @raise BadTLSFiles: a file is unreadable or not what it should be.
+        """
+        trust = ssl.platformTrust()
+        if self.ca_file:
+            trust = _loaded("tls_ca_file", _authorities, _read(self.ca_file, "tls_ca_file"))
+        client = None
+        if self.cert_file and self.key_file:
+            certificate = _read(self.cert_file, "tls_cert_file")
+            pem = certificate + b"\n" + _read(self.key_file, "tls_key_file")
+            client = _loaded("tls_cert_file", ssl.PrivateCertificate.loadPEM, pem)
+        return ssl.optionsForClientTLS(host, trustRoot=trust, clientCertificate=client)
+
+
+_END = b"-----END CERTIFICATE-----"
+
+
+def _authorities(pem: bytes) -> Any:
+    # Certificate.loadPEM reads the first certificate only; a CA file is
+    # often a bundle.
+    blocks = [block + _END for block in pem.split(_END) if b"-----BEGIN CERTIFICATE" in block]
+    if not blocks:
+        raise ValueError("no certificate in it")
+    return ssl.trustRootFromCertificates([ssl.Certificate.loadPEM(block) for block in blocks])
+
+
+def _read(path: Path, key: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise BadTLSFiles(f"[redis] {key}: cannot read {path}: {error.strerror}") from None
+
+
+def _loaded(key: str, load: Any, pem: bytes) -> Any:
+    try:
+        return load(pem)
+    except Exception as error:  # OpenSSL's errors share no narrower base
+        raise BadTLSFiles(f"[redis] {key}: not a usable PEM file: {error}") from None

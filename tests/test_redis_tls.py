@@ -1,0 +1,164 @@
+"""
+Redis over TLS (rediss://): presque checks Redis' certificate against the
+configured authority and the URL's host, shows a client certificate when
+told to, and serves every route (wake-ups included) through it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.certificates import Certificates, make_certificates
+from harness.daemon import SHIPPED_CONFIG, Daemon
+from harness.polling import wait_until
+from harness.redis import RedisServer
+from tests.support import Daemons
+from tests.test_redis_acl import ACL
+
+
+@pytest.fixture
+def certificates(tmp_path: Path) -> Certificates:
+    return make_certificates(tmp_path)
+
+
+def tls_redis(certificates: Certificates, *options: str) -> Iterator[RedisServer]:
+    server = RedisServer(None, "everysec", *options, tls=certificates).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_over_tls(certificates: Certificates) -> Iterator[RedisServer]:
+    yield from tls_redis(certificates)
+
+
+def tls_config(folder: Path, **files: Path) -> Path:
+    """The shipped configuration with these [redis] tls_* keys set."""
+    text = SHIPPED_CONFIG.read_text()
+    for name, path in files.items():
+        empty = f"\ntls_{name} =\n"
+        assert text.count(empty) == 1, f"the shipped configuration no longer has {empty!r}"
+        text = text.replace(empty, f"\ntls_{name} = {path}\n")
+    config = folder / "tls.ini"
+    config.write_text(text)
+    return config
+
+
+def trusting(certificates: Certificates, folder: Path) -> Path:
+    return tls_config(folder, ca_file=certificates.ca)
+
+
+def never_ready(daemon: Daemon, told: str) -> None:
+    """The daemon waits for Redis, and its log says why with C{told}."""
+    try:
+        waiting = re.compile(r"waiting for redis at .* over TLS: .*last connection lost: .*" + told)
+        wait_until(lambda: waiting.search(daemon.log.read_text()), 30, daemon.log.read_text)
+    finally:
+        daemon.stop()
+
+
+def test_jobs_go_through_a_redis_over_tls(
+    tmp_path: Path, daemons: Daemons, redis_over_tls: RedisServer, certificates: Certificates
+) -> None:
+    config = trusting(certificates, tmp_path)
+    daemon = daemons.start(tmp_path, "--redis", redis_over_tls.url, config=config)
+    assert daemon.request("POST", "/q/mail", {"to": "alice"})[0] == 201
+    assert redis_over_tls.call("LLEN", "presque:{mail}:ready") == 1
+    assert daemon.request("GET", "/q/mail") == (200, b'{"to": "alice"}')
+
+
+def test_a_waiting_consumer_is_woken_over_tls(
+    tmp_path: Path, daemons: Daemons, redis_over_tls: RedisServer, certificates: Certificates
+) -> None:
+    config = trusting(certificates, tmp_path)
+    daemon = daemons.start(tmp_path, "--redis", redis_over_tls.url, config=config)
+    answers: list[tuple[int, bytes]] = []
+    waiter = threading.Thread(
+        target=lambda: answers.append(daemon.request("GET", "/q/mail?wait=20"))
+    )
+    started = time.monotonic()
+    waiter.start()
+    time.sleep(0.5)
+    assert daemon.request("POST", "/q/mail", {"to": "bob"})[0] == 201
+    waiter.join(30)
+    assert answers == [(200, b'{"to": "bob"}')]
+    assert time.monotonic() - started < 10, "woken by its deadline, not by the post"
+
+
+def test_an_acl_user_logs_in_over_tls(
+    tmp_path: Path, daemons: Daemons, certificates: Certificates
+) -> None:
+    for server in tls_redis(certificates, "--user", *ACL, "--user", "default", "off"):
+        url = f"rediss://presque:s3cret@127.0.0.1:{server.port}/0"
+        daemon = daemons.start(tmp_path, "--redis", url, config=trusting(certificates, tmp_path))
+        assert daemon.request("POST", "/q/mail", {"to": "carol"})[0] == 201
+        assert daemon.request("GET", "/q/mail") == (200, b'{"to": "carol"}')
+
+
+def test_a_redis_certificate_from_another_authority_is_refused(
+    tmp_path: Path, redis_over_tls: RedisServer
+) -> None:
+    folder = tmp_path / "stranger"
+    folder.mkdir()
+    config = trusting(make_certificates(folder), tmp_path)
+    daemon = Daemon(tmp_path, "--redis", redis_over_tls.url, config=config).start()
+    never_ready(daemon, "certificate verify failed")
+
+
+def test_a_redis_certificate_for_another_name_is_refused(tmp_path: Path) -> None:
+    elsewhere = make_certificates(tmp_path, names=("redis.example.com",))
+    for server in tls_redis(elsewhere):
+        config = trusting(elsewhere, tmp_path)
+        daemon = Daemon(tmp_path, "--redis", server.url, config=config).start()
+        never_ready(daemon, "IPAddressMismatch")
+
+
+def test_a_redis_that_asks_for_a_client_certificate_gets_the_configured_one(
+    tmp_path: Path, daemons: Daemons, certificates: Certificates
+) -> None:
+    for server in tls_redis(certificates, "--tls-auth-clients", "yes"):
+        config = tls_config(
+            tmp_path,
+            ca_file=certificates.ca,
+            cert_file=certificates.client_certificate,
+            key_file=certificates.client_key,
+        )
+        daemon = daemons.start(tmp_path, "--redis", server.url, config=config)
+        assert daemon.request("POST", "/q/mail", {"to": "dave"})[0] == 201
+
+
+def test_without_a_client_certificate_a_redis_that_asks_for_one_is_not_reached(
+    tmp_path: Path, certificates: Certificates
+) -> None:
+    for server in tls_redis(certificates, "--tls-auth-clients", "yes"):
+        config = trusting(certificates, tmp_path)
+        daemon = Daemon(tmp_path, "--redis", server.url, config=config).start()
+        never_ready(daemon, "certificate required")
+
+
+@pytest.mark.parametrize(
+    ("files", "told"),
+    [
+        ({"ca_file": "absent.pem"}, "[redis] tls_ca_file: cannot read absent.pem"),
+        ({"ca_file": "garbage.pem"}, "[redis] tls_ca_file: not a usable PEM file"),
+        (
+            {"ca_file": "ca.pem", "cert_file": "garbage.pem", "key_file": "garbage.pem"},
+            "[redis] tls_cert_file: not a usable PEM file",
+        ),
+    ],
+)
+def test_unusable_tls_files_stop_the_daemon_saying_which(
+    tmp_path: Path, certificates: Certificates, files: dict[str, str], told: str
+) -> None:
+    (tmp_path / "garbage.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64\n")
+    config = tls_config(tmp_path, **{name: Path(path) for name, path in files.items()})
+    daemon = Daemon(tmp_path, "--redis", "rediss://127.0.0.1:6390/0", config=config).launch()
+    assert daemon.process is not None
+    assert daemon.process.wait(30) != 0
+    assert f"presque: {told}" in daemon.log.read_text()

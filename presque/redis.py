@@ -19,6 +19,7 @@ from itertools import count
 from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.error import ConnectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -138,8 +139,11 @@ class Redis:
         command_timeout: float = 5.0,
         connect_timeout: float = 2.0,
         timed: Callable[[str, float], None] | None = None,
+        tls: Any = None,
     ) -> None:
         self.address = address
+        #: The client TLS options (see L{presque.redis_tls}) for a rediss:// address.
+        self.tls = tls
         self.pool_size = pool_size
         self.command_timeout = command_timeout
         self.connect_timeout = connect_timeout
@@ -148,6 +152,9 @@ class Redis:
         self._outage = _Outage(address.describe())
         #: Told the name and the duration (seconds) of every call, if given.
         self.timed = timed
+        #: Why the last connection that broke did (a TLS error, a reset...),
+        #: for the log: "not connected" alone does not say what to fix.
+        self.last_loss: str | None = None
 
     def connect(self) -> None:
         """Start connecting; calls fail with L{RedisUnavailable} until it is done."""
@@ -172,15 +179,20 @@ class Redis:
             self._pool = txredisapi.lazyUnixConnectionPool(self.address.unix_path, **options)
         else:
             self._pool = txredisapi.lazyConnectionPool(
-                self.address.host, self.address.port, **options
+                self.address.host, self.address.port, ssl_context_factory=self.tls, **options
             )
         # txredisapi backs off up to 10s between reconnections; a queue should
         # be back within a couple of seconds of Redis.
         self._pool._factory.initialDelay = 0.1
         self._pool._factory.maxDelay = 2.0
         # The connections are built once the reactor runs: in time for them.
-        self._pool._factory.protocol = sturdy(quick_commands(self._pool._factory.protocol))
+        protocol = sturdy(quick_commands(self._pool._factory.protocol))
+        self._pool._factory.protocol = _telling_losses(protocol, self._lost)
         self._pool._factory.deferred.addErrback(self._refused)
+
+    def _lost(self, why: Failure) -> None:
+        if not why.check(ConnectionDone):
+            self.last_loss = why.getErrorMessage()
 
     def _refused(self, failure: Failure) -> None:
         log.error(
@@ -255,9 +267,10 @@ class Redis:
             except (RedisUnavailable, RedisRefused) as error:
                 if attempt % _READY_WARNINGS == 0:
                     log.warn(
-                        "waiting for redis at {where}: {error}",
+                        "waiting for redis at {where}: {error}{loss}",
                         where=self.address.describe(),
                         error=error,
+                        loss=f" (last connection lost: {self.last_loss})" if self.last_loss else "",
                     )
             await deferLater(reactor, _READY_POLL)
 
@@ -346,6 +359,17 @@ def sturdy(protocol: type) -> type:
             return handshake.addBoth(restore)
 
     return Sturdy
+
+
+def _telling_losses(protocol: type, lost: Callable[[Failure], None]) -> type:
+    """C{protocol}, which tells C{lost} why each of its connections ended."""
+
+    class TellingLosses(protocol):  # type: ignore[misc, valid-type]
+        def connectionLost(self, why: Failure) -> Any:
+            lost(why)
+            return super().connectionLost(why)
+
+    return TellingLosses
 
 
 class _GivingUpOnRefusal:

@@ -7,11 +7,13 @@ redis-server; none of these answers is ever a bare 500.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable
 
 import pytest_twisted
 from pytest_twisted import ensureDeferred as async_test
+from twisted.internet import defer, threads
 
 from harness.polling import eventually
 from harness.redis import RedisServer
@@ -300,3 +302,47 @@ async def test_presque_serves_again_once_redis_is_back_on_its_port(
     assert (await http.post_job("Q", {"n": "after"})).status == 201
     taken = [(await http.get("/q/Q")).json() for _ in range(2)]
     assert taken == [{"n": "before"}, {"n": "after"}]
+
+
+@async_test
+async def test_producers_and_consumers_running_into_maxmemory_lose_and_half_write_nothing(
+    presque_alone: Presque,
+) -> None:
+    http, redis = presque_alone.http, presque_alone.redis_server
+    stored = set(await http.post_jobs("Q", 40))
+    refused: set[str] = set()
+    acked: list[str] = []
+
+    async def produce(producer: int) -> None:
+        for n in range(30):
+            job = {"producer": producer, "n": n}
+            reply = await http.post_job("Q", job)
+            assert reply.status in (201, 507), reply.body
+            (stored if reply.status == 201 else refused).add(json.dumps(job))
+
+    async def consume() -> None:
+        for _ in range(40):
+            reply = await http.get("/q/Q", params={"lease": "300"})
+            if reply.status == 404:
+                return
+            assert reply.status == 200, reply.body
+            receipt = reply.header("X-Presque-Receipt")
+            settled = await ack(http, "Q", reply.header("X-Presque-Job-Id"), receipt)
+            assert settled.status in (204, 507), settled.body
+            if settled.status == 204:
+                acked.append(reply.body.decode())
+
+    running = [defer.ensureDeferred(produce(p)) for p in range(3)]
+    running += [defer.ensureDeferred(consume()) for _ in range(3)]
+    # Filled from a thread, so that posts and acks meet Redis as it fills.
+    running.append(threads.deferToThread(fill_to_maxmemory, redis))
+    await defer.gatherResults(running, consumeErrors=True)
+    assert refused, "redis never refused a post: the test did not reach maxmemory"
+
+    redis.call("CONFIG", "SET", "maxmemory", "0")
+    left = []
+    for state in ("ready", "leased"):
+        page = await http.get("/queues/Q/jobs", params={"state": state, "limit": "1000"})
+        left += [json.dumps(item["job"]) for item in page.json()["jobs"]]
+    assert len(acked) == len(set(acked)), "an acked job came back"
+    assert sorted(acked + left) == sorted(stored), "a stored job was lost, or a refused one kept"

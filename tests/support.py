@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,6 +190,21 @@ class Daemons(list[Daemon]):
         self.append(daemon)
         daemon.until_redis_answers()
         return daemon
+
+
+def assert_a_post_wakes_a_waiting_consumer(daemon: Daemon) -> None:
+    """A consumer waiting on /q/mail gets the job posted meanwhile, long before its deadline."""
+    answers: list[tuple[int, bytes]] = []
+    waiter = threading.Thread(
+        target=lambda: answers.append(daemon.request("GET", "/q/mail?wait=20"))
+    )
+    started = time.monotonic()
+    waiter.start()
+    time.sleep(0.5)
+    assert daemon.request("POST", "/q/mail", {"to": "bob"})[0] == 201
+    waiter.join(30)
+    assert answers == [(200, b'{"to": "bob"}')]
+    assert time.monotonic() - started < 10, "woken by its deadline, not by the post"
 
 
 def process_alive(pid: int) -> bool:

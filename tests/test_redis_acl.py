@@ -6,8 +6,6 @@ default user is off.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from harness.daemon import Daemon
 from harness.polling import wait_until
 from harness.redis import RedisServer
-from tests.support import Daemons
+from tests.support import Daemons, assert_a_post_wakes_a_waiting_consumer
 
 #: presque's keys and channels all begin so (presque.broker.keys).
 ACL = ["presque", "on", ">s3cret", "~presque:*", "resetchannels", "&presque:*", "+@all"]
@@ -48,18 +46,7 @@ def test_a_user_with_presques_keys_only_serves_every_route_it_needs(
 def test_a_waiting_consumer_is_woken_through_the_users_channels(
     tmp_path: Path, daemons: Daemons, acl_redis: RedisServer
 ) -> None:
-    daemon = daemons.start(tmp_path, "--redis", url(acl_redis))
-    answers: list[tuple[int, bytes]] = []
-    waiter = threading.Thread(
-        target=lambda: answers.append(daemon.request("GET", "/q/mail?wait=20"))
-    )
-    started = time.monotonic()
-    waiter.start()
-    time.sleep(0.5)
-    assert daemon.request("POST", "/q/mail", {"to": "bob"})[0] == 201
-    waiter.join(30)
-    assert answers == [(200, b'{"to": "bob"}')]
-    assert time.monotonic() - started < 10, "woken by its deadline, not by the post"
+    assert_a_post_wakes_a_waiting_consumer(daemons.start(tmp_path, "--redis", url(acl_redis)))
 
 
 def test_a_wrong_password_is_logged_without_the_password(

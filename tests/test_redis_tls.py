@@ -7,8 +7,6 @@ told to, and serves every route (wake-ups included) through it.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from harness.certificates import Certificates, make_certificates
 from harness.daemon import SHIPPED_CONFIG, Daemon
 from harness.polling import wait_until
 from harness.redis import RedisServer
-from tests.support import Daemons
+from tests.support import Daemons, assert_a_post_wakes_a_waiting_consumer
 from tests.test_redis_acl import ACL
 
 
@@ -78,17 +76,7 @@ def test_a_waiting_consumer_is_woken_over_tls(
 ) -> None:
     config = trusting(certificates, tmp_path)
     daemon = daemons.start(tmp_path, "--redis", redis_over_tls.url, config=config)
-    answers: list[tuple[int, bytes]] = []
-    waiter = threading.Thread(
-        target=lambda: answers.append(daemon.request("GET", "/q/mail?wait=20"))
-    )
-    started = time.monotonic()
-    waiter.start()
-    time.sleep(0.5)
-    assert daemon.request("POST", "/q/mail", {"to": "bob"})[0] == 201
-    waiter.join(30)
-    assert answers == [(200, b'{"to": "bob"}')]
-    assert time.monotonic() - started < 10, "woken by its deadline, not by the post"
+    assert_a_post_wakes_a_waiting_consumer(daemon)
 
 
 def test_an_acl_user_logs_in_over_tls(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,15 +26,20 @@ def certificates(tmp_path: Path) -> Certificates:
     return make_certificates(tmp_path)
 
 
+@contextmanager
 def tls_redis(certificates: Certificates, *options: str) -> Iterator[RedisServer]:
+    """A Redis that speaks TLS with C{certificates}, stopped even when the test fails."""
     server = RedisServer(None, "everysec", *options, tls=certificates).start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
 def redis_over_tls(certificates: Certificates) -> Iterator[RedisServer]:
-    yield from tls_redis(certificates)
+    with tls_redis(certificates) as server:
+        yield server
 
 
 def tls_config(folder: Path, **files: Path) -> Path:
@@ -82,7 +88,7 @@ def test_a_waiting_consumer_is_woken_over_tls(
 def test_an_acl_user_logs_in_over_tls(
     tmp_path: Path, daemons: Daemons, certificates: Certificates
 ) -> None:
-    for server in tls_redis(certificates, "--user", *ACL, "--user", "default", "off"):
+    with tls_redis(certificates, "--user", *ACL, "--user", "default", "off") as server:
         url = f"rediss://presque:s3cret@127.0.0.1:{server.port}/0"
         daemon = daemons.start(tmp_path, "--redis", url, config=trusting(certificates, tmp_path))
         assert daemon.request("POST", "/q/mail", {"to": "carol"})[0] == 201
@@ -101,7 +107,7 @@ def test_a_redis_certificate_from_another_authority_is_refused(
 
 def test_a_redis_certificate_for_another_name_is_refused(tmp_path: Path) -> None:
     elsewhere = make_certificates(tmp_path, names=("redis.example.com",))
-    for server in tls_redis(elsewhere):
+    with tls_redis(elsewhere) as server:
         config = trusting(elsewhere, tmp_path)
         daemon = Daemon(tmp_path, "--redis", server.url, config=config).start()
         never_ready(daemon, "IPAddressMismatch")
@@ -110,7 +116,7 @@ def test_a_redis_certificate_for_another_name_is_refused(tmp_path: Path) -> None
 def test_a_redis_that_asks_for_a_client_certificate_gets_the_configured_one(
     tmp_path: Path, daemons: Daemons, certificates: Certificates
 ) -> None:
-    for server in tls_redis(certificates, "--tls-auth-clients", "yes"):
+    with tls_redis(certificates, "--tls-auth-clients", "yes") as server:
         config = tls_config(
             tmp_path,
             ca_file=certificates.ca,
@@ -124,7 +130,7 @@ def test_a_redis_that_asks_for_a_client_certificate_gets_the_configured_one(
 def test_without_a_client_certificate_a_redis_that_asks_for_one_is_not_reached(
     tmp_path: Path, certificates: Certificates
 ) -> None:
-    for server in tls_redis(certificates, "--tls-auth-clients", "yes"):
+    with tls_redis(certificates, "--tls-auth-clients", "yes") as server:
         config = trusting(certificates, tmp_path)
         daemon = Daemon(tmp_path, "--redis", server.url, config=config).start()
         never_ready(daemon, "certificate required")
@@ -142,11 +148,12 @@ def test_without_a_client_certificate_a_redis_that_asks_for_one_is_not_reached(
     ],
 )
 def test_unusable_tls_files_stop_the_daemon_saying_which(
-    tmp_path: Path, certificates: Certificates, files: dict[str, str], told: str
+    tmp_path: Path, daemons: Daemons, certificates: Certificates, files: dict[str, str], told: str
 ) -> None:
     (tmp_path / "garbage.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64\n")
     config = tls_config(tmp_path, **{name: Path(path) for name, path in files.items()})
     daemon = Daemon(tmp_path, "--redis", "rediss://127.0.0.1:6390/0", config=config).launch()
+    daemons.append(daemon)
     assert daemon.process is not None
     assert daemon.process.wait(30) != 0
     assert f"presque: {told}" in daemon.log.read_text()

@@ -72,13 +72,16 @@ def _write(path: Path, certificate: x509.Certificate) -> None:
     path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
 
-def make_certificates(folder: Path, names: tuple[str, ...] = LOOPBACK_NAMES) -> Certificates:
+def make_certificates(
+    folder: Path, names: tuple[str, ...] = LOOPBACK_NAMES, authority: str = "presque test authority"
+) -> Certificates:
     """
-    In C{folder}: a fresh authority, a server certificate for C{names} (host
-    names or IP addresses), and a client certificate, both signed by it.
+    In C{folder}: a fresh authority named C{authority}, a server certificate
+    for C{names} (host names or IP addresses), and a client certificate, both
+    signed by it.
     """
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("presque test authority")
+    ca_name = _name(authority)
     ca = (
         _builder(ca_name, ca_name, ca_key)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)

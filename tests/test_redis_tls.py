@@ -95,6 +95,19 @@ def test_an_acl_user_logs_in_over_tls(
         assert daemon.request("GET", "/q/mail") == (200, b'{"to": "carol"}')
 
 
+def test_the_authority_may_be_any_certificate_of_a_bundle(
+    tmp_path: Path, daemons: Daemons, redis_over_tls: RedisServer, certificates: Certificates
+) -> None:
+    folder = tmp_path / "stranger"
+    folder.mkdir()
+    bundle = tmp_path / "bundle.pem"
+    other = make_certificates(folder, authority="another authority")
+    bundle.write_bytes(other.ca.read_bytes() + certificates.ca.read_bytes())
+    config = tls_config(tmp_path, ca_file=bundle)
+    daemon = daemons.start(tmp_path, "--redis", redis_over_tls.url, config=config)
+    assert daemon.request("POST", "/q/mail", {"to": "erin"})[0] == 201
+
+
 def test_a_redis_certificate_from_another_authority_is_refused(
     tmp_path: Path, redis_over_tls: RedisServer
 ) -> None:

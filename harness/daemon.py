@@ -125,13 +125,23 @@ class Daemon:
         return int(self.redis_pidfile.read_text())
 
 
+def shipped_config_with(path: Path, lines: dict[str, str], extra: str = "") -> Path:
+    """
+    The shipped configuration with each of C{lines} (a whole line, once in
+    the file) replaced by its value, and C{extra} at the end, written to C{path}.
+    """
+    text = SHIPPED_CONFIG.read_text()
+    for line, replacement in lines.items():
+        if text.count(f"\n{line}\n") != 1:
+            raise AssertionError(f"the shipped configuration no longer says {line!r} once")
+        text = text.replace(f"\n{line}\n", f"\n{replacement}\n")
+    path.write_text(text + extra)
+    return path
+
+
 def tokens_on_config(path: Path, *sections: str) -> Path:
     """
     The shipped configuration with C{[auth] mode = on} and these C{[token:NAME]}
     sections, written to C{path}.
     """
-    shipped = SHIPPED_CONFIG.read_text()
-    if shipped.count("\nmode = off\n") != 1:
-        raise AssertionError("the shipped configuration no longer says mode = off once")
-    path.write_text(shipped.replace("\nmode = off\n", "\nmode = on\n") + "\n" + "".join(sections))
-    return path
+    return shipped_config_with(path, {"mode = off": "mode = on"}, "\n" + "".join(sections))

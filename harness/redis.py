@@ -49,6 +49,15 @@ def _reply(replies: Any) -> Any:
     return rest
 
 
+def _client_context(certificates: Certificates) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(certificates.ca))
+    # The tests' own calls set things up; whether the name matches is what
+    # presque's connections are tested for.
+    context.check_hostname = False
+    context.load_cert_chain(certificates.client_certificate, certificates.client_key)
+    return context
+
+
 class RedisServer:
     """
     A redis-server on a loopback port, with its own data directory. With
@@ -67,6 +76,7 @@ class RedisServer:
         self.appendfsync = appendfsync
         self.options = options
         self.tls = tls
+        self._client_tls = None if tls is None else _client_context(tls)
         self.dir = Path(tempfile.mkdtemp(prefix="presque-test-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -82,16 +92,6 @@ class RedisServer:
             *("--tls-cert-file", str(self.tls.certificate), "--tls-key-file", str(self.tls.key)),
             *("--tls-ca-cert-file", str(self.tls.ca), "--tls-auth-clients", "no"),
         ]
-
-    def _client_tls(self) -> ssl.SSLContext | None:
-        if self.tls is None:
-            return None
-        context = ssl.create_default_context(cafile=str(self.tls.ca))
-        # The tests' own calls set things up; whether the name matches is
-        # what presque's connections are tested for.
-        context.check_hostname = False
-        context.load_cert_chain(self.tls.client_certificate, self.tls.client_key)
-        return context
 
     def start(self) -> RedisServer:
         self.process = subprocess.Popen(
@@ -127,7 +127,7 @@ class RedisServer:
 
     def call(self, *args: str | bytes) -> Any:
         """One command, its reply decoded (see L{redis_command})."""
-        return redis_command(self.port, *args, tls=self._client_tls())
+        return redis_command(self.port, *args, tls=self._client_tls)
 
     def used_memory(self) -> int:
         """Redis' used_memory, in bytes."""

@@ -8,7 +8,6 @@ authorities (or the system's) and its name against the URL's host.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,34 +18,25 @@ class BadTLSFiles(ValueError):
     """A certificate or key file for Redis' TLS cannot be used; the message says which."""
 
 
-@dataclass(frozen=True)
-class RedisTLS:
+def client_options(
+    host: str, ca_file: Path | None, cert_file: Path | None, key_file: Path | None
+) -> Any:
     """
-    The files of a TLS connection to Redis: C{ca_file}, the PEM authorities
-    to trust (None: the system's); C{cert_file} and C{key_file}, the
-    client's certificate, for a Redis with C{tls-auth-clients} (both or none).
+    The client's TLS options for a Redis that must prove it is C{host} (a
+    name or an IP address) with a certificate from C{ca_file}'s PEM
+    authorities (None: the system's). C{cert_file} and C{key_file}, if
+    given, are the certificate shown to a Redis with C{tls-auth-clients}.
+
+    @raise BadTLSFiles: a file is unreadable or not what it should be.
     """
-
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
-
-    def options(self, host: str) -> Any:
-        """
-        The client's TLS options for a Redis that must prove it is C{host}
-        (a name or an IP address).
-
-        @raise BadTLSFiles: a file is unreadable or not what it should be.
-        """
-        trust = ssl.platformTrust()
-        if self.ca_file:
-            trust = _loaded("tls_ca_file", _authorities, _read(self.ca_file, "tls_ca_file"))
-        client = None
-        if self.cert_file and self.key_file:
-            certificate = _read(self.cert_file, "tls_cert_file")
-            pem = certificate + b"\n" + _read(self.key_file, "tls_key_file")
-            client = _loaded("tls_cert_file", ssl.PrivateCertificate.loadPEM, pem)
-        return ssl.optionsForClientTLS(host, trustRoot=trust, clientCertificate=client)
+    trust = ssl.platformTrust()
+    if ca_file:
+        trust = _loaded("tls_ca_file", _authorities, _read(ca_file, "tls_ca_file"))
+    client = None
+    if cert_file and key_file:
+        pem = _read(cert_file, "tls_cert_file") + b"\n" + _read(key_file, "tls_key_file")
+        client = _loaded("tls_cert_file", ssl.PrivateCertificate.loadPEM, pem)
+    return ssl.optionsForClientTLS(host, trustRoot=trust, clientCertificate=client)
 
 
 _END = b"-----END CERTIFICATE-----"

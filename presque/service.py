@@ -35,7 +35,7 @@ from presque.longpoll import LongPoll
 from presque.lua import loaded_scripts
 from presque.metrics import Metrics
 from presque.redis import Redis
-from presque.redis_tls import RedisTLS
+from presque.redis_tls import client_options
 from presque.redis_url import RedisAddress
 from presque.scheduler import Scheduler
 from presque.systemd import Notifier, SystemdNotification
@@ -258,8 +258,9 @@ def tune_garbage_collector() -> None:
 def _redis_tls(settings: RedisSettings, address: RedisAddress) -> Any:
     if not address.tls:
         return None
-    files = RedisTLS(settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file)
-    return files.options(address.host or "")
+    return client_options(
+        address.host or "", settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file
+    )
 
 
 def make_service(config: Config, reactor: Any = None) -> MultiService:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.certificates import Certificates, make_certificates
-from harness.daemon import SHIPPED_CONFIG, Daemon
+from harness.daemon import Daemon, shipped_config_with
 from harness.polling import wait_until
 from harness.redis import RedisServer
 from tests.support import Daemons, assert_a_post_wakes_a_waiting_consumer
@@ -44,14 +44,8 @@ def redis_over_tls(certificates: Certificates) -> Iterator[RedisServer]:
 
 def tls_config(folder: Path, **files: Path) -> Path:
     """The shipped configuration with these [redis] tls_* keys set."""
-    text = SHIPPED_CONFIG.read_text()
-    for name, path in files.items():
-        empty = f"\ntls_{name} =\n"
-        assert text.count(empty) == 1, f"the shipped configuration no longer has {empty!r}"
-        text = text.replace(empty, f"\ntls_{name} = {path}\n")
-    config = folder / "tls.ini"
-    config.write_text(text)
-    return config
+    lines = {f"tls_{name} =": f"tls_{name} = {path}" for name, path in files.items()}
+    return shipped_config_with(folder / "tls.ini", lines)
 
 
 def trusting(certificates: Certificates, folder: Path) -> Path:

@@ -20,6 +20,9 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 IDEMPOTENT_REPLAYED = "Idempotent-Replayed"
 #: Seconds a producer told to wait (429) should wait before it posts again.
 RETRY_AFTER = "Retry-After"
+#: Answered with a 404 "no job" that a limit of the queue held back: which
+#: one (rate, concurrency, group).
+HELD_BY = "X-Presque-Held-By"
 #: How to authenticate, answered with a 401.
 WWW_AUTHENTICATE = "WWW-Authenticate"
 #: Carries a token: "Bearer <secret>".

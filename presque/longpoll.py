@@ -128,11 +128,13 @@ class LongPoll:
         if delivery.jobs or wait <= 0 or self._closed or departure.happened:
             return delivery
         place = _Place(queue, self.reactor.seconds() + wait)
+        place.held = bool(delivery.held)
         self._join(place)
         unwatch = departure.watch(lambda: self._leave(place))
         try:
             while not (self._closed or place.gone):
-                if self._woken.get(queue, 0) == seen and not await self._sleep(place):
+                unchanged = self._woken.get(queue, 0) == seen
+                if unchanged and not await self._sleep(place, delivery.retry_after):
                     break
                 seen = self._woken.get(queue, 0)
                 try:
@@ -141,6 +143,7 @@ class LongPoll:
                     # Woken by the pub/sub connection coming back before the
                     # pool did: the next wake-up comes once jobs can be posted.
                     continue
+                place.held = bool(delivery.held)
                 if delivery.jobs:
                     break
         finally:
@@ -165,19 +168,34 @@ class LongPoll:
         line = self._lines.get(place.queue)
         if line is None or place not in line:
             return
+        first = line[0] is place
         line.remove(place)
+        if first and line and place.held:
+            # The timer of the queue's rate went with it: the next in line
+            # tries now, and learns when to try again.
+            self._rouse(line[0], True)
         if not line:
             del self._lines[place.queue]
             self._woken.pop(place.queue, None)
             if self.subscriber is not None:
                 self.subscriber.unsubscribe(queue_keys(place.queue).wake)
 
-    def _sleep(self, place: _Place) -> defer.Deferred[bool]:
-        """Fires True when woken, False at the deadline, on shutdown or when gone."""
+    def _sleep(self, place: _Place, retry_after: float | None) -> defer.Deferred[bool]:
+        """
+        Fires True when woken or, for the first in line, after C{retry_after}
+        seconds (when the queue's rate lets a job out: those behind it wait
+        their turn rather than all try at once), False at the deadline, on
+        shutdown or when gone.
+        """
         woken: defer.Deferred[bool] = defer.Deferred()
         place.sleeping = woken
         delay = max(0.0, place.deadline - self.reactor.seconds())
-        timer = self.reactor.callLater(delay, self._leave, place)
+        line = self._lines.get(place.queue)
+        first = bool(line) and line[0] is place
+        if first and retry_after is not None and retry_after < delay:
+            timer = self.reactor.callLater(retry_after, self._rouse, place, True)
+        else:
+            timer = self.reactor.callLater(delay, self._leave, place)
         return woken.addBoth(lambda result: _cancel(timer) or result)
 
     def _leave(self, place: _Place) -> None:
@@ -286,6 +304,8 @@ class _Place:
         self.gone = False
         #: Fired to wake the request while it sleeps; None while it tries.
         self.sleeping: defer.Deferred[bool] | None = None
+        #: A limit of the queue held its last try back.
+        self.held = False
 
 
 def _cancel(timer: Any) -> None:

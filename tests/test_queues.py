@@ -26,6 +26,10 @@ DEFAULT_SETTINGS = {
     "backoff_base": 1.0,
     "backoff_cap": 3600.0,
     "max_length": 0,
+    "rate": 0.0,
+    "burst": 0,
+    "concurrency": 0,
+    "group_concurrency": 0,
 }
 NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
 
@@ -308,8 +312,8 @@ async def test_patch_with_an_empty_object_changes_nothing(http: Http) -> None:
     [
         (
             '{"retries": 3}',
-            "unknown setting 'retries'; known: backoff_base, backoff_cap, lease, max_attempts,"
-            " max_length",
+            "unknown setting 'retries'; known: backoff_base, backoff_cap, burst, concurrency,"
+            " group_concurrency, lease, max_attempts, max_length, rate",
         ),
         ('{"lease": -1}', "lease must be from 0 to 604800 seconds"),
         ('{"lease": 604801}', "lease must be from 0 to 604800 seconds"),

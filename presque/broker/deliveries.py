@@ -87,6 +87,11 @@ class DeliveryOperations(ScheduleOperations):
         if reply[0] == b"closed":
             raise QueueClosed(queue)
         kind = reply[1].decode("ascii")
+        if not kind:
+            self.metrics.found_nothing(queue)
+            retry_ms = int(reply[2])
+            retry_after = retry_ms / 1000 if retry_ms else None
+            return Delivery(queue, [], held=reply[4].decode("ascii"), retry_after=retry_after)
         if kind == "lease":
             jobs = [
                 Job(
@@ -106,9 +111,6 @@ class DeliveryOperations(ScheduleOperations):
         return Delivery(queue, jobs, kind, int(reply[2]), worker, token=nonce)
 
     def _count(self, queue: str, jobs: list[Job]) -> None:
-        if not jobs:
-            self.metrics.found_nothing(queue)
-            return
         first = [job for job in jobs if job.attempt is None or job.attempt == 1]
         self.metrics.delivered(queue, first, lambda job: job_time(job.id))
 

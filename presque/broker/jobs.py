@@ -37,6 +37,7 @@ class JobOperations(ScheduleOperations):
         as_failure: bool = False,
         priority: int = 0,
         idempotency: str | None = None,
+        groups: Sequence[str | None] | None = None,
     ) -> Enqueued:
         """
         Add C{payloads} to C{queue} as jobs and return their ids.
@@ -49,6 +50,9 @@ class JobOperations(ScheduleOperations):
         @param idempotency: the request's Idempotency-Key: a request repeated
             with it within the broker's window stores nothing and answers
             the ids stored the first time.
+        @param groups: the group of each job (None for none), in order: the
+            queue's group_concurrency bounds how many jobs of a group are
+            leased at once, and fetches serve groups in turn.
         @raise DuplicateJob: C{uniq} is taken.
         @raise IdempotencyConflict: C{idempotency} came with another request.
         @raise QueueFull: the jobs would take the queue past its max_length.
@@ -58,11 +62,15 @@ class JobOperations(ScheduleOperations):
         if self.memory_full and not as_failure:
             raise RedisNearlyFull(queue)
         options = [millis(run_at), uniq or "", "1" if as_failure else "0", priority]
-        digest = "" if idempotency is None else _digest(options, payloads)
+        each_group = [group or "" for group in groups] if groups else [""] * len(payloads)
+        # Groups join the digest only when there are some: keys remembered
+        # from before groups existed still match their requests.
+        digested = [*options, *each_group] if any(each_group) else options
+        digest = "" if idempotency is None else _digest(digested, payloads)
         args = [*options, idempotency or "", digest, millis(self.idempotency_window)]
         job_ids = [new_job_id() for _ in payloads]
-        for job_id, payload in zip(job_ids, payloads, strict=True):
-            args += (job_id, payload)
+        for job_id, payload, group in zip(job_ids, payloads, each_group, strict=True):
+            args += (job_id, payload, group)
         status, unlisted, schedule_at, *stored = await self.run(_ENQUEUE, queue, args)
         if status == b"exists":
             raise DuplicateJob(uniq)
@@ -125,6 +133,7 @@ def job_view(
         lease_expires=at if state == "leased" else None,
         dead_since=at if state == "dead" else None,
         priority=info.get("priority") or 0,
+        group=info.get("group"),
         delivered=seconds(info.get("delivered")),
         delivered_to=info.get("worker"),
     )

@@ -31,9 +31,16 @@ DUE_DIRTY_KEY = "presque:{schedule}:dirty"
 #: KEYS; scripts see them as C{K.<name>} (L{presque.broker.scripts} builds that table
 #: from this one), so a key is added here and nowhere else.
 QUEUE_KEYS: tuple[tuple[str, str], ...] = (
-    ("meta", "hash: status, listed, settings, prioritized, seq, indexed, deleting"),
+    (
+        "meta",
+        "hash: status, listed, settings, prioritized, grouping, seq, indexed, deleting,"
+        " tokens and tokens_at (the rate's bucket)",
+    ),
     ("ready", "list: ready job ids of priority 0, head first out"),
     ("urgent", "sorted set: ready job ids of priority 1-9 (see includes/ready.lua)"),
+    ("grouped", "sorted set: ready job ids of every group, scored as in their group's"),
+    ("groups", "sorted set: the ring of groups with ready jobs -> turn (includes/groups.lua)"),
+    ("group_leased", "hash: group -> its jobs leased now"),
     ("delayed", "sorted set: job id -> due time (ms)"),
     ("leased", "sorted set: job id -> lease deadline (ms)"),
     ("handoff", "sorted set: token of a delivery for good not yet confirmed -> deadline (ms)"),
@@ -42,7 +49,8 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ("jobs", "hash: job id -> payload"),
     (
         "info",
-        "hash: job id -> JSON {created, uniq, attempts, errors, receipt, delivered, priority}",
+        "hash: job id -> JSON {created, uniq, attempts, errors, receipt, delivered, priority,"
+        " group}",
     ),
     ("uniq", "hash: uniq key -> job id"),
     ("stats", "hash: the queue's totals (QUEUE_TOTALS)"),
@@ -69,6 +77,9 @@ QUEUE_CHANNELS: tuple[tuple[str, str], ...] = (
 JOB_KEYS = (
     "ready",
     "urgent",
+    "grouped",
+    "groups",
+    "group_leased",
     "delayed",
     "leased",
     "handoff",

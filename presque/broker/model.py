@@ -41,6 +41,12 @@ class Delivery:
     worker: str | None = None
     #: What names a delivery for good when it is confirmed or given back.
     token: str = ""
+    #: When nothing was handed out: the limit that held the fetch back
+    #: ("rate", "concurrency", "group"), or "" when no job was ready.
+    held: str = ""
+    #: Seconds until the rate lets a job out; None when unknown (a lease
+    #: must end first) or when nothing held the fetch back.
+    retry_after: float | None = None
 
     @property
     def lease_expires(self) -> float | None:
@@ -83,6 +89,8 @@ class JobView:
     #: When the job was last handed out, and to which worker (if it said).
     delivered: float | None = None
     delivered_to: str | None = None
+    #: The group it was posted with, if any.
+    group: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any
 MAX_SECONDS = 7 * 24 * 3600
 
 
-def _setting(default: float, low: float, high: float, doc: str) -> Any:
-    return field(default=default, metadata={"low": low, "high": high, "doc": doc})
+def _setting(default: float, low: float, high: float, doc: str, unit: str = "seconds") -> Any:
+    return field(default=default, metadata={"low": low, "high": high, "doc": doc, "unit": unit})
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,35 @@ class QueueSettings:
         10**9,
         "Most jobs the queue holds, ready, delayed and leased; a post past it is"
         " refused whole (429). 0: no limit.",
+    )
+
+    rate: float = _setting(
+        0.0,
+        0,
+        1_000_000,
+        "Most jobs handed out per second, by every server sharing the Redis together; 0: no limit.",
+        unit="jobs a second",
+    )
+    burst: int = _setting(
+        0,
+        0,
+        1_000_000,
+        "Most jobs handed out at once under the rate after a quiet spell;"
+        " 0: a second's worth (at least 1).",
+    )
+    concurrency: int = _setting(
+        0,
+        0,
+        1_000_000,
+        "Most jobs leased at once, across every server; 0: no limit."
+        " Jobs taken for good (no lease) are not counted.",
+    )
+    group_concurrency: int = _setting(
+        0,
+        0,
+        1_000_000,
+        "Most jobs of one group leased at once (1: each group's jobs one at a time,"
+        " in order); 0: no limit.",
     )
 
     def updated(self, changes: Mapping[str, Any]) -> QueueSettings:
@@ -100,7 +129,8 @@ def check_setting(setting: Field[Any], value: Any) -> float | int:
         return int(value)
     # The range first: a huge number times 1000 is infinite.
     if not low <= value <= high or (value > 0 and round(value * 1000) == 0):
-        raise ValueError(f"{name} must be from {plain_number(low)} to {high} seconds")
+        unit = setting.metadata["unit"]
+        raise ValueError(f"{name} must be from {plain_number(low)} to {high} {unit}")
     return round(value * 1000) / 1000
 
 

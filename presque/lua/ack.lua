@@ -3,6 +3,7 @@
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]  job id
 -- ARGV[2]  the receipt of the delivery being acknowledged
+-- then the server's default settings (settings)
 --
 -- Returns {'ok', ms since the delivery}, or 'unknown' (no such job) or
 -- 'stale' (not the current delivery: the lease ran out, or the job was
@@ -14,9 +15,12 @@
 -- bounds keep that memory small whatever the throughput.
 
 --@include queue_keys
+--@include settings
 --@include now_ms
 --@include jobs
 --@include settle
+--@include ready
+--@include groups
 
 local ACKED_MEMORY_MS = 3600 * 1000
 local ACKED_MEMORY_COUNT = 10000
@@ -29,6 +33,7 @@ end
 
 local now = now_ms()
 redis.call('ZREM', K.leased, id)
+lease_ended(info)
 forget_job(id, info)
 redis.call('HINCRBY', K.stats, 'processed', 1)
 redis.call('HINCRBY', K.stats, 'acked', 1)

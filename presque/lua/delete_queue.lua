@@ -4,14 +4,18 @@
 -- forget_queue.lua, which tells whether a job arrived in between.
 --
 -- KEYS: the queue's keys (queue_keys)
--- ARGV: none
+-- ARGV: none but the server's default settings (settings)
 --
 -- Returns the time of the queue's due work that the schedule may hold
 -- (meta's indexed), or 0: the schedule then forgets the queue.
 
 --@include queue_keys
+--@include settings
+--@include ready
+--@include groups
 
 local indexed = tonumber(redis.call('HGET', K.meta, 'indexed')) or 0
+unlink_groups()
 redis.call('UNLINK', unpack(KEYS))
 redis.call('HSET', K.meta, 'deleting', '1')
 return indexed

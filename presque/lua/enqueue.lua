@@ -8,7 +8,7 @@
 -- ARGV[5]  the request's Idempotency-Key, or '' without one
 -- ARGV[6]  digest of the request, kept with its Idempotency-Key
 -- ARGV[7]  how long an Idempotency-Key is remembered, in ms
--- ARGV[8..NARGV] job id, payload, job id, payload, ...
+-- ARGV[8..NARGV] job id, payload, group ('' for none), job id, ...
 -- then the server's default settings (settings)
 --
 -- Returns {status, unlisted, schedule_at, id, ...}: status is 'ok' (the
@@ -35,6 +35,7 @@
 
 local FORGOTTEN_PER_CALL = 100
 
+local FIRST_JOB, JOB_WIDTH = 8, 3
 local due, uniq, key, digest = ARGV[1], ARGV[2], ARGV[5], ARGV[6]
 
 if key ~= '' then
@@ -60,7 +61,7 @@ end
 
 if uniq ~= '' then
   local holder = redis.call('HGET', K.uniq, uniq)
-  if holder and holder ~= ARGV[8] then
+  if holder and holder ~= ARGV[FIRST_JOB] then
     return {'exists', 0, 0}
   end
 end
@@ -68,8 +69,9 @@ end
 local most = setting('max_length')
 if most > 0 and ARGV[3] ~= '1' then
   local held = redis.call('LLEN', K.ready) + redis.call('ZCARD', K.urgent)
-    + redis.call('ZCARD', K.delayed) + redis.call('ZCARD', K.leased)
-  if held + (NARGV - 7) / 2 > most then
+    + redis.call('ZCARD', K.grouped) + redis.call('ZCARD', K.delayed)
+    + redis.call('ZCARD', K.leased)
+  if held + (NARGV - FIRST_JOB + 1) / JOB_WIDTH > most then
     return {'full', 0, 0, most}
   end
 end
@@ -84,7 +86,7 @@ if priority > 0 then
   redis.call('HSET', K.meta, 'prioritized', '1')
 end
 local reply = {'ok', 0, 0}
--- Every job of the call starts with the same metadata.
+-- Every job of the call starts with the same metadata, but for its group.
 local info = {created = now, attempts = 0}
 if priority > 0 then
   info.priority = priority
@@ -92,29 +94,47 @@ end
 if uniq ~= '' then
   info.uniq = uniq
 end
-info = cjson.encode(info)
-local ids, added, infos = {}, {}, {}
-for i = 8, NARGV, 2 do
-  local id = ARGV[i]
+local encoded, encoded_groups = {}, 0
+local function info_of(group)
+  if not encoded[group] then
+    info.group = group ~= '' and group or nil
+    encoded_groups = encoded_groups + (info.group and 1 or 0)
+    encoded[group] = cjson.encode(info)
+  end
+  return encoded[group]
+end
+local ids, added, grouped, infos = {}, {}, {}, {}
+for i = FIRST_JOB, NARGV, JOB_WIDTH do
+  local id, group = ARGV[i], ARGV[i + 2]
   ids[#ids + 1] = id
   if redis.call('HSETNX', K.jobs, id, ARGV[i + 1]) == 1 then
     infos[#infos + 1] = id
-    infos[#infos + 1] = info
+    infos[#infos + 1] = info_of(group)
     if uniq ~= '' then
       redis.call('HSET', K.uniq, uniq, id)
     end
-    if due == '' then
-      added[#added + 1] = id
-    else
+    if due ~= '' then
       redis.call('ZADD', K.delayed, due, id)
+    elseif group ~= '' then
+      grouped[#grouped + 1] = id
+      grouped[#grouped + 1] = group
+    else
+      added[#added + 1] = id
     end
   end
+end
+if encoded_groups > 0 then
+  -- Delayed jobs of this queue now need their metadata read when due.
+  redis.call('HSET', K.meta, 'grouping', '1')
 end
 call_in_slices('HSET', K.info, infos, 2)
 if #infos > 0 then
   redis.call('HINCRBY', K.stats, 'enqueued', #infos / 2)
 end
 
+for i = 1, #grouped, 2 do
+  ready_in_group(grouped[i], grouped[i + 1], priority, false)
+end
 if priority > 0 then
   for _, id in ipairs(added) do
     redis.call('ZADD', K.urgent, urgent_score(priority), id)
@@ -122,7 +142,7 @@ if priority > 0 then
 else
   call_in_slices('RPUSH', K.ready, added)
 end
-if #added > 0 then
+if #added + #grouped > 0 then
   wake_waiters()
 end
 if due ~= '' then

@@ -23,6 +23,7 @@
 --@include jobs
 --@include settle
 --@include ready
+--@include groups
 --@include schedule
 
 local id = ARGV[1]
@@ -33,6 +34,7 @@ end
 
 local now = now_ms()
 redis.call('ZREM', K.leased, id)
+lease_ended(info)
 info.receipt = nil
 push_error(info, ARGV[3] ~= '' and ARGV[3] or 'failed', now)
 redis.call('HINCRBY', K.stats, 'failed', 1)

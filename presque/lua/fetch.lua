@@ -19,10 +19,17 @@
 -- then the server's default settings (settings)
 --
 -- Returns {'closed'} when the queue is closed; otherwise {'ok', kind,
--- deadline, schedule_at, jobs...}: kind is 'lease', 'handoff', or '' when
--- no job was handed out; deadline the lease's or the delivery's deadline in
--- ms; schedule_at a due time the schedule must hear of, or 0. Each job is
--- id, payload, attempt, receipt under a lease, and id, payload for good.
+-- deadline, schedule_at, jobs...}: kind is 'lease' or 'handoff'; deadline
+-- the lease's or the delivery's deadline in ms; schedule_at a due time the
+-- schedule must hear of, or 0. Each job is id, payload, attempt, receipt
+-- under a lease, and id, payload for good. When no job was handed out:
+-- {'ok', '', retry_in, 0, held}: held names the limit that held the fetch
+-- back ('rate', 'concurrency', 'group') or is ''; retry_in is the ms until
+-- the rate lets a job out, 0 when unknown (a lease must end first).
+--
+-- The limits (rate, concurrency, group_concurrency) are counted here, so
+-- every server sharing the Redis obeys one limit. Jobs taken for good are
+-- counted by the rate only: nothing tells when they are done.
 --
 -- Due work is handled first, so a fetch never misses a job whose time has
 -- come even if no scheduler has run since.
@@ -32,6 +39,8 @@
 --@include now_ms
 --@include jobs
 --@include ready
+--@include groups
+--@include rate
 --@include schedule
 --@include promote_due
 --@include expire_leases
@@ -57,19 +66,52 @@ local count = tonumber(ARGV[1])
 if lease > 0 then
   count = math.min(count, tonumber(ARGV[5]))
 end
--- The highest priorities first, then the ready list.
-local ids = {}
-local urgent = redis.call('ZPOPMIN', K.urgent, count)
-for i = 1, #urgent, 2 do
-  ids[#ids + 1] = urgent[i]
+-- The limits, before anything is taken; they hold back only a queue with
+-- ready jobs.
+local function nothing_ready()
+  return redis.call('LLEN', K.ready) + redis.call('ZCARD', K.urgent)
+    + redis.call('ZCARD', K.grouped) == 0
 end
-if #ids < count then
-  for _, id in ipairs(redis.call('LPOP', K.ready, count - #ids) or {}) do
-    ids[#ids + 1] = id
+local most = lease > 0 and setting('concurrency') or 0
+if most > 0 then
+  count = math.min(count, most - redis.call('ZCARD', K.leased))
+  if count <= 0 then
+    return {'ok', '', 0, 0, nothing_ready() and '' or 'concurrency'}
+  end
+end
+local bucket = rate_bucket(now)
+if bucket then
+  count = math.min(count, math.floor(bucket.tokens))
+  if count <= 0 then
+    if nothing_ready() then
+      return {'ok', '', 0, 0, ''}
+    end
+    return {'ok', '', bucket_wait(bucket), 0, 'rate'}
+  end
+end
+
+local ids, held = {}, ''
+if redis.call('ZCARD', K.groups) > 0 then
+  local group_held
+  ids, group_held = pop_in_turn(count, lease > 0)
+  held = group_held and 'group' or ''
+else
+  -- The highest priorities first, then the ready list.
+  local urgent = redis.call('ZPOPMIN', K.urgent, count)
+  for i = 1, #urgent, 2 do
+    ids[#ids + 1] = urgent[i]
+  end
+  if #ids < count then
+    for _, id in ipairs(redis.call('LPOP', K.ready, count - #ids) or {}) do
+      ids[#ids + 1] = id
+    end
   end
 end
 if #ids == 0 then
-  return {'ok', '', 0, 0}
+  return {'ok', '', 0, 0, held}
+end
+if bucket then
+  spend_tokens(bucket, #ids)
 end
 
 local kind = lease > 0 and 'lease' or 'handoff'
@@ -88,7 +130,7 @@ for i, id in ipairs(ids) do
   end
 end
 if #taken == 0 then
-  return {'ok', '', 0, 0}
+  return {'ok', '', 0, 0, ''}
 end
 redis.call('HINCRBY', K.stats, 'delivered', #taken)
 

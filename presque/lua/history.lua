@@ -19,7 +19,8 @@
 
 local minute = tonumber(ARGV[1])
 local fields = {
-  'ready', redis.call('LLEN', K.ready) + redis.call('ZCARD', K.urgent),
+  'ready', redis.call('LLEN', K.ready) + redis.call('ZCARD', K.urgent)
+    + redis.call('ZCARD', K.grouped),
   'delayed', redis.call('ZCARD', K.delayed),
   'leased', redis.call('ZCARD', K.leased),
   'dead', redis.call('ZCARD', K.dead),

@@ -10,8 +10,11 @@
 -- is a dead letter already.
 
 --@include queue_keys
+--@include settings
 --@include now_ms
 --@include jobs
+--@include ready
+--@include groups
 --@include states
 
 local id = ARGV[1]
@@ -24,7 +27,7 @@ if state == 'dead' then
 end
 local now = now_ms()
 local info = load_info(id) or {}
-unlist(id, state)
+unlist(id, state, info)
 push_error(info, ARGV[2], now)
 save_info(id, info)
 bury(id, info, now)

@@ -10,9 +10,11 @@
 -- it cannot leave this way (a leased job is settled by its holder).
 
 --@include queue_keys
+--@include settings
 --@include jobs
 --@include ready
 --@include revive
+--@include groups
 --@include states
 
 local id = ARGV[1]
@@ -23,7 +25,7 @@ end
 if state == 'ready' or state == 'leased' then
   return state
 end
-unlist(id, state)
+unlist(id, state, load_info(id))
 if state == 'dead' then
   revive_dead(id)
 else

@@ -6,7 +6,10 @@
 -- Returns 1 when the job was removed, 0 when the queue holds no such job.
 
 --@include queue_keys
+--@include settings
 --@include jobs
+--@include ready
+--@include groups
 --@include states
 
 local id = ARGV[1]
@@ -14,6 +17,7 @@ local state = state_of(id)
 if not state then
   return 0
 end
-unlist(id, state)
-forget_job(id, load_info(id))
+local info = load_info(id)
+unlist(id, state, info)
+forget_job(id, info)
 return 1

@@ -22,14 +22,22 @@ local state, offset, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local ids, times = {}, {}
 local total
 if state == 'ready' then
-  local urgent = redis.call('ZCARD', K.urgent)
-  total = urgent + redis.call('LLEN', K.ready)
+  -- Urgent jobs, then the ready list, then the jobs of groups (which take
+  -- turns with the others: this is their order within each kind).
+  local urgent, plain = redis.call('ZCARD', K.urgent), redis.call('LLEN', K.ready)
+  total = urgent + plain + redis.call('ZCARD', K.grouped)
   if limit > 0 and offset < urgent then
     ids = redis.call('ZRANGE', K.urgent, offset, offset + limit - 1)
   end
-  if limit > #ids then
+  if limit > #ids and offset + #ids < urgent + plain then
     local first = math.max(offset - urgent, 0)
     for _, id in ipairs(redis.call('LRANGE', K.ready, first, first + limit - #ids - 1)) do
+      ids[#ids + 1] = id
+    end
+  end
+  if limit > #ids then
+    local first = math.max(offset - urgent - plain, 0)
+    for _, id in ipairs(redis.call('ZRANGE', K.grouped, first, first + limit - #ids - 1)) do
       ids[#ids + 1] = id
     end
   end

@@ -11,10 +11,13 @@
 
 local last = tonumber(ARGV[1])
 local ids = redis.call('ZRANGE', K.urgent, 0, last)
-if last < 0 or #ids <= last then
-  local rest = last < 0 and -1 or last - #ids
-  for _, id in ipairs(redis.call('LRANGE', K.ready, 0, rest)) do
-    ids[#ids + 1] = id
+-- Then the ready list, then the jobs of groups.
+for _, more in ipairs({{'LRANGE', K.ready}, {'ZRANGE', K.grouped}}) do
+  if last < 0 or #ids <= last then
+    local rest = last < 0 and -1 or last - #ids
+    for _, id in ipairs(redis.call(more[1], more[2], 0, rest)) do
+      ids[#ids + 1] = id
+    end
   end
 end
 local payloads = {}

@@ -4,17 +4,21 @@
 -- set of queues stay.
 --
 -- KEYS: the queue's keys (queue_keys)
--- ARGV: none
+-- ARGV: none but the server's default settings (settings)
 --
 -- Returns the number of keys removed. UNLINK frees the memory in the
 -- background, so purging a huge queue does not stall Redis.
 
 --@include queue_keys
+--@include settings
+--@include ready
+--@include groups
 
 local kept = {
   [K.meta] = true, [K.workers] = true, [K.seen] = true,
   [K.idempotency] = true, [K.remembered] = true,
 }
+local gone = unlink_groups()
 local removed = {}
 for _, key in ipairs(KEYS) do
   if not kept[key] then
@@ -23,4 +27,4 @@ for _, key in ipairs(KEYS) do
 end
 -- Nothing is due any more: the next due job is noted afresh.
 redis.call('HDEL', K.meta, 'indexed')
-return redis.call('UNLINK', unpack(removed))
+return gone + redis.call('UNLINK', unpack(removed))

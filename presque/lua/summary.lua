@@ -15,13 +15,19 @@
 local PRIORITY_SPAN = 2 ^ 44
 
 local reply = {redis.call('HGET', K.meta, 'status') == '0' and '0' or '1'}
-reply[2] = redis.call('LLEN', K.ready)
-for priority = 1, 9 do
+-- Jobs of groups are scored in the same spans as urgent ones.
+local function count_of_priority(key, priority)
   local low = (9 - priority) * PRIORITY_SPAN
   -- Formatted by hand: '..' writes numbers with 14 digits, which moved the
   -- bound (15 digits) into the next priority's scores.
   local high = string.format('(%d', low + PRIORITY_SPAN)
-  reply[#reply + 1] = redis.call('ZCOUNT', K.urgent, string.format('%d', low), high)
+  return redis.call('ZCOUNT', key, string.format('%d', low), high)
+end
+local grouped = redis.call('ZCARD', K.grouped) > 0
+reply[2] = redis.call('LLEN', K.ready) + (grouped and count_of_priority(K.grouped, 0) or 0)
+for priority = 1, 9 do
+  reply[#reply + 1] = count_of_priority(K.urgent, priority)
+    + (grouped and count_of_priority(K.grouped, priority) or 0)
 end
 reply[#reply + 1] = redis.call('ZCARD', K.delayed)
 reply[#reply + 1] = redis.call('ZCARD', K.leased)

@@ -17,6 +17,7 @@
 --@include now_ms
 --@include jobs
 --@include ready
+--@include groups
 --@include schedule
 --@include promote_due
 --@include expire_leases

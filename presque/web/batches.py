@@ -10,6 +10,8 @@ outgrows the 8 KiB header lines that presque 1's Perl client accepts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from presque import headers
 from presque.web.answers import Answer, empty_answer
 from presque.web.context import Resource
@@ -18,6 +20,7 @@ from presque.web.fetching import fetch_jobs
 from presque.web.inputs import (
     BATCH_SIZE,
     DELAYED,
+    GROUP,
     IDEMPOTENCY_KEY,
     IDS,
     LEASE,
@@ -25,10 +28,11 @@ from presque.web.inputs import (
     WAIT,
     WORKER,
     body,
+    check_text,
     require_json_content_type,
 )
 from presque.web.jobs import replayed
-from presque.web.jsontext import batch_jobs, body_text, encode_json
+from presque.web.jsontext import body_text, encode_json, read_batch
 from presque.web.routing import Call, Route
 
 
@@ -56,8 +60,9 @@ class Batches(Resource):
                 "POST",
                 "/qb/{queue}",
                 self.add,
-                'Add the jobs of {"jobs": [...]}, in order.',
-                args=(DELAYED, PRIORITY, IDS),
+                'Add the jobs of {"jobs": [...]}, in order; {"groups": [...]} may name'
+                " the group of each (a string, or null for none).",
+                args=(DELAYED, PRIORITY, GROUP, IDS),
                 headers=(WORKER, IDEMPOTENCY_KEY),
                 body="Batch",
                 answers={201: ("Stored.", None), **WAIT_ANSWER},
@@ -103,16 +108,23 @@ class Batches(Resource):
         require_json_content_type(request)
         run_at, priority = DELAYED.read(request), PRIORITY.read(request)
         idempotency, with_ids = IDEMPOTENCY_KEY.read(request), IDS.read(request)
-        jobs = batch_jobs(body(request))
-        if jobs is None:
+        batch = read_batch(body(request))
+        if batch is None:
             raise ApiError(400, "jobs should be an array of job")
+        jobs, groups = batch
         most = self.context.settings.max_batch_size
         if len(jobs) > most:
             raise ApiError(400, f"a batch holds at most {most} jobs")
+        groups = _groups(groups, len(jobs), GROUP.read(request))
         if not jobs:
             return empty_answer(201)
         enqueued = await self.broker.enqueue(
-            call.queue, jobs, run_at=run_at, priority=priority, idempotency=idempotency
+            call.queue,
+            jobs,
+            run_at=run_at,
+            priority=priority,
+            idempotency=idempotency,
+            groups=groups,
         )
         answer_headers = replayed(enqueued)
         if with_ids:
@@ -121,3 +133,19 @@ class Batches(Resource):
 
     async def refuse(self, call: Call) -> Answer:
         raise ApiError(400, f"{call.request.method.decode('ascii')} is not supported in batch mode")
+
+
+def _groups(listed: Any, count: int, for_all: str | None) -> list[str | None] | None:
+    """The group of each of C{count} jobs: C{listed} in the body, else C{for_all}."""
+    if listed is None:
+        return [for_all] * count if for_all else None
+    if for_all:
+        raise ApiError(400, "name the groups in the body or with group=, not both")
+    if not isinstance(listed, list) or len(listed) != count:
+        raise ApiError(400, "groups should be an array with a group (or null) for each job")
+    for group in listed:
+        if group is not None and not isinstance(group, str):
+            raise ApiError(400, "each of groups should be a string or null")
+        if group:
+            check_text(group, "a group", GROUP.longest)
+    return listed

@@ -6,6 +6,7 @@ message of its C{{"error": ...}} body.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from twisted.python.failure import Failure
 from presque import headers
 from presque.broker import (
     Backpressure,
+    Delivery,
     DuplicateJob,
     IdempotencyConflict,
     JobInState,
@@ -54,10 +56,18 @@ class ApiError(Exception):
 
 
 class NoJob(ApiError):
-    """A fetch found nothing to hand out: an answer, not a refusal."""
+    """
+    A fetch found nothing to hand out: an answer, not a refusal. When a
+    limit of the queue held it back, C{Retry-After} says when to try again
+    and C{X-Presque-Held-By} which limit it was.
+    """
 
-    def __init__(self) -> None:
-        super().__init__(404, "no job", refusal=False)
+    def __init__(self, delivery: Delivery) -> None:
+        held = {}
+        if delivery.held:
+            wait = math.ceil(delivery.retry_after or 1)
+            held = {headers.RETRY_AFTER: str(wait), headers.HELD_BY: delivery.held}
+        super().__init__(404, "no job", refusal=False, headers=held)
 
 
 #: The answer of a post that must wait (queue at max_length, Redis nearly full).

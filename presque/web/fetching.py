@@ -33,5 +33,5 @@ async def fetch_jobs(context: Context, call: Call, count: int) -> Delivery:
     if not delivery.jobs:
         # A new one each time: one exception raised again and again keeps
         # every traceback it went through, and every request of them.
-        raise NoJob()
+        raise NoJob(delivery)
     return delivery

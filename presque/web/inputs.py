@@ -213,6 +213,11 @@ WAIT = Seconds(
 )
 DELAYED = UnixTime("delayed", "Hand the jobs out no sooner than this unix time, in seconds.")
 UNIQ = Text("uniq", "Refuse the job while another job with this key is in the queue.")
+GROUP = Text(
+    "group",
+    "The job's group (a tenant, say): the queue's group_concurrency bounds how many"
+    " jobs of a group are leased at once, and fetches serve groups in turn.",
+)
 PRIORITY = Count(
     "priority", "0 (the default) to 9: higher priorities are handed out first.", default=0, high=9
 )

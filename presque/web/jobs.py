@@ -20,6 +20,7 @@ from presque.web.inputs import (
     DELAY,
     DELAYED,
     EXTENSION,
+    GROUP,
     IDEMPOTENCY_KEY,
     LEASE,
     PRIORITY,
@@ -65,7 +66,7 @@ class Jobs(Resource):
                 "/q/{queue}",
                 self.add,
                 "Add a job.",
-                args=(DELAYED, UNIQ, PRIORITY),
+                args=(DELAYED, UNIQ, PRIORITY, GROUP),
                 headers=(WORKER, IDEMPOTENCY_KEY),
                 body="Job",
                 answers=added,
@@ -77,7 +78,7 @@ class Jobs(Resource):
                 "/q/{queue}",
                 self.give_back,
                 "Give a job back after failing it (presque 1): counted as failed, then added.",
-                args=(DELAYED, UNIQ, PRIORITY),
+                args=(DELAYED, UNIQ, PRIORITY, GROUP),
                 headers=(WORKER,),
                 body="Job",
                 answers=added,
@@ -169,6 +170,7 @@ class Jobs(Resource):
             as_failure=as_failure,
             priority=PRIORITY.read(request),
             idempotency=None if as_failure else IDEMPOTENCY_KEY.read(request),
+            groups=[GROUP.read(request)],
         )
         [job_id] = enqueued.ids
         answer_headers = {
@@ -233,6 +235,7 @@ def job_document(queue: str, view: JobView) -> bytes:
         "queue": queue,
         "state": view.state,
         "priority": view.priority,
+        "group": view.group,
         "attempts": view.attempts,
         "errors": view.errors,
         "created": view.created,

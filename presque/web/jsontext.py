@@ -126,16 +126,28 @@ def batch_jobs(body: bytes) -> list[bytes] | None:
 
     @raise ApiError: 400 when the body is not JSON presque accepts.
     """
+    batch = read_batch(body)
+    return None if batch is None else batch[0]
+
+
+def read_batch(body: bytes) -> tuple[list[bytes], Any] | None:
+    """
+    The jobs of a batch, as L{batch_jobs} has them, and the decoded value
+    of its C{"groups"} member (None without one).
+
+    @raise ApiError: 400 when the body is not JSON presque accepts.
+    """
     text, encoding = _text_and_encoding(body)
     if _SURROGATE_ESCAPE.search(text):
         # Rare: whether an escape is a lone surrogate is seen once decoded.
         _decode(_CHECKER, body, text, "batch")
     else:
         _check_depth(body, "batch")
-    spans = _Walk(text).jobs_spans()
+    walk = _Walk(text)
+    spans = walk.jobs_spans()
     if spans is None:
         return None
-    return [text[start:end].encode(encoding) for start, end in spans]
+    return [text[start:end].encode(encoding) for start, end in spans], walk.groups
 
 
 class _Walk:
@@ -147,6 +159,8 @@ class _Walk:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        #: The value of the batch's "groups" member, if it has one.
+        self.groups: Any = None
 
     def jobs_spans(self) -> list[tuple[int, int]] | None:
         text = self.text
@@ -167,7 +181,9 @@ class _Walk:
                 spans, at = self._array_spans(at)
             else:
                 spans = None if key == "jobs" else spans
-                _, at = _scan(text, at, "batch")
+                value, at = _scan(text, at, "batch")
+                if key == "groups":
+                    self.groups = value
             at = self._space(at)
             if text[at : at + 1] == "}":
                 return self._end(at + 1, spans)

@@ -15,7 +15,7 @@ from presque.broker.settings import is_count, plain_number, setting_fields
 from presque.config import ServerSettings
 from presque.counts import QUEUE_TOTALS, STATES
 from presque.web.answers import Answer
-from presque.web.inputs import queue_name_schema, text_schema
+from presque.web.inputs import GROUP, queue_name_schema, text_schema
 from presque.web.jsontext import MAX_DEPTH, encode_json
 from presque.web.routing import JOB, QUEUE, REST, Call, Route
 
@@ -75,6 +75,13 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
         "JobTexts": {**_NAMES, "description": "Each job's JSON text, to be decoded again."},
         "Batch": _object(
             {"jobs": {"type": "array", "maxItems": settings.max_batch_size, "items": _ref("Job")}},
+            {
+                "groups": {
+                    "type": ["array", "null"],
+                    "items": {"anyOf": [text_schema(GROUP.longest), {"type": "null"}]},
+                    "description": "The group of each job, in order (null: none).",
+                }
+            },
             others=True,
         ),
         "JobView": _object(
@@ -83,6 +90,7 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
                 "queue": {"type": "string"},
                 "state": {"enum": list(STATES)},
                 "priority": {"type": "integer"},
+                "group": {"type": ["string", "null"]},
                 "attempts": {"type": "integer"},
                 "errors": errors,
                 "created": _NUMBER_OR_NULL,

@@ -16,6 +16,7 @@ local function expire_leases(now, limit)
     redis.call('ZREM', K.leased, id)
     redis.call('HINCRBY', K.stats, 'failed', 1)
     local info = load_info(id) or {attempts = max_attempts}
+    lease_ended(info)
     info.receipt = nil
     push_error(info, 'lease expired', now)
     if info.attempts >= max_attempts then

@@ -9,13 +9,14 @@ local function promote_due(now, limit)
   end
   redis.call('ZREM', K.delayed, unpack(due))
   -- LPUSH puts its last argument at the head: push the earliest last.
-  -- Jobs with a priority go to theirs (only queues that ever had one pay
-  -- for reading each job's metadata).
-  local prioritized = redis.call('HEXISTS', K.meta, 'prioritized') == 1
+  -- Jobs with a priority or a group go to theirs (only queues that ever
+  -- had one pay for reading each job's metadata).
+  local special = redis.call('HEXISTS', K.meta, 'prioritized') == 1
+    or redis.call('HEXISTS', K.meta, 'grouping') == 1
   local reversed = {}
   for i = #due, 1, -1 do
-    local info = prioritized and load_info(due[i])
-    if info and info.priority then
+    local info = special and load_info(due[i])
+    if info and (info.priority or info.group) then
       make_ready(due[i], info, true)
     else
       reversed[#reversed + 1] = due[i]

@@ -15,17 +15,21 @@ local function state_of(id)
   return 'ready'
 end
 
--- Takes job `id` out of `state`. A ready job of priority 0 is found by
--- scanning the ready list: these are an operator's rare actions, not the
--- job path. The end of a lease is announced, for streams.
-local function unlist(id, state)
+-- Takes job `id` (whose metadata is `info`) out of `state`. A ready job
+-- of priority 0 is found by scanning the ready list: these are an
+-- operator's rare actions, not the job path. The end of a lease is
+-- announced, for streams. Needs the includes settings, ready and groups.
+local function unlist(id, state, info)
   if state == 'ready' then
-    if redis.call('ZREM', K.urgent, id) == 0 then
+    if info and info.group then
+      unready_in_group(id, info.group)
+    elseif redis.call('ZREM', K.urgent, id) == 0 then
       redis.call('LREM', K.ready, 1, id)
     end
   else
     redis.call('ZREM', K[state], id)
     if state == 'leased' then
+      lease_ended(info)
       redis.call('PUBLISH', K.settled, '')
     end
   end

@@ -135,6 +135,9 @@ class ServerSettings:
     listen: tuple[str, ...] = _key(DEFAULT_LISTEN, _endpoints, "Twisted server endpoints.")
     max_body_size: int = _key(1024 * 1024, _positive_int, "Largest request body, in bytes.")
     max_batch_size: int = _key(1000, _positive_int, "Most jobs in one POST /qb or GET /qb.")
+    max_result_size: int = _key(
+        64 * 1024, _positive_int, "Largest result an ack may carry, in bytes of JSON."
+    )
     max_queue_name_length: int = _key(128, _positive_int, "Longest queue name, in characters.")
     access_log: bool = _key(True, _boolean, "One log line per request.")
     shutdown_grace: float = _key(10.0, _non_negative_float, "Seconds a stop waits for requests.")

@@ -78,7 +78,10 @@ class LongPoll:
         # Each queue's line of waiting requests, first come first served; a
         # request stays in line while it tries a fetch after a wake-up.
         self._lines: dict[str, deque[_Place]] = {}
-        self._watchers: dict[str, list[defer.Deferred[None]]] = {}
+        # Requests waiting for a message on a queue's channel of a kind
+        # (settled, finished), by kind and queue, then by what they wait for:
+        # "" for any message, else that message (a job id).
+        self._watchers: dict[tuple[str, str], dict[str, list[defer.Deferred[None]]]] = {}
         # The last wake-up of each queue with a line, as a number never used
         # before: a waiter that saw it change since its last try knows to try
         # again before sleeping. Dropped with the line.
@@ -91,8 +94,8 @@ class LongPoll:
         self.subscriber = Subscriber(address, self.reactor, self.woken, self.wake_all, tls)
         for queue in self._lines:
             self.subscriber.subscribe(queue_keys(queue).wake)
-        for queue in self._watchers:
-            self.subscriber.subscribe(queue_keys(queue).settled)
+        for kind, queue in self._watchers:
+            self.subscriber.subscribe(_channel(queue, kind))
         self.subscriber.start()
 
     def stop(self) -> defer.Deferred[None]:
@@ -109,7 +112,8 @@ class LongPoll:
 
     def tracked(self) -> int:
         """How many queues this server keeps anything about (waiters, watchers, wake-ups)."""
-        return len(self._lines.keys() | self._watchers.keys() | self._woken.keys())
+        watched = {queue for _, queue in self._watchers}
+        return len(self._lines.keys() | watched | self._woken.keys())
 
     async def take(
         self,
@@ -220,10 +224,11 @@ class LongPoll:
             self._woken[queue] = next(self._wakes)
             self._wake_first(queue)
 
-    def woken(self, channel: str) -> None:
+    def woken(self, channel: str, message: bytes = b"") -> None:
         """
-        A message on a channel: jobs became ready in its queue (wake), or a
-        leased job of it was settled (settled).
+        A message on a channel: jobs became ready in its queue (wake), a
+        leased job of it was settled (settled), or the job named by the
+        message was acked or dead-lettered (finished).
         """
         parsed = parse_channel(channel)
         if parsed is None:
@@ -232,7 +237,7 @@ class LongPoll:
         if kind == "wake":
             self._recheck(queue)
         else:
-            self._release_watchers(queue)
+            self._release(kind, queue, message.decode("ascii", "replace"))
 
     def settled(self, queue: str, timeout: float, departure: Departure) -> defer.Deferred[None]:
         """
@@ -240,41 +245,73 @@ class LongPoll:
         C{timeout} seconds, or when C{departure} happens: whichever comes
         first. Streams with a full window wait on this.
         """
-        watched = self._watchers.setdefault(queue, [])
-        if not watched and self.subscriber is not None:
-            # A settlement before Redis confirms goes unheard: look again then.
-            subscribed = self.subscriber.subscribe(queue_keys(queue).settled)
-            subscribed.addCallback(lambda _: self._release_watchers(queue))
+        return self._watch("settled", queue, "", timeout, departure)
+
+    def finished(
+        self, queue: str, job_id: str, timeout: float, departure: Departure
+    ) -> defer.Deferred[None]:
+        """
+        Fire when job C{job_id} of C{queue} is acked or dead-lettered
+        anywhere (or when messages may have been missed), after C{timeout}
+        seconds, or when C{departure} happens. Producers waiting for a
+        job's outcome wait on this, then look.
+        """
+        return self._watch("finished", queue, job_id, timeout, departure)
+
+    def _watch(
+        self, kind: str, queue: str, subject: str, timeout: float, departure: Departure
+    ) -> defer.Deferred[None]:
+        subjects = self._watchers.get((kind, queue))
+        if subjects is None:
+            subjects = self._watchers[(kind, queue)] = {}
+            if self.subscriber is not None:
+                # A message before Redis confirms goes unheard: look again then.
+                subscribed = self.subscriber.subscribe(_channel(queue, kind))
+                subscribed.addCallback(lambda _: self._release(kind, queue, None))
         done: defer.Deferred[None] = defer.Deferred()
-        watched.append(done)
+        subjects.setdefault(subject, []).append(done)
 
         def release() -> None:
             if not done.called:
-                self._unwatch(queue, done)
+                self._unwatch(kind, queue, subject, done)
                 done.callback(None)
 
         timer = self.reactor.callLater(timeout, release)
         unwatch = departure.watch(release)
         return done.addBoth(lambda result: _cancel(timer) or unwatch() or result)
 
-    def _unwatch(self, queue: str, done: defer.Deferred[None]) -> None:
-        watched = self._watchers.get(queue, [])
-        if done in watched:
-            watched.remove(done)
-        if not watched and queue in self._watchers:
-            del self._watchers[queue]
+    def _unwatch(self, kind: str, queue: str, subject: str, done: defer.Deferred[None]) -> None:
+        subjects = self._watchers.get((kind, queue), {})
+        waiting = subjects.get(subject, [])
+        if done in waiting:
+            waiting.remove(done)
+        if not waiting:
+            subjects.pop(subject, None)
+        if not subjects and (kind, queue) in self._watchers:
+            del self._watchers[(kind, queue)]
             if self.subscriber is not None:
-                self.subscriber.unsubscribe(queue_keys(queue).settled)
+                self.subscriber.unsubscribe(_channel(queue, kind))
 
-    def _release_watchers(self, queue: str) -> None:
-        for done in list(self._watchers.get(queue, ())):
-            self._unwatch(queue, done)
-            done.callback(None)
+    def _release(self, kind: str, queue: str, message: str | None) -> None:
+        """
+        Fire the watchers of C{queue}'s C{kind} that C{message} concerns:
+        those waiting for any message, and those waiting for it; all of
+        them when C{message} is None (messages may have been missed).
+        """
+        subjects = self._watchers.get((kind, queue), {})
+        chosen = list(subjects) if message is None else [s for s in ("", message) if s in subjects]
+        for subject in chosen:
+            for done in list(subjects.get(subject, ())):
+                self._unwatch(kind, queue, subject, done)
+                done.callback(None)
+
+    def _release_all(self) -> None:
+        for kind, queue in list(self._watchers):
+            self._release(kind, queue, None)
 
     def wake_all(self) -> None:
         """Let every waiter and watcher try again: messages may have been missed."""
-        for queue in list(self._watchers):
-            self._release_watchers(queue)
+        self._release_all()
         for queue, line in list(self._lines.items()):
             self._woken[queue] = next(self._wakes)
             for place in list(line):
@@ -288,8 +325,7 @@ class LongPoll:
     def close(self) -> None:
         """Answer every waiter now (no job) and let no new one wait."""
         self._closed = True
-        for queue in list(self._watchers):
-            self._release_watchers(queue)
+        self._release_all()
         for line in list(self._lines.values()):
             for place in list(line):
                 self._leave(place)
@@ -311,3 +347,8 @@ class _Place:
 def _cancel(timer: Any) -> None:
     if timer.active():
         timer.cancel()
+
+
+def _channel(queue: str, kind: str) -> str:
+    """The channel of C{queue} on which the scripts tell of C{kind}."""
+    return getattr(queue_keys(queue), kind)

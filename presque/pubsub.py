@@ -25,14 +25,15 @@ log = Logger()
 class Subscriber:
     """
     Hears messages on a changing set of channels and calls C{on_message}
-    with each channel name; calls C{on_reconnect} after every connection.
+    with each channel name and message; calls C{on_reconnect} after every
+    connection.
     """
 
     def __init__(
         self,
         address: RedisAddress,
         reactor: Any,
-        on_message: Callable[[str], None],
+        on_message: Callable[[str, bytes], None],
         on_reconnect: Callable[[], None],
         tls: Any = None,
     ) -> None:
@@ -117,7 +118,9 @@ class _SubscriberFactory(protocol.Factory):
 
         class Subscription(txredisapi.SubscriberProtocol):
             def messageReceived(self, pattern: Any, channel: bytes, message: Any) -> None:
-                owner.on_message(channel.decode("utf-8"))
+                if isinstance(message, str):
+                    message = message.encode("utf-8")
+                owner.on_message(channel.decode("utf-8"), message)
 
             def connectionLost(self, reason: Any) -> None:
                 owner._lost(self)

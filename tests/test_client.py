@@ -30,7 +30,6 @@ from presque.client import (
     QueueClosed,
     StaleReceipt,
     Unavailable,
-    UnknownJob,
 )
 from tests.conftest import Presque, start_presque
 
@@ -116,9 +115,8 @@ async def test_a_leased_fetch_carries_attempt_receipt_and_deadline(client: Clien
 async def test_ack_removes_a_leased_job_for_good(client: Client) -> None:
     job = await leased(client)
     await blocking(client.ack, job)
-    with pytest.raises(UnknownJob) as raised:
-        await blocking(client.job_info, "q1", job.id)
-    assert (raised.value.status, raised.value.message) == (404, "no such job")
+    info = await blocking(client.job_info, "q1", job.id)
+    assert (info["state"], "job" in info) == ("done", False)
 
 
 @async_test
@@ -428,8 +426,7 @@ async def test_async_ack_removes_a_leased_job_for_good(aclient: AsyncClient) -> 
     await aclient.post("q1", {"n": 1})
     job = await aclient.fetch("q1", lease=30)
     await aclient.ack(job)
-    with pytest.raises(UnknownJob):
-        await aclient.job_info("q1", job.id)
+    assert (await aclient.job_info("q1", job.id))["state"] == "done"
 
 
 @async_test
@@ -523,3 +520,68 @@ async def test_async_unavailable_when_nothing_listens() -> None:
         assert raised.value.status is None
     finally:
         await client.close()
+
+
+# Results, progress and groups.
+
+
+@async_test
+async def test_post_waiting_for_the_result_answers_the_outcome(client: Client) -> None:
+    waiting = deferToThread(client.post, "q1", {"n": 1}, wait_for_result=10)
+    job = await eventually_fetched(client)
+    await blocking(client.ack, job, {"sent": True})
+    outcome = await waiting
+    assert (outcome.id, outcome.state, outcome.result) == (job.id, "done", {"sent": True})
+    assert outcome.finished
+
+
+@async_test
+async def test_post_waiting_for_a_result_that_does_not_come_answers_the_state(
+    client: Client,
+) -> None:
+    outcome = await blocking(client.post, "q1", {"n": 1}, wait_for_result=0.3)
+    assert (outcome.state, outcome.finished) == ("ready", False)
+
+
+@async_test
+async def test_wait_for_a_job_sent_to_the_dead_letters_tells_its_errors(client: Client) -> None:
+    job_id = await blocking(client.post, "q1", {"n": 1})
+    waiting = deferToThread(client.wait_for, "q1", job_id, 10)
+    job = await eventually_fetched(client)
+    await blocking(client.fail, job, "no such user", dead=True)
+    outcome = await waiting
+    assert (outcome.state, outcome.errors[-1]["error"]) == ("dead", "no such user")
+
+
+@async_test
+async def test_progress_shows_in_the_job_info(client: Client) -> None:
+    job = await leased(client)
+    await blocking(client.progress, job, 3, "third page")
+    progress = (await blocking(client.job_info, "q1", job.id))["progress"]
+    assert (progress["value"], progress["message"]) == (3, "third page")
+
+
+@async_test
+async def test_post_with_a_group_puts_the_job_in_it(client: Client) -> None:
+    job_id = await blocking(client.post, "q1", {"n": 1}, group="tenant-1")
+    assert (await blocking(client.job_info, "q1", job_id))["group"] == "tenant-1"
+
+
+@async_test
+async def test_the_async_client_posts_and_waits_for_the_result(aclient: AsyncClient) -> None:
+    waiting = Deferred.fromCoroutine(aclient.post("q1", {"n": 1}, wait_for_result=10))
+    job = None
+    while job is None:
+        job = await aclient.fetch("q1", lease=30)
+    await aclient.progress(job, 50)
+    await aclient.ack(job, [1, 2])
+    outcome = await waiting
+    assert (outcome.state, outcome.result) == ("done", [1, 2])
+
+
+async def eventually_fetched(client: Client) -> Any:
+    """The next job of q1, leased, once one is there."""
+    job = None
+    while job is None:
+        job = await blocking(client.fetch, "q1", lease=30, wait=1)
+    return job

@@ -131,9 +131,10 @@ def assert_failed_once(daemon: Daemon, queue: str, job_id: str, error: str) -> N
     assert [entry["error"] for entry in view["errors"]] == [error]
 
 
-def assert_gone(daemon: Daemon, queue: str, job_id: str) -> None:
-    status, body = daemon.request("GET", f"/q/{queue}/{job_id}")
-    assert status == 404, body
+def assert_done(daemon: Daemon, queue: str, job_id: str) -> None:
+    """The job C{job_id} was acked: only its outcome is left."""
+    view = get_json(daemon, f"/q/{queue}/{job_id}")
+    assert (view["state"], "job" in view) == ("done", False), view
 
 
 def worker_counts(daemon: Daemon, process: subprocess.Popen[str]) -> tuple[int, int]:
@@ -170,7 +171,7 @@ def test_shell_worker_acks_what_succeeds_and_fails_the_rest(daemon: Daemon, spaw
     assert stop(worker, timeout=5)[0] == 0
     assert processed_and_failed(daemon, "sh") == (2, 2)
     for job_id in ok:
-        assert_gone(daemon, "sh", job_id)
+        assert_done(daemon, "sh", job_id)
     assert_failed_once(daemon, "sh", exit3, "exit status 3")
     assert_failed_once(daemon, "sh", exit7, "exit status 7")
     assert worker_counts(daemon, worker) == (2, 2)
@@ -200,7 +201,7 @@ def test_sigterm_lets_the_job_in_hand_finish(kind: str, daemon: Daemon, spawn) -
     view = get_json(daemon, "/queues/busy")
     assert view["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
     assert (view["totals"]["processed"], view["totals"]["failed"]) == (1, 0)
-    assert_gone(daemon, "busy", job_id)
+    assert_done(daemon, "busy", job_id)
 
 
 @needs_perl
@@ -250,8 +251,8 @@ def test_node_worker_acks_fails_and_keeps_long_jobs_leased(daemon: Daemon, spawn
     assert stdout.splitlines() == ['done {"n":1}', 'done {"n":3,"sleep":2}']
     # A lease that ran out would count as a failure too.
     assert processed_and_failed(daemon, "js") == (2, 2)
-    assert_gone(daemon, "js", done)
-    assert_gone(daemon, "js", long)
+    assert_done(daemon, "js", done)
+    assert_done(daemon, "js", long)
     assert_failed_once(daemon, "js", smtp, "smtp timeout")
     assert_failed_once(daemon, "js", asked, "job asked to fail")
     assert worker_counts(daemon, worker) == (2, 2)

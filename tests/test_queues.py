@@ -30,6 +30,10 @@ DEFAULT_SETTINGS = {
     "burst": 0,
     "concurrency": 0,
     "group_concurrency": 0,
+    "result_ttl": 3600.0,
+    "max_results": 10000,
+    "dead_ttl": 0.0,
+    "max_dead": 10000,
 }
 NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
 
@@ -313,7 +317,8 @@ async def test_patch_with_an_empty_object_changes_nothing(http: Http) -> None:
         (
             '{"retries": 3}',
             "unknown setting 'retries'; known: backoff_base, backoff_cap, burst, concurrency,"
-            " group_concurrency, lease, max_attempts, max_length, rate",
+            " dead_ttl, group_concurrency, lease, max_attempts, max_dead, max_length,"
+            " max_results, rate, result_ttl",
         ),
         ('{"lease": -1}', "lease must be from 0 to 604800 seconds"),
         ('{"lease": 604801}', "lease must be from 0 to 604800 seconds"),

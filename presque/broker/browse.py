@@ -6,10 +6,10 @@ it), each one script.
 
 from __future__ import annotations
 
-from presque.broker.base import BrokerBase
 from presque.broker.errors import JobInState, UnknownJob
 from presque.broker.jobs import job_view
 from presque.broker.model import JobView, Page
+from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
 from presque.counts import STATES
 
@@ -22,7 +22,7 @@ _JOB_REMOVE = load_script("job_remove")
 PAGE_BYTES = 4 * 1024 * 1024
 
 
-class BrowseOperations(BrokerBase):
+class BrowseOperations(ScheduleOperations):
     """Pages of jobs by state, and an operator's actions on one job."""
 
     async def jobs_in_state(
@@ -68,7 +68,11 @@ class BrowseOperations(BrokerBase):
         @raise UnknownJob: no such job.
         @raise JobInState: the job is a dead letter already.
         """
-        _check_moved(await self.run(_JOB_DEAD, queue, [job_id, reason]), queue, job_id)
+        reply = await self.run(_JOB_DEAD, queue, [job_id, reason])
+        if isinstance(reply, list):
+            await self.note_due(queue, reply[1])
+            return
+        _check_moved(reply, queue, job_id)
 
     async def remove_job(self, queue: str, job_id: str) -> None:
         """

@@ -28,6 +28,7 @@ _RELEASE = load_script("release")
 _ACK = load_script("ack")
 _FAIL = load_script("fail")
 _EXTEND = load_script("extend")
+_PROGRESS = load_script("progress")
 _CURRENT = load_script("current")
 
 #: How long (seconds) the confirmations of written deliveries for good wait
@@ -172,17 +173,26 @@ class DeliveryOperations(ScheduleOperations):
         receipts = [x for job in delivery.jobs for x in (job.id, job.receipt or "")]
         await self.run(_RELEASE, delivery.queue, ["lease", *receipts])
 
-    async def ack(self, queue: str, job_id: str, receipt: str, worker: str | None = None) -> float:
+    async def ack(
+        self,
+        queue: str,
+        job_id: str,
+        receipt: str,
+        worker: str | None = None,
+        result: bytes | None = None,
+    ) -> float:
         """
-        The worker holding C{receipt} is done with the job: gone for good.
-        Returns how long it held the job, in seconds.
+        The worker holding C{receipt} is done with the job: gone for good,
+        but for its outcome and C{result} (JSON text), kept for the queue's
+        result_ttl. Returns how long it held the job, in seconds.
 
         @raise UnknownJob: no such job.
         @raise StaleReceipt: the receipt is not the current delivery's.
         """
-        reply = await self.run(_ACK, queue, [job_id, receipt])
+        reply = await self.run(_ACK, queue, [job_id, receipt, result or b""])
         if not isinstance(reply, list):
             check_settled(reply, queue, job_id)
+        await self.note_due(queue, reply[2])
         ran = int(reply[1]) / 1000
         self.metrics.acked(queue, ran)
         if worker:
@@ -231,6 +241,19 @@ class DeliveryOperations(ScheduleOperations):
         outcome, deadline = await self.run(_EXTEND, queue, [job_id, receipt, millis(lease)])
         check_settled(outcome, queue, job_id)
         return seconds(deadline)
+
+    async def report_progress(
+        self, queue: str, job_id: str, receipt: str, value: float, message: str = ""
+    ) -> None:
+        """
+        The worker holding C{receipt} got C{value} far (its own scale) with
+        the job, as C{message} says; shown in the job's view.
+
+        @raise UnknownJob: no such job.
+        @raise StaleReceipt: the receipt is not the current delivery's.
+        """
+        outcome, _ = await self.run(_PROGRESS, queue, [job_id, receipt, repr(value), message])
+        check_settled(outcome, queue, job_id)
 
     async def still_current(self, queue: str, deliveries: Sequence[Job]) -> set[str]:
         """The ids of C{deliveries} (leased jobs) that nobody has settled yet."""

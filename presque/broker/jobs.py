@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from presque.broker.base import errors_of, millis, seconds
 from presque.broker.errors import (
@@ -14,7 +15,7 @@ from presque.broker.errors import (
     RedisNearlyFull,
     UnknownJob,
 )
-from presque.broker.keys import new_job_id, worker_key
+from presque.broker.keys import job_time, new_job_id, worker_key
 from presque.broker.model import Enqueued, JobView
 from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
@@ -96,6 +97,9 @@ class JobOperations(ScheduleOperations):
         reply = await self.run(_INSPECT, queue, [job_id])
         if not reply:
             raise UnknownJob(f"{queue}/{job_id}")
+        if len(reply) == 3:
+            _, acked, result = reply
+            return JobView.done(job_id, seconds(acked), result or None, job_time(job_id))
         payload, raw_info, due, deadline, dead_since = reply
         if dead_since:
             state = "dead"
@@ -134,6 +138,7 @@ def job_view(
         dead_since=at if state == "dead" else None,
         priority=info.get("priority") or 0,
         group=info.get("group"),
+        progress=_progress(info.get("progress")),
         delivered=seconds(info.get("delivered")),
         delivered_to=info.get("worker"),
     )
@@ -146,3 +151,10 @@ def _digest(options: list[str | int], payloads: Sequence[bytes]) -> str:
         hashed.update(b"%d:" % len(payload))
         hashed.update(payload)
     return hashed.hexdigest()[:32]
+
+
+def _progress(reported: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A progress report as the API shows it: its time in unix seconds."""
+    if not reported:
+        return None
+    return {**reported, "at": seconds(reported.get("at"))}

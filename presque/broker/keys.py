@@ -54,7 +54,8 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ),
     ("uniq", "hash: uniq key -> job id"),
     ("stats", "hash: the queue's totals (QUEUE_TOTALS)"),
-    ("acked", "sorted set: job id -> time acked (ms), the recent ones only"),
+    ("acked", "sorted set: job id -> time acked (ms), within result_ttl and max_results"),
+    ("results", "hash: job id -> the result its worker acked it with, while its outcome is kept"),
     ("idempotency", "hash: Idempotency-Key -> digest of its request and the ids it stored"),
     ("remembered", "sorted set: Idempotency-Key -> when it is forgotten (ms)"),
     ("workers", "sorted set: worker registered on the queue -> last sign of life (ms)"),
@@ -71,6 +72,7 @@ TOTAL_HISTORY_KEY = "presque:history"
 QUEUE_CHANNELS: tuple[tuple[str, str], ...] = (
     ("wake", "jobs became ready: waiting consumers of every server try again"),
     ("settled", "a leased job was settled: streams with a full window look again"),
+    ("finished", "a job was acked or dead-lettered (its id): producers waiting on it look"),
 )
 
 #: The per-queue keys that hold jobs or their traces: what a purge removes.
@@ -90,6 +92,7 @@ JOB_KEYS = (
     "uniq",
     "stats",
     "acked",
+    "results",
 )
 
 _PREFIX = "presque:{"

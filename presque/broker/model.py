@@ -91,6 +91,35 @@ class JobView:
     delivered_to: str | None = None
     #: The group it was posted with, if any.
     group: str | None = None
+    #: The last progress its worker reported: {"value", "message", "at"}.
+    progress: dict[str, Any] | None = None
+    #: When a done job was acked, and the result its worker gave (JSON text).
+    finished: float | None = None
+    result: bytes | None = None
+
+    @classmethod
+    def done(
+        cls, job_id: str, finished: float | None, result: bytes | None, created: float | None
+    ) -> JobView:
+        """An acked job whose outcome is kept: its payload and metadata are gone."""
+        return cls(
+            id=job_id,
+            state="done",
+            payload=None,
+            attempts=0,
+            errors=[],
+            created=created,
+            next_run=None,
+            lease_expires=None,
+            dead_since=None,
+            finished=finished,
+            result=result,
+        )
+
+    @property
+    def finished_for_good(self) -> bool:
+        """Whether nothing more will happen to the job: done, or dead."""
+        return self.state in ("done", "dead")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import Any
 
 #: The longest duration any setting or argument may name: a week.
 MAX_SECONDS = 7 * 24 * 3600
+#: The longest that finished jobs (results, dead letters) may be kept: a year.
+MAX_RETENTION = 365 * 24 * 3600
 
 
 def _setting(default: float, low: float, high: float, doc: str, unit: str = "seconds") -> Any:
@@ -78,6 +80,20 @@ class QueueSettings:
         "Most jobs of one group leased at once (1: each group's jobs one at a time,"
         " in order); 0: no limit.",
     )
+
+    result_ttl: float = _setting(
+        3600.0,
+        0,
+        MAX_RETENTION,
+        "Seconds the outcome of an acked job (and its result) is kept; 0: not kept.",
+    )
+    max_results: int = _setting(
+        10_000, 0, 10**7, "Most outcomes of acked jobs kept, the newest; 0: none."
+    )
+    dead_ttl: float = _setting(
+        0.0, 0, MAX_RETENTION, "Seconds a dead letter is kept; 0: until max_dead pushes it out."
+    )
+    max_dead: int = _setting(10_000, 0, 10**7, "Most dead letters kept, the newest; 0: no limit.")
 
     def updated(self, changes: Mapping[str, Any]) -> QueueSettings:
         """

@@ -29,7 +29,7 @@ from presque.client.errors import (
     Unavailable,
     UnknownJob,
 )
-from presque.client.models import Job
+from presque.client.models import Job, Outcome
 from presque.client.sync import Client
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "Full",
     "Job",
     "NoJob",
+    "Outcome",
     "PresqueError",
     "QueueClosed",
     "StaleReceipt",

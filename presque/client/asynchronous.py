@@ -6,6 +6,7 @@ L{presque.client} stays free of it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -14,9 +15,11 @@ from presque.client.models import (
     DEFAULT_BATCH,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
+    NO_RESULT,
     Answer,
     Call,
     Job,
+    Outcome,
     lower_headers,
     retry_delays,
     token_or_environment,
@@ -107,10 +110,25 @@ class AsyncClient:
         uniq: str | None = None,
         priority: int | None = None,
         idempotency_key: str | None = None,
-    ) -> str:
-        """Add one job; answer its id (see L{Client.post})."""
-        call = R.post(queue, job, delay, run_at, uniq, priority, idempotency_key)
-        return await self._send(call)
+        group: str | None = None,
+        wait_for_result: float | None = None,
+    ) -> Any:
+        """Add one job; answer its id, or its L{Outcome} (see L{Client.post})."""
+        call = R.post(queue, job, delay, run_at, uniq, priority, idempotency_key, group)
+        job_id = await self._send(call)
+        if wait_for_result is None:
+            return job_id
+        return await self.wait_for(queue, job_id, wait_for_result)
+
+    async def wait_for(self, queue: str, job_id: str, timeout: float) -> Outcome:
+        """The L{Outcome} of a job once it is done or dead, or after C{timeout}
+        seconds (see L{Client.wait_for})."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = max(0.0, deadline - time.monotonic())
+            outcome = await self._send(R.outcome(queue, job_id, left))
+            if outcome.finished or left == 0:
+                return outcome
 
     async def post_many(
         self,
@@ -140,10 +158,14 @@ class AsyncClient:
         """Take up to C{count} jobs, or [] (see L{Client.fetch_many})."""
         return await self._send(R.fetch_many(queue, count, lease, wait))
 
-    async def ack(self, job: Job) -> None:
-        """Settle a leased job as done (see L{Client.ack})."""
-        if call := R.ack(job):
+    async def ack(self, job: Job, result: Any = NO_RESULT) -> None:
+        """Settle a leased job as done, with C{result} if given (see L{Client.ack})."""
+        if call := R.ack(job, result):
             await self._send(call)
+
+    async def progress(self, job: Job, value: float, message: str = "") -> None:
+        """Tell how far a leased job got (see L{Client.progress})."""
+        await self._send(R.progress(job, value, message))
 
     async def fail(
         self, job: Job, error: str | None = None, delay: float | None = None, dead: bool = False

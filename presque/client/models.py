@@ -54,6 +54,36 @@ class Job:
     queue: str
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """
+    What became of a job a producer waited on: C{state} is C{"done"} (acked,
+    with the C{result} its worker gave, or None) or C{"dead"} (see
+    C{errors}), or the state it was still in when the wait ran out.
+    C{view} is the whole job view.
+    """
+
+    id: str
+    state: str
+    result: Any
+    errors: list[dict[str, Any]]
+    view: dict[str, Any]
+
+    @property
+    def finished(self) -> bool:
+        """Whether nothing more will happen to the job: done, or dead."""
+        return self.state in ("done", "dead")
+
+
+def _outcome(answer: Answer) -> Outcome:
+    view = answer.json()
+    return Outcome(view["id"], view["state"], view.get("result"), view["errors"], view)
+
+
+#: An ack without a result (None is a result: JSON null).
+NO_RESULT: Any = object()
+
+
 @dataclass
 class Answer:
     """An HTTP answer, with lower-case header names."""
@@ -232,9 +262,11 @@ class Requests:
         uniq: str | None,
         priority: int | None,
         idempotency_key: str | None = None,
+        group: str | None = None,
     ) -> Call[str]:
         """POST /q/Q, with an Idempotency-Key (a fresh one unless given)."""
-        params = {**_delayed(delay, run_at), **_options(uniq=uniq, priority=priority)}
+        options = _options(uniq=uniq, priority=priority, group=group)
+        params = {**_delayed(delay, run_at), **options}
         key = {names.IDEMPOTENCY_KEY: idempotency_key or new_idempotency_key()}
         return Call("POST", f"/q/{_q(queue)}", _job_id, params, job, key, repeatable=True)
 
@@ -272,11 +304,26 @@ class Requests:
         return Call("GET", path, _many_jobs(queue), params, wait=wait or 0, empty=[])
 
     @staticmethod
-    def ack(job: Job) -> Call[None] | None:
-        """DELETE /q/Q/id, or nothing for a job taken for good."""
+    def ack(job: Job, result: Any = NO_RESULT) -> Call[None] | None:
+        """DELETE /q/Q/id (with the result, if any), or nothing for a job taken for good."""
         if job.receipt is None:
             return None
-        return Call("DELETE", f"/q/{_q(job.queue, job.id)}", _nothing, headers=_receipt(job))
+        body = None if result is NO_RESULT else {"result": result}
+        path = f"/q/{_q(job.queue, job.id)}"
+        return Call("DELETE", path, _nothing, body=body, headers=_receipt(job))
+
+    @staticmethod
+    def progress(job: Job, value: float, message: str) -> Call[None]:
+        """POST /q/Q/id/progress."""
+        body = {"progress": value, "message": message}
+        path = f"/q/{_q(job.queue, job.id, 'progress')}"
+        return Call("POST", path, _nothing, body=body, headers=_receipt(job))
+
+    @staticmethod
+    def outcome(queue: str, job_id: str, wait: float) -> Call[Outcome]:
+        """GET /q/Q/id?wait=S."""
+        params = _options(wait=round(wait, 3))
+        return Call("GET", f"/q/{_q(queue, job_id)}", _outcome, params, wait=wait)
 
     @staticmethod
     def fail(job: Job, error: str | None, delay: float | None, dead: bool) -> Call[dict]:

@@ -17,9 +17,11 @@ from presque.client.models import (
     DEFAULT_BATCH,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
+    NO_RESULT,
     Answer,
     Call,
     Job,
+    Outcome,
     lower_headers,
     retry_delays,
     token_or_environment,
@@ -89,15 +91,32 @@ class Client:
         uniq: str | None = None,
         priority: int | None = None,
         idempotency_key: str | None = None,
-    ) -> str:
+        group: str | None = None,
+        wait_for_result: float | None = None,
+    ) -> Any:
         """Add C{job} (any JSON value; bytes are sent as they are, as JSON text) to
         C{queue}; answer its id. It is due C{delay} seconds from now (by this
         machine's clock) or at the unix time C{run_at}; C{uniq} refuses it while a
-        job with the same key is queued; C{priority} (0-9, higher first) is passed on.
-        C{idempotency_key} (a fresh one by default) makes a repeated post store nothing
-        more and answer the same id."""
-        call = R.post(queue, job, delay, run_at, uniq, priority, idempotency_key)
-        return self._send(call)
+        job with the same key is queued; C{priority} (0-9, higher first) and C{group}
+        are passed on. C{idempotency_key} (a fresh one by default) makes a repeated
+        post store nothing more and answer the same id. With C{wait_for_result}
+        (seconds), answer the job's L{Outcome} instead, once it is done or dead or
+        that time passed (see L{wait_for})."""
+        call = R.post(queue, job, delay, run_at, uniq, priority, idempotency_key, group)
+        job_id = self._send(call)
+        if wait_for_result is None:
+            return job_id
+        return self.wait_for(queue, job_id, wait_for_result)
+
+    def wait_for(self, queue: str, job_id: str, timeout: float) -> Outcome:
+        """The L{Outcome} of a job once it is done or dead, or when C{timeout} seconds
+        passed (then in the state it is in); a long poll, however long the wait."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = max(0.0, deadline - time.monotonic())
+            outcome = self._send(R.outcome(queue, job_id, left))
+            if outcome.finished or left == 0:
+                return outcome
 
     def post_many(
         self,
@@ -128,10 +147,15 @@ class Client:
         """Take up to C{count} jobs, as L{fetch} takes one; [] when there is none."""
         return self._send(R.fetch_many(queue, count, lease, wait))
 
-    def ack(self, job: Job) -> None:
-        """Settle a leased job as done (a job taken for good has nothing to settle)."""
-        if call := R.ack(job):
+    def ack(self, job: Job, result: Any = NO_RESULT) -> None:
+        """Settle a leased job as done (a job taken for good has nothing to settle),
+        with C{result} (any JSON value) for the producer, if given."""
+        if call := R.ack(job, result):
             self._send(call)
+
+    def progress(self, job: Job, value: float, message: str = "") -> None:
+        """Tell how far a leased job got (C{value} on the worker's own scale)."""
+        self._send(R.progress(job, value, message))
 
     def fail(
         self, job: Job, error: str | None = None, delay: float | None = None, dead: bool = False

@@ -25,6 +25,8 @@
 --@include ready
 --@include groups
 --@include schedule
+--@include slices
+--@include retention
 
 local id = ARGV[1]
 local info, refusal = current_delivery(id, ARGV[2])
@@ -43,7 +45,7 @@ redis.call('PUBLISH', K.settled, '')
 if ARGV[5] == '1' or info.attempts >= setting('max_attempts') then
   bury(id, info, now)
   save_info(id, info)
-  return {'dead', 0, 0}
+  return {'dead', 0, after_burial(now)}
 end
 
 local delay = tonumber(ARGV[4])

@@ -43,8 +43,9 @@
 --@include rate
 --@include schedule
 --@include promote_due
---@include expire_leases
 --@include slices
+--@include retention
+--@include expire_leases
 --@include handoff
 --@include due_work
 

@@ -6,8 +6,9 @@
 -- ARGV[1]  job id
 -- ARGV[2]  the reason
 --
--- Returns 'ok'; 'unknown' when the queue holds no such job; 'dead' when it
--- is a dead letter already.
+-- Returns {'ok', schedule_at}; 'unknown' when the queue holds no such job;
+-- 'dead' when it is a dead letter already. schedule_at, when not 0, is a
+-- due time the schedule must hear of (the dead letter's age).
 
 --@include queue_keys
 --@include settings
@@ -16,6 +17,9 @@
 --@include ready
 --@include groups
 --@include states
+--@include schedule
+--@include slices
+--@include retention
 
 local id = ARGV[1]
 local state = state_of(id)
@@ -31,4 +35,4 @@ unlist(id, state, info)
 push_error(info, ARGV[2], now)
 save_info(id, info)
 bury(id, info, now)
-return 'ok'
+return {'ok', after_burial(now)}

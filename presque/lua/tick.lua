@@ -1,6 +1,7 @@
 -- The scheduler's work on one queue whose due time came (broker/schedule.py):
 -- due delayed jobs to the head of the queue, expired leases back to it (or
--- to the dead letters), lost deliveries for good back to it.
+-- to the dead letters), lost deliveries for good back to it; outcomes of
+-- acked jobs and dead letters past their time or count forgotten.
 --
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV[1]  the most jobs of each kind to handle in this call
@@ -20,13 +21,21 @@
 --@include groups
 --@include schedule
 --@include promote_due
---@include expire_leases
 --@include slices
+--@include retention
+--@include expire_leases
 --@include handoff
 --@include due_work
 
-local promoted, expired, returned = handle_due_work(now_ms(), tonumber(ARGV[1]))
+local now = now_ms()
+local promoted, expired, returned = handle_due_work(now, tonumber(ARGV[1]))
+trim_results(now, tonumber(ARGV[1]))
+trim_dead(now, tonumber(ARGV[1]))
 local next = next_due()
+local kept = retention_due()
+if kept and (not next or kept < next) then
+  next = kept
+end
 if next then
   redis.call('HSET', K.meta, 'indexed', next)
 else

@@ -211,6 +211,11 @@ LEASE = Seconds(
 WAIT = Seconds(
     "wait", "Wait up to this many seconds for a job (cut down to the server's max_wait)."
 )
+OUTCOME_WAIT = Seconds(
+    "wait",
+    "Wait up to this many seconds for the job to be done or dead (cut down to the"
+    " server's max_wait).",
+)
 DELAYED = UnixTime("delayed", "Hand the jobs out no sooner than this unix time, in seconds.")
 UNIQ = Text("uniq", "Refuse the job while another job with this key is in the queue.")
 GROUP = Text(

@@ -7,10 +7,12 @@ DELETE, failed with PUT, and its lease extended with POST C{.../lease}.
 
 from __future__ import annotations
 
+import math
 from urllib.parse import quote
 
 from presque import headers
 from presque.broker import Broker, Enqueued, JobView
+from presque.longpoll import Departure
 from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
 from presque.web.errors import WAIT_ANSWER, ApiError
@@ -23,12 +25,14 @@ from presque.web.inputs import (
     GROUP,
     IDEMPOTENCY_KEY,
     LEASE,
+    OUTCOME_WAIT,
     PRIORITY,
     RECEIPT,
     UNIQ,
     WAIT,
     WORKER,
     body,
+    check_text,
     require_json_content_type,
 )
 from presque.web.jsontext import check_job, encode_json, read_json, spliced
@@ -98,7 +102,9 @@ class Jobs(Resource):
                 "GET",
                 _JOB,
                 self.show,
-                "Everything about one job.",
+                "Everything about one job; with wait=S, once it is done or dead (or S"
+                " seconds passed).",
+                args=(OUTCOME_WAIT,),
                 answers={200: ("The job.", "JobView"), 404: ("No such job.", "Error")},
                 safe=True,
                 scope="read",
@@ -107,9 +113,22 @@ class Jobs(Resource):
                 "DELETE",
                 _JOB,
                 self.ack,
-                "Ack a leased job: done, gone for good.",
+                'Ack a leased job: done, gone for good; {"result": ...} is kept for the'
+                " queue's result_ttl.",
                 headers=(RECEIPT, WORKER),
+                body="Result",
                 answers={204: ("Acked.", None), **settled},
+                sighting="queue",
+                scope="consume",
+            ),
+            Route(
+                "POST",
+                _JOB + "/progress",
+                self.progress,
+                "Tell how far a leased job got, shown in its view.",
+                headers=(RECEIPT, WORKER),
+                body="Progress",
+                answers={204: ("Noted.", None), **settled},
                 sighting="queue",
                 scope="consume",
             ),
@@ -185,10 +204,34 @@ class Jobs(Resource):
         return empty_answer(204)
 
     async def show(self, call: Call) -> Answer:
-        return await job_answer(self.broker, call.queue, call.job)
+        wait = min(OUTCOME_WAIT.read(call.request) or 0.0, self.context.settings.max_wait)
+        view = await self.broker.inspect(call.queue, call.job)
+        if wait > 0 and not view.finished_for_good:
+            view = await self._outcome(call, view, wait)
+        return Answer(200, job_document(call.queue, view))
+
+    async def _outcome(self, call: Call, view: JobView, wait: float) -> JobView:
+        """The job once it is done or dead, or as it is when C{wait} seconds passed."""
+        longpoll = self.context.longpoll
+        reactor = longpoll.reactor
+        departure = Departure.of_request(call.request)
+        deadline = reactor.seconds() + wait
+        while not view.finished_for_good and not longpoll.closed and not departure.happened:
+            left = deadline - reactor.seconds()
+            if left <= 0:
+                break
+            await longpoll.finished(call.queue, call.job, left, departure)
+            view = await self.broker.inspect(call.queue, call.job)
+        return view
 
     async def ack(self, call: Call) -> Answer:
-        await self.broker.ack(call.queue, call.job, _receipt(call), call.worker)
+        result = ack_result(body(call.request), self.context.settings.max_result_size)
+        await self.broker.ack(call.queue, call.job, _receipt(call), call.worker, result)
+        return empty_answer(204)
+
+    async def progress(self, call: Call) -> Answer:
+        value, message = progress_report(body(call.request))
+        await self.broker.report_progress(call.queue, call.job, _receipt(call), value, message)
         return empty_answer(204)
 
     async def fail(self, call: Call) -> Answer:
@@ -236,6 +279,7 @@ def job_document(queue: str, view: JobView) -> bytes:
         "state": view.state,
         "priority": view.priority,
         "group": view.group,
+        "progress": view.progress,
         "attempts": view.attempts,
         "errors": view.errors,
         "created": view.created,
@@ -244,7 +288,10 @@ def job_document(queue: str, view: JobView) -> bytes:
         "next_run": view.next_run,
         "lease_expires": view.lease_expires,
         "dead_since": view.dead_since,
+        "finished": view.finished,
     }
+    if view.result is not None:
+        return spliced(summary, "result", view.result)
     if view.payload is None:
         return encode_json(summary)
     return spliced(summary, "job", view.payload)
@@ -265,3 +312,41 @@ def error_message(text: bytes) -> str:
     if not isinstance(error, str):
         raise ApiError(400, 'the body must be {"error": "<what went wrong>"}')
     return error[:MAX_ERROR_LENGTH]
+
+
+#: The longest message a progress report may carry.
+MAX_PROGRESS_MESSAGE = 1000
+
+
+def ack_result(text: bytes, most: int) -> bytes | None:
+    """
+    The C{result} of an ack's optional C{{"result": ...}} body, as compact
+    JSON text of at most C{most} bytes; None without one.
+    """
+    if not text.strip():
+        return None
+    document = read_json(text, "body")
+    if not isinstance(document, dict) or set(document) - {"result"}:
+        raise ApiError(400, 'the body must be {"result": <any JSON>}')
+    if "result" not in document:
+        return None
+    result = encode_json(document["result"])
+    if len(result) > most:
+        raise ApiError(413, f"result is larger than {most} bytes")
+    return result
+
+
+def progress_report(text: bytes) -> tuple[float, str]:
+    """The C{progress} and C{message} of a body C{{"progress": N, "message": "..."}}."""
+    document = read_json(text, "body") if text.strip() else None
+    if not isinstance(document, dict):
+        raise ApiError(400, 'the body must be {"progress": <number>, "message": "<text>"}')
+    value, message = document.get("progress"), document.get("message", "")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ApiError(400, "progress must be a number")
+    if abs(value) > 1e15:
+        raise ApiError(400, "progress must be at most 1e15")
+    if not isinstance(message, str):
+        raise ApiError(400, "message must be text")
+    check_text(message, "message", MAX_PROGRESS_MESSAGE)
+    return float(value), message

@@ -88,9 +88,22 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
             {
                 "id": {"type": "string"},
                 "queue": {"type": "string"},
-                "state": {"enum": list(STATES)},
+                "state": {"enum": [*STATES, "done"]},
                 "priority": {"type": "integer"},
                 "group": {"type": ["string", "null"]},
+                "progress": {
+                    "anyOf": [
+                        _object(
+                            {
+                                "value": {"type": "number"},
+                                "message": {"type": "string"},
+                                "at": {"type": "number"},
+                            }
+                        ),
+                        {"type": "null"},
+                    ]
+                },
+                "finished": _NUMBER_OR_NULL,
                 "attempts": {"type": "integer"},
                 "errors": errors,
                 "created": _NUMBER_OR_NULL,
@@ -100,7 +113,14 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
                 "lease_expires": _NUMBER_OR_NULL,
                 "dead_since": _NUMBER_OR_NULL,
             },
-            {"job": _ref("Job")},
+            {"job": _ref("Job"), "result": {"description": "The result of a done job."}},
+        ),
+        "Result": _object(
+            {}, {"result": {"description": "Any JSON, at most max_result_size bytes."}}
+        ),
+        "Progress": _object(
+            {"progress": {"type": "number", "minimum": -1e15, "maximum": 1e15}},
+            {"message": {**text_schema(1000), "description": "What the worker is at."}},
         ),
         "Failure": _object(
             {}, {"error": {"type": "string", "description": "What went wrong."}}, others=True

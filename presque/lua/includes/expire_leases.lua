@@ -1,7 +1,9 @@
 -- Leases that ran out: their worker is presumed dead. Each such job counts
 -- a failure and is ready again at the head of the queue (in the order they
 -- were handed out: the last goes first), or goes to the dead letters once
--- its attempts are used up. At most `limit` per call.
+-- its attempts are used up. At most `limit` per call. Needs the include
+-- retention (the schedule hears of a dead letter's age from the tick that
+-- the lease's deadline brought).
 -- The queue's max_attempts is read only when a lease did run out: every
 -- fetch comes through here.
 local function expire_leases(now, limit)
@@ -21,6 +23,7 @@ local function expire_leases(now, limit)
     push_error(info, 'lease expired', now)
     if info.attempts >= max_attempts then
       bury(id, info, now)
+      after_burial(now)
     else
       make_ready(id, info, true)
       redis.call('HINCRBY', K.stats, 'retried', 1)

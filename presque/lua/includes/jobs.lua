@@ -37,9 +37,11 @@ local function push_error(info, message, now)
   info.errors = errors
 end
 
--- Parks a job in the dead letters: kept for inspection, its uniq key freed.
+-- Parks a job in the dead letters: kept for inspection, its uniq key
+-- freed, its id told to the producers waiting on it.
 local function bury(id, info, now)
   redis.call('ZADD', K.dead, now, id)
   free_uniq(id, info)
   redis.call('HINCRBY', K.stats, 'dead', 1)
+  redis.call('PUBLISH', K.finished, id)
 end

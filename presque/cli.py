@@ -32,26 +32,11 @@ from typing import IO, Any
 
 from presque import __version__, headers
 from presque.auth import SCOPES, new_secret, token_section
+from presque.cli_schedules import add_schedule_commands
+from presque.cli_text import Failed, compact, table
 from presque.client import Client, PresqueError, QueueClosed
 
 DEFAULT_URL = "http://127.0.0.1:8080"
-
-
-class Failed(Exception):
-    """A command that cannot go on: its message goes to stderr, and the exit code is 1."""
-
-
-def _compact(value: Any) -> str:
-    """C{value} as JSON on one line."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _table(rows: list[list[str]], out: IO[str]) -> None:
-    """Print C{rows} (the first one the header) in left-aligned columns."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        print("  ".join(cells).rstrip(), file=out)
 
 
 class Progress:
@@ -174,7 +159,7 @@ def stats(client: Client, args: argparse.Namespace) -> None:
         counts = ["ready", "delayed", "leased", "dead"]
         rows = [["QUEUE", "STATUS", *(name.upper() for name in counts)]]
         rows += [[q["queue"], q["status"], *(str(q["counts"][c]) for c in counts)] for q in view]
-        _table(rows, sys.stdout)
+        table(rows, sys.stdout)
 
 
 def _show_queue(view: dict[str, Any], out: IO[str]) -> None:
@@ -216,16 +201,16 @@ def dead(client: Client, args: argparse.Namespace) -> None:
     page = client.dead_letters(args.queue, args.offset, args.limit)
     if args.json:
         for letter in page["jobs"]:
-            print(_compact(letter))
+            print(compact(letter))
         return
     rows = [["ID", "DEAD SINCE", "ATTEMPTS", "LAST ERROR", "JOB"]]
     for letter in page["jobs"]:
         since = datetime.fromtimestamp(letter["dead_since"]).isoformat(" ", "seconds")
         error = letter["errors"][-1]["error"] if letter["errors"] else ""
-        job = _compact(letter["job"])
+        job = compact(letter["job"])
         rows.append([letter["id"], since, str(letter["attempts"]), _cut(error), _cut(job)])
     if len(rows) > 1:
-        _table(rows, sys.stdout)
+        table(rows, sys.stdout)
     first = page["offset"] + 1
     shown = f"{first}-{page['offset'] + len(page['jobs'])} of " if page["jobs"] else ""
     print(f"{shown}{page['total']} dead letters in {args.queue}")
@@ -288,7 +273,7 @@ def follow(client: Client, args: argparse.Namespace) -> None:
             if job is None:
                 continue
             body = {"id": job.id, "attempt": job.attempt, "job": job.body}
-            print(_compact(body if args.with_id else job.body), flush=True)
+            print(compact(body if args.with_id else job.body), flush=True)
             client.ack(job)  # nothing to do for a job taken for good
     except KeyboardInterrupt:
         return
@@ -345,6 +330,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--lease", type=float, metavar="S", help="lease each job, ack it once printed")
     sub.add_argument("--wait", type=float, default=20.0, metavar="S", help="long poll of a fetch")
     sub.add_argument("--with-id", action="store_true", help='print {"id", "attempt", "job"}')
+    add_schedule_commands(commands, common)
     tokens = commands.add_parser("token", help="make tokens", description="Make tokens.")
     made = tokens.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub = made.add_parser("new", help=NEW_TOKEN_HELP, description=NEW_TOKEN_HELP)

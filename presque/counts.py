@@ -6,7 +6,7 @@ alike: the states a job is in, and the totals each queue keeps.
 from __future__ import annotations
 
 #: The states a queue's jobs are counted, browsed and sampled in.
-STATES = ("ready", "delayed", "leased", "dead")
+STATES = ("ready", "delayed", "leased", "dead", "waiting")
 
 #: What a queue counts since it began, the fields of its stats hash; scripts
 #: see the names as C{TOTALS}.

@@ -1,7 +1,8 @@
 """
 Periodic work every presque server does: the due work of the queues whose
 time came (delayed jobs, leases, unconfirmed deliveries), found through the
-schedule (L{presque.broker.schedule}), a slow sweep over every queue that
+schedule (L{presque.broker.schedule}), the runs of schedules of recurring
+jobs that fell due (L{presque.broker.recurring}), a slow sweep over every queue that
 repairs what the schedule may have missed, once a minute the queues'
 history (L{presque.broker.history}), and a look at Redis' memory, to tell
 producers to wait when it is nearly full.
@@ -56,6 +57,7 @@ class Scheduler(Service):
             if self.memory_share < 1:
                 await self.broker.watch_memory(self.memory_share)
             done = await self.broker.run_due()
+            await self.broker.fire_schedules()
             await self.broker.sweep(SWEEP_PER_ROUND)
             await self.broker.record_history(self.history.max_queues, self.history.retention)
         except RedisUnavailable:

@@ -134,7 +134,7 @@ def test_no_job_is_lost_when_workers_servers_and_redis_die(
             f"\n{len(posted)} jobs, {sum(deliveries.values())} deliveries, {duplicates} duplicates"
         )
         assert view["totals"]["processed"] == len(posted)
-        assert view["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
+        assert view["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
         assert len(deliveries) == len(posted)
     finally:
         workers.stop_all()

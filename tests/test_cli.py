@@ -155,7 +155,13 @@ def test_dead_retry_and_purge_dead(url: str, client: Client) -> None:
     assert (letter["id"], letter["job"]) == (job_id, {"to": "alice"})
 
     assert ok(presque(url, "retry", "mail", job_id)) == "1 dead letters of mail back in the queue\n"
-    assert client.queue_info("mail")["counts"] == {"ready": 1, "delayed": 0, "leased": 0, "dead": 0}
+    assert client.queue_info("mail")["counts"] == {
+        "ready": 1,
+        "delayed": 0,
+        "leased": 0,
+        "dead": 0,
+        "waiting": 0,
+    }
     client.purge("mail")
 
     make_dead_letter(client, {"to": "bob"})
@@ -220,3 +226,47 @@ def test_the_url_comes_from_presque_url(url: str) -> None:
         [*COMMAND, "pause", "mail"], env=env, capture_output=True, text=True, timeout=30
     )
     assert ok(result) == "mail paused\n"
+
+
+def test_schedule_set_writes_a_schedule_listed_by_schedules(url: str, client: Client) -> None:
+    said = ok(
+        presque(
+            url,
+            "schedule",
+            "set",
+            "reports",
+            "--queue",
+            "reports",
+            "--job",
+            '{"kind": "daily"}',
+            "--cron",
+            "0 7 * * mon-fri",
+            "--tz",
+            "Europe/Paris",
+            "--overlap",
+            "skip",
+        )
+    )
+    assert said.startswith("reports: cron 0 7 * * mon-fri (Europe/Paris), next run ")
+    [shown] = client.schedules()
+    assert (shown["job"], shown["overlap"]) == ({"kind": "daily"}, "skip")
+    listing = ok(presque(url, "schedules")).splitlines()
+    assert listing[0].split() == ["NAME", "QUEUE", "WHEN", "NEXT", "RUN", "LAST", "RUN"]
+    assert listing[1].startswith("reports  reports  cron 0 7 * * mon-fri (Europe/Paris)")
+
+
+def test_schedule_pause_resume_and_delete(url: str, client: Client) -> None:
+    ok(presque(url, "schedule", "set", "ping", "--queue", "ping", "--job", "{}", "--every", "30"))
+    assert ok(presque(url, "schedule", "pause", "ping")) == "ping: paused\n"
+    assert "paused" in ok(presque(url, "schedules"))
+    assert ok(presque(url, "schedule", "resume", "ping")).startswith("ping: next run ")
+    assert ok(presque(url, "schedule", "delete", "ping")) == "ping: deleted\n"
+    assert ok(presque(url, "schedules")) == "no schedules\n"
+    assert "no such schedule (HTTP 404)" in failed(presque(url, "schedule", "delete", "ping"))
+
+
+def test_schedule_set_with_a_bad_cron_says_why(url: str) -> None:
+    message = failed(
+        presque(url, "schedule", "set", "s", "--queue", "q", "--job", "{}", "--cron", "61 * * * *")
+    )
+    assert "is not a valid cron expression (HTTP 400)" in message

@@ -30,6 +30,7 @@ from presque.client import (
     QueueClosed,
     StaleReceipt,
     Unavailable,
+    UnknownJob,
 )
 from tests.conftest import Presque, start_presque
 
@@ -585,3 +586,14 @@ async def eventually_fetched(client: Client) -> Any:
     while job is None:
         job = await blocking(client.fetch, "q1", lease=30, wait=1)
     return job
+
+
+@async_test
+async def test_remove_job_cancels_a_leased_job_only_with_force(client: Client) -> None:
+    job = await leased(client)
+    with pytest.raises(PresqueError) as refused:
+        await blocking(client.remove_job, "q1", job.id)
+    assert refused.value.status == 409
+    await blocking(client.remove_job, "q1", job.id, force=True)
+    with pytest.raises(UnknownJob):
+        await blocking(client.job_info, "q1", job.id)

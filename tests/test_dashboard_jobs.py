@@ -198,3 +198,62 @@ def test_a_queue_page_with_a_job_shown_fits_a_phone(daemon: Daemon, browser) -> 
         screenshot(phone, "queue-phone")
     finally:
         context.close()
+
+
+def lease(daemon: Daemon, queue: str) -> tuple[str, str]:
+    """Lease the next job of C{queue}: its id and receipt."""
+    with urllib.request.urlopen(f"{daemon.url}/q/{queue}?lease=60", timeout=10) as reply:
+        return reply.headers["X-Presque-Job-Id"], reply.headers["X-Presque-Receipt"]
+
+
+def test_a_job_held_back_says_why_in_its_detail(daemon: Daemon, page) -> None:
+    job_id = post_for_id(daemon, "mail", b'{"n": 1}')
+    open_queue(page, daemon, "mail")
+    open_detail(page, job_id)
+    held = page.locator("#job-held-by li[data-reason='no_live_worker']")
+    assert "no worker ever asked" in held.inner_text()
+
+
+def test_a_done_job_shows_its_result(daemon: Daemon, page) -> None:
+    post(daemon, "mail")
+    job_id, receipt = lease(daemon, "mail")
+    request = urllib.request.Request(
+        f"{daemon.url}/q/mail/{job_id}",
+        data=b'{"result": {"sent": 2}}',
+        method="DELETE",
+        headers={"X-Presque-Receipt": receipt, "Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+    page.goto(f"{daemon.url}/#/queues/mail/jobs/{job_id}")
+    page.locator("#job-result", has_text='"sent": 2').wait_for()
+    assert page.locator("#job-detail [data-field='state']").inner_text() == "done"
+    assert page.locator("#job-payload").count() == 0
+
+
+def test_a_leased_job_is_cancelled_from_its_detail_once_confirmed(daemon: Daemon, page) -> None:
+    post(daemon, "mail")
+    job_id, _ = lease(daemon, "mail")
+    page.goto(f"{daemon.url}/#/queues/mail/jobs/{job_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#job-detail button[data-action='force']")
+    page.locator("#notice", has_text="job cancelled").wait_for()
+    assert daemon.request("GET", f"/q/mail/{job_id}")[0] == 404
+
+
+def test_a_waiting_job_says_what_it_waits_for_and_can_run_now(daemon: Daemon, page) -> None:
+    parent = post_for_id(daemon, "mail", b'{"n": 1}')
+    request = urllib.request.Request(
+        f"{daemon.url}/q/mail?after={parent}",
+        data=b'{"n": 2}',
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        child = reply.headers["X-Presque-Job-Id"]
+    open_queue(page, daemon, "mail")
+    open_jobs(page, "waiting")
+    open_detail(page, child)
+    held = page.locator("#job-held-by li[data-reason='waiting']")
+    assert f"it waits for mail/{parent}" in held.inner_text()
+    page.click("#job-detail button[data-action='ready']")
+    page.locator("#job-detail [data-field='state']", has_text="ready").wait_for()

@@ -130,7 +130,7 @@ async def test_the_jobs_of_a_deleted_queue_are_gone_in_every_state(http: Http) -
         reply = await http.get(f"/q/q1/{job_id}")
         assert (reply.status, reply.json()) == NO_SUCH_JOB, job_id
     view = await queue_view(http, "q1")
-    assert view["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
+    assert view["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
     assert view["totals"] == NO_TOTALS
     dead = await http.get("/dead/q1")
     assert dead.json()["total"] == 0
@@ -212,7 +212,7 @@ async def test_a_post_after_the_deletion_creates_the_queue_afresh(http: Http) ->
     assert await status_queues(http) == ["q1"]
     assert await listed_queues(http) == ["q1"]
     view = await queue_view(http, "q1")
-    assert view["counts"] == {"ready": 1, "delayed": 0, "leased": 0, "dead": 0}
+    assert view["counts"] == {"ready": 1, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
     assert view["totals"] == totals_with(enqueued=1)
     assert view["settings"] == defaults
     taken = await http.get("/q/q1")

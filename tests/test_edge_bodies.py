@@ -21,7 +21,7 @@ from tests.leasing import bury, lease_one
 from tests.support import JSON, NO_QUEUES, Http, Reply, assert_error, queue_counts_body
 
 RECEIPT = "X-Presque-Receipt"
-NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
+NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
 OPEN = {"queue": "q1", "status": 1}
 #: Just within the default max_body_size (1 MiB).
 ALMOST_A_MEGABYTE = 1024 * 1024 - 64

@@ -105,7 +105,7 @@ async def queue_view(http: Http, queue: str = "q1") -> dict[str, Any]:
 async def assert_every_job_still_ready(http: Http, count: int) -> None:
     assert await http.job_count("q1") == count
     view = await queue_view(http)
-    assert view["counts"] == {"ready": count, "delayed": 0, "leased": 0, "dead": 0}
+    assert view["counts"] == {"ready": count, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
     assert view["totals"]["processed"] == 0
 
 

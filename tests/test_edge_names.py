@@ -29,7 +29,7 @@ from tests.support import (
     assert_error,
 )
 
-NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
+NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
 LONGEST = 128
 
 

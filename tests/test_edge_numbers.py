@@ -34,7 +34,7 @@ RECEIPT = "X-Presque-Receipt"
 LEASE_EXPIRES = "X-Presque-Lease-Expires"
 #: How far a deadline the server computed may be from the one the test expects.
 SLACK = 0.05
-NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
+NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
 
 
 # Server-Sent Events: read the headers, then up to the first job event.

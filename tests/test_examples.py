@@ -199,7 +199,7 @@ def test_sigterm_lets_the_job_in_hand_finish(kind: str, daemon: Daemon, spawn) -
     code, _ = stop(worker)
     assert code == 0
     view = get_json(daemon, "/queues/busy")
-    assert view["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
+    assert view["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
     assert (view["totals"]["processed"], view["totals"]["failed"]) == (1, 0)
     assert_done(daemon, "busy", job_id)
 

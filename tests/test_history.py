@@ -54,7 +54,7 @@ async def test_a_sample_holds_the_counts_and_totals_of_its_minute(presque: Presq
     assert await sample(presque, clock) == 1
     [taken] = await history(presque.http, "q1")
     assert taken["at"] == clock.now
-    assert taken["counts"] == {"ready": 2, "delayed": 0, "leased": 0, "dead": 0}
+    assert taken["counts"] == {"ready": 2, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
     assert taken["totals"] == totals_with(enqueued=3, delivered=1, acked=1, processed=1)
 
 
@@ -163,7 +163,7 @@ async def test_the_total_history_adds_up_every_sampled_queue(presque: Presque) -
     await sample(presque, clock)
     [taken] = await total_history(presque.http)
     assert taken["at"] == clock.now
-    assert taken["counts"] == {"ready": 4, "delayed": 0, "leased": 1, "dead": 0}
+    assert taken["counts"] == {"ready": 4, "delayed": 0, "leased": 1, "dead": 0, "waiting": 0}
     assert taken["totals"] == totals_with(enqueued=5, delivered=1)
 
 

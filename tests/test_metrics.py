@@ -81,7 +81,7 @@ async def test_jobs_are_counted_by_queue_and_state(uncached: Presque) -> None:
     await http.post_job("q1", {"later": 1}, delayed=epoch(60))
     await lease_one(http, "q1")
     samples = await scrape(http)
-    states = {"ready": 2, "delayed": 1, "leased": 1, "dead": 0}
+    states = {"ready": 2, "delayed": 1, "leased": 1, "dead": 0, "waiting": 0}
     for state, count in states.items():
         assert value(samples, "presque_jobs", queue="q1", state=state) == count
 

@@ -35,7 +35,7 @@ DEFAULT_SETTINGS = {
     "dead_ttl": 0.0,
     "max_dead": 10000,
 }
-NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
+NO_COUNTS = {"ready": 0, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0}
 
 
 async def queue_view(http: Http, queue: str) -> dict:
@@ -71,7 +71,7 @@ async def test_the_full_view_of_a_queue(http: Http) -> None:
     assert await queue_view(http, "q1") == {
         "queue": "q1",
         "status": "open",
-        "counts": {"ready": 1, "delayed": 0, "leased": 0, "dead": 0},
+        "counts": {"ready": 1, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0},
         "ready_by_priority": {"0": 1},
         "totals": totals_with(enqueued=1),
         "settings": DEFAULT_SETTINGS,
@@ -107,25 +107,67 @@ async def test_a_closed_queue_shows_status_closed(http: Http) -> None:
 @async_test
 async def test_counts_follow_a_job_through_its_states(http: Http) -> None:
     await http.post_job("q1", {"n": 1})
-    assert await counts(http, "q1") == {"ready": 1, "delayed": 0, "leased": 0, "dead": 0}
+    assert await counts(http, "q1") == {
+        "ready": 1,
+        "delayed": 0,
+        "leased": 0,
+        "dead": 0,
+        "waiting": 0,
+    }
     leased = await lease_one(http, "q1")
-    assert await counts(http, "q1") == {"ready": 0, "delayed": 0, "leased": 1, "dead": 0}
+    assert await counts(http, "q1") == {
+        "ready": 0,
+        "delayed": 0,
+        "leased": 1,
+        "dead": 0,
+        "waiting": 0,
+    }
     await fail(http, "q1", leased.id, leased.receipt, delay="0.05")
-    assert await counts(http, "q1") == {"ready": 0, "delayed": 1, "leased": 0, "dead": 0}
+    assert await counts(http, "q1") == {
+        "ready": 0,
+        "delayed": 1,
+        "leased": 0,
+        "dead": 0,
+        "waiting": 0,
+    }
     await deferLater(reactor, 0.1)
     again = await lease_one(http, "q1")
-    assert await counts(http, "q1") == {"ready": 0, "delayed": 0, "leased": 1, "dead": 0}
+    assert await counts(http, "q1") == {
+        "ready": 0,
+        "delayed": 0,
+        "leased": 1,
+        "dead": 0,
+        "waiting": 0,
+    }
     await fail(http, "q1", again.id, again.receipt, dead="1")
-    assert await counts(http, "q1") == {"ready": 0, "delayed": 0, "leased": 0, "dead": 1}
+    assert await counts(http, "q1") == {
+        "ready": 0,
+        "delayed": 0,
+        "leased": 0,
+        "dead": 1,
+        "waiting": 0,
+    }
     await http.post("/dead/q1/retry")
-    assert await counts(http, "q1") == {"ready": 1, "delayed": 0, "leased": 0, "dead": 0}
+    assert await counts(http, "q1") == {
+        "ready": 1,
+        "delayed": 0,
+        "leased": 0,
+        "dead": 0,
+        "waiting": 0,
+    }
 
 
 @async_test
 async def test_a_delayed_post_counts_as_delayed(http: Http) -> None:
     await http.post_job("q1", {"n": 1}, delayed=epoch(60))
     await http.post_job("q1", {"n": 2})
-    assert await counts(http, "q1") == {"ready": 1, "delayed": 1, "leased": 0, "dead": 0}
+    assert await counts(http, "q1") == {
+        "ready": 1,
+        "delayed": 1,
+        "leased": 0,
+        "dead": 0,
+        "waiting": 0,
+    }
 
 
 @async_test
@@ -168,7 +210,13 @@ async def test_an_expired_lease_counts_as_failed_and_retried(http: Http, presque
     assert await totals(http, "q1") == totals_with(
         enqueued=1, delivered=1, expired=1, failed=1, retried=1
     )
-    assert await counts(http, "q1") == {"ready": 1, "delayed": 0, "leased": 0, "dead": 0}
+    assert await counts(http, "q1") == {
+        "ready": 1,
+        "delayed": 0,
+        "leased": 0,
+        "dead": 0,
+        "waiting": 0,
+    }
 
 
 @async_test
@@ -183,7 +231,13 @@ async def test_an_expired_last_attempt_counts_as_failed_and_dead(
     assert await totals(http, "q1") == totals_with(
         enqueued=1, delivered=1, expired=1, failed=1, dead=1
     )
-    assert await counts(http, "q1") == {"ready": 0, "delayed": 0, "leased": 0, "dead": 1}
+    assert await counts(http, "q1") == {
+        "ready": 0,
+        "delayed": 0,
+        "leased": 0,
+        "dead": 1,
+        "waiting": 0,
+    }
 
 
 # PATCH /queues/Q
@@ -377,17 +431,17 @@ async def test_queues_lists_every_queue_with_status_and_counts(http: Http) -> No
             {
                 "queue": "q1",
                 "status": "open",
-                "counts": {"ready": 1, "delayed": 1, "leased": 0, "dead": 0},
+                "counts": {"ready": 1, "delayed": 1, "leased": 0, "dead": 0, "waiting": 0},
             },
             {
                 "queue": "q2",
                 "status": "closed",
-                "counts": {"ready": 1, "delayed": 0, "leased": 0, "dead": 0},
+                "counts": {"ready": 1, "delayed": 0, "leased": 0, "dead": 0, "waiting": 0},
             },
             {
                 "queue": "q3",
                 "status": "open",
-                "counts": {"ready": 0, "delayed": 0, "leased": 0, "dead": 1},
+                "counts": {"ready": 0, "delayed": 0, "leased": 0, "dead": 1, "waiting": 0},
             },
         ],
     }

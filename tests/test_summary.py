@@ -31,7 +31,7 @@ async def test_the_counts_and_totals_of_every_queue_are_added_up(uncached: Presq
     await bury(http, "q3", {"n": 1})
     seen = await summary(http)
     assert (seen["redis"], seen["queues"], seen["summed"]) == ("up", 3, 3)
-    assert seen["counts"] == {"ready": 4, "delayed": 0, "leased": 1, "dead": 1}
+    assert seen["counts"] == {"ready": 4, "delayed": 0, "leased": 1, "dead": 1, "waiting": 0}
     assert seen["totals"] == totals_with(enqueued=6, delivered=2, failed=1, dead=1)
 
 

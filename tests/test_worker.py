@@ -131,7 +131,13 @@ def test_a_job_whose_function_returns_is_acked(worker: Worker, client: Client) -
     wait_until(lambda: totals(client, "jobs")["processed"] == 1, 10, worker.output)
     assert [note[:2] for note in worker.notes()] == [["start", "1"], ["end", "1"]]
     assert totals(client, "jobs")["failed"] == 0
-    assert client.queue_info("jobs")["counts"] == {"ready": 0, "delayed": 0, "leased": 0, "dead": 0}
+    assert client.queue_info("jobs")["counts"] == {
+        "ready": 0,
+        "delayed": 0,
+        "leased": 0,
+        "dead": 0,
+        "waiting": 0,
+    }
     assert " acked" in worker.output()
 
 

@@ -19,13 +19,17 @@ from presque.broker.errors import (
     QueueClosed,
     QueueFull,
     RedisNearlyFull,
+    ScheduleFull,
     StaleReceipt,
+    TooManyDependents,
     UnknownJob,
+    UnknownSchedule,
 )
 from presque.broker.history import HistoryOperations
 from presque.broker.jobs import JobOperations
 from presque.broker.model import (
     PRIORITIES,
+    Blocker,
     Delivery,
     Enqueued,
     FailOutcome,
@@ -40,12 +44,14 @@ from presque.broker.model import (
     WorkerStats,
 )
 from presque.broker.queues import QueueOperations
+from presque.broker.recurring import RecurringOperations, Schedule, check_schedule
 from presque.broker.settings import QueueSettings
 
 __all__ = [
     "MAX_LEASED_BATCH",
     "PRIORITIES",
     "Backpressure",
+    "Blocker",
     "Broker",
     "Delivery",
     "DuplicateJob",
@@ -65,13 +71,19 @@ __all__ = [
     "RedisNearlyFull",
     "Retried",
     "Sample",
+    "Schedule",
+    "ScheduleFull",
     "StaleReceipt",
+    "TooManyDependents",
     "UnknownJob",
+    "UnknownSchedule",
     "WorkerStats",
+    "check_schedule",
 ]
 
 
 class Broker(
+    RecurringOperations,
     JobOperations,
     DeliveryOperations,
     DeadLetterOperations,

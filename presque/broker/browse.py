@@ -16,7 +16,6 @@ from presque.counts import STATES
 _JOBS_PAGE = load_script("jobs_page")
 _JOB_READY = load_script("job_ready")
 _JOB_DEAD = load_script("job_dead")
-_JOB_REMOVE = load_script("job_remove")
 
 #: The most bytes of payloads a page of jobs holds (jobs may be of 1 MiB each).
 PAGE_BYTES = 4 * 1024 * 1024
@@ -73,15 +72,6 @@ class BrowseOperations(ScheduleOperations):
             await self.note_due(queue, reply[1])
             return
         _check_moved(reply, queue, job_id)
-
-    async def remove_job(self, queue: str, job_id: str) -> None:
-        """
-        Remove a job for good, from any state.
-
-        @raise UnknownJob: no such job.
-        """
-        if not await self.run(_JOB_REMOVE, queue, [job_id]):
-            raise UnknownJob(f"{queue}/{job_id}")
 
 
 def _check_moved(outcome: bytes, queue: str, job_id: str) -> None:

@@ -85,6 +85,7 @@ class DeliveryOperations(ScheduleOperations):
             if isinstance(error, RedisUnavailable):
                 self._note_unanswered_fetch(queue)
             raise
+        await self.note_due(queue, reply[1] if reply[0] == b"closed" else reply[3])
         if reply[0] == b"closed":
             raise QueueClosed(queue)
         kind = reply[1].decode("ascii")
@@ -106,7 +107,6 @@ class DeliveryOperations(ScheduleOperations):
         else:
             jobs = [Job(reply[i].decode("ascii"), reply[i + 1]) for i in range(4, len(reply), 2)]
         self._count(queue, jobs)
-        await self.note_due(queue, reply[3])
         if jobs and worker and kind == "handoff":
             await self.redis.execute("HINCRBY", worker_key(worker), "processed", len(jobs))
         return Delivery(queue, jobs, kind, int(reply[2]), worker, token=nonce)
@@ -149,10 +149,14 @@ class DeliveryOperations(ScheduleOperations):
         """
         unconfirmed, self._unconfirmed = self._unconfirmed or {}, None
         calls = [
-            self.run(_CONFIRM, queue, tokens).addErrback(_not_confirmed, queue)
+            Deferred.fromCoroutine(self._confirm(queue, tokens)).addErrback(_not_confirmed, queue)
             for queue, tokens in unconfirmed.items()
         ]
         return gatherResults(calls).addCallback(lambda _: None)
+
+    async def _confirm(self, queue: str, tokens: list[str]) -> None:
+        _, schedule_at = await self.run(_CONFIRM, queue, tokens)
+        await self.note_due(queue, schedule_at)
 
     async def undelivered(self, delivery: Delivery) -> None:
         """

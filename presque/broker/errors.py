@@ -49,3 +49,23 @@ class JobInState(Exception):
         super().__init__(f"{job} is {state}")
         #: The job's state: ready, delayed, leased or dead.
         self.state = state
+
+
+class UnknownSchedule(Exception):
+    """No schedule has this name."""
+
+
+class ScheduleFull(Exception):
+    """There are as many schedules as there may be."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"there are {most} schedules already")
+        self.most = most
+
+
+class TooManyDependents(Exception):
+    """A job has as many jobs waiting on it as may."""
+
+    def __init__(self, queue: str, name: str, most: int) -> None:
+        super().__init__(f"{most} jobs wait on {queue}/{name} already")
+        self.most = most

@@ -90,4 +90,11 @@ def _sample(entry_id: bytes, fields: list[bytes]) -> Sample:
         for name, value in zip(fields[::2], fields[1::2], strict=True)
     ]
     at = int(entry_id.split(b"-", 1)[0]) / 1000
-    return Sample(at, dict(pairs[: len(STATES)]), dict(pairs[len(STATES) :]))
+    # Samples written before a state was added lack it: it counts 0.
+    counts: dict[str, int] = {}
+    for name, value in pairs:
+        if name not in STATES or name in counts:
+            break
+        counts[name] = value
+    totals = dict(pairs[len(counts) :])
+    return Sample(at, {state: counts.get(state, 0) for state in STATES}, totals)

@@ -26,6 +26,13 @@ SEEN_WORKERS_KEY = "presque:seen"
 DUE_KEY = "presque:{schedule}:due"
 #: Queues whose due time was lowered while a scheduler held them.
 DUE_DIRTY_KEY = "presque:{schedule}:dirty"
+#: Schedules of recurring jobs: name -> definition (JSON, see broker/recurring.py).
+#: The three schedules keys share one hash tag: the scripts on them touch one slot.
+SCHEDULES_KEY = "presque:{schedules}:defs"
+#: Each schedule's next run (ms); a paused schedule has none.
+SCHEDULES_DUE_KEY = "presque:{schedules}:due"
+#: The due time (ms) of each run a server claimed and is firing.
+SCHEDULES_CLAIMS_KEY = "presque:{schedules}:claims"
 
 #: The keys of one queue, in the order every per-queue script takes them as
 #: KEYS; scripts see them as C{K.<name>} (L{presque.broker.scripts} builds that table
@@ -46,11 +53,20 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ("handoff", "sorted set: token of a delivery for good not yet confirmed -> deadline (ms)"),
     ("handed", "hash: token of such a delivery -> its jobs, packed (see includes/handoff.lua)"),
     ("dead", "sorted set: job id -> time dead-lettered (ms)"),
+    ("waiting", "sorted set: job id held until jobs it depends on are done -> since (ms)"),
+    (
+        "dependents",
+        "hash: job id -> JSON [[queue, job id, blocker], ...] of the jobs waiting on it",
+    ),
+    (
+        "outbox",
+        "sorted set: JSON outcome of a job for a waiting job of another queue -> since (ms)",
+    ),
     ("jobs", "hash: job id -> payload"),
     (
         "info",
         "hash: job id -> JSON {created, uniq, attempts, errors, receipt, delivered, priority,"
-        " group}",
+        " group, blockers, progress}",
     ),
     ("uniq", "hash: uniq key -> job id"),
     ("stats", "hash: the queue's totals (QUEUE_TOTALS)"),
@@ -87,6 +103,9 @@ JOB_KEYS = (
     "handoff",
     "handed",
     "dead",
+    "waiting",
+    "dependents",
+    "outbox",
     "jobs",
     "info",
     "uniq",
@@ -95,12 +114,13 @@ JOB_KEYS = (
     "results",
 )
 
-_PREFIX = "presque:{"
+#: What the keys and channels of every queue start with, before its name.
+QUEUE_NAME_START = "presque:{"
 
 
 def queue_prefix(queue: str) -> str:
     """What every key and channel of C{queue} starts with."""
-    return f"{_PREFIX}{queue}}}:"
+    return f"{QUEUE_NAME_START}{queue}}}:"
 
 
 class QueueKeys:
@@ -136,8 +156,8 @@ def parse_channel(channel: str) -> tuple[str, str] | None:
     """The queue and the kind (a name of L{QUEUE_CHANNELS}) of a pub/sub channel."""
     for kind, _ in QUEUE_CHANNELS:
         suffix = f"}}:{kind}"
-        if channel.startswith(_PREFIX) and channel.endswith(suffix):
-            return channel[len(_PREFIX) : -len(suffix)], kind
+        if channel.startswith(QUEUE_NAME_START) and channel.endswith(suffix):
+            return channel[len(QUEUE_NAME_START) : -len(suffix)], kind
     return None
 
 

@@ -55,6 +55,28 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Blocker:
+    """What a job waits for: the job of C{queue} named by its id or by the uniq key it holds."""
+
+    queue: str
+    #: "id" or "uniq".
+    kind: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        """How the waiting job's metadata names it (the scripts keep it as it is)."""
+        return f"{self.queue}\t{self.kind}:{self.name}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Blocker:
+        """The blocker a waiting job's metadata names C{key}."""
+        queue, reference = key.split("\t", 1)
+        kind, name = reference.split(":", 1)
+        return cls(queue, kind, name)
+
+
+@dataclass(frozen=True)
 class Enqueued:
     """The ids of the jobs a POST stored, or stored before under its Idempotency-Key."""
 
@@ -91,8 +113,14 @@ class JobView:
     delivered_to: str | None = None
     #: The group it was posted with, if any.
     group: str | None = None
+    #: What a waiting job waits for (the keys of L{Blocker}).
+    blockers: list[str] = field(default_factory=list)
     #: The last progress its worker reported: {"value", "message", "at"}.
     progress: dict[str, Any] | None = None
+    #: What holds a ready or delayed job back: queue closed, delayed, a
+    #: limit, no live worker; each C{{"reason": ..., ...}}. None when not
+    #: looked at (listings, and jobs in other states).
+    held_by: list[dict[str, Any]] | None = None
     #: When a done job was acked, and the result its worker gave (JSON text).
     finished: float | None = None
     result: bytes | None = None
@@ -133,6 +161,8 @@ class QueueSummary:
     delayed: int
     leased: int
     dead: int
+    #: Jobs held until the jobs they depend on are done.
+    waiting: int
     #: processed, failed, retried and dead (dead-lettered ever), enqueued,
     #: delivered, acked and expired (leases that ran out).
     totals: dict[str, int]
@@ -153,6 +183,7 @@ class QueueSummary:
             "delayed": self.delayed,
             "leased": self.leased,
             "dead": self.dead,
+            "waiting": self.waiting,
         }
 
 

@@ -49,7 +49,7 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
         status, *numbers = await self.run(_SUMMARY, queue)
         ready = [int(n) for n in numbers[: len(PRIORITIES)]]
         *counts, next_ready, next_urgent = numbers[len(PRIORITIES) :]
-        delayed, leased, dead, *totals = (int(n) for n in counts)
+        delayed, leased, dead, waiting, *totals = (int(n) for n in counts)
         posted = [job_time(head.decode("ascii")) for head in (next_ready, next_urgent) if head]
         return QueueSummary(
             name=queue,
@@ -58,6 +58,7 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
             delayed=delayed,
             leased=leased,
             dead=dead,
+            waiting=waiting,
             totals=dict(zip(_TOTALS, totals, strict=True)),
             oldest_ready=min((t for t in posted if t is not None), default=None),
         )

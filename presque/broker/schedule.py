@@ -21,6 +21,7 @@ sweep over every queue (a few per round) notes it again.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from twisted.logger import Logger
@@ -36,6 +37,13 @@ _NOTE = load_script("due_note")
 _CLAIM = load_script("due_claim")
 _RESCHEDULE = load_script("due_reschedule")
 _TICK = load_script("tick")
+_UNBLOCK = load_script("unblock")
+_OUTBOX_TAKE = load_script("outbox_take")
+_OUTBOX_DONE = load_script("outbox_done")
+
+#: How long (ms) a server holds the outcomes it took from an outbox: one
+#: killed meanwhile leaves them to be told again (telling twice is harmless).
+OUTBOX_HOLD_MS = 30_000
 
 _SCHEDULE_KEYS = (DUE_KEY, DUE_DIRTY_KEY)
 
@@ -100,9 +108,28 @@ class ScheduleOperations(BrokerBase):
         )
 
     async def _work_on(self, queue: str) -> tuple[int, int, int]:
-        promoted, expired, returned, next_due = await self.run(_TICK, queue, [BATCH_LIMIT])
+        promoted, expired, returned, next_due, owed = await self.run(_TICK, queue, [BATCH_LIMIT])
+        if owed:
+            await self.deliver_outbox(queue)
         await self.redis.eval(_RESCHEDULE, _SCHEDULE_KEYS, [queue, next_due])
         return int(promoted), int(expired), int(returned)
+
+    async def deliver_outbox(self, queue: str) -> int:
+        """
+        Tell the waiting jobs of other queues what became of the jobs of
+        C{queue} they wait on; returns how many outcomes were told.
+        """
+        entries = await self.run(_OUTBOX_TAKE, queue, [BATCH_LIMIT, OUTBOX_HOLD_MS])
+        for entry in entries:
+            waiting_queue, job_id, blocker, outcome = json.loads(entry)
+            await self.tell_waiting(waiting_queue, job_id, blocker, outcome)
+        if entries:
+            await self.run(_OUTBOX_DONE, queue, entries)
+        return len(entries)
+
+    async def tell_waiting(self, queue: str, job_id: str, blocker: str, outcome: str) -> None:
+        """The waiting job C{job_id} of C{queue} learns the C{outcome} of C{blocker}."""
+        await self.note_due(queue, await self.run(_UNBLOCK, queue, [job_id, blocker, outcome]))
 
     async def sweep(self, count: int) -> int:
         """

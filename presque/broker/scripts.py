@@ -16,7 +16,7 @@ once, in Python:
 
 from __future__ import annotations
 
-from presque.broker.keys import QUEUE_CHANNELS, QUEUE_KEYS
+from presque.broker.keys import QUEUE_CHANNELS, QUEUE_KEYS, QUEUE_NAME_START
 from presque.broker.settings import setting_fields
 from presque.counts import QUEUE_TOTALS
 from presque.lua import LuaScript, read_script
@@ -39,6 +39,8 @@ def _queue_keys() -> str:
         f"-- The queue's keys (presque.broker.keys), in this order:\n{listing}\n"
         f"local K = {{{names}}}\n"
         f"local PREFIX = string.sub(K.{first}, 1, -{len(first) + 1})\n"
+        "-- The queue's name, between the braces of its hash tag.\n"
+        f"local QUEUE = string.sub(PREFIX, {len(QUEUE_NAME_START) + 1}, -3)\n"
         f"{channels}\n"
     )
 

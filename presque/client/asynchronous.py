@@ -235,9 +235,9 @@ class AsyncClient:
         """Send a job to the dead letters at once (see L{Client.send_to_dead})."""
         return await self._send(R.move_job(queue, job_id, "dead", error))
 
-    async def remove_job(self, queue: str, job_id: str) -> None:
-        """Remove a job for good (see L{Client.remove_job})."""
-        await self._send(R.remove_job(queue, job_id))
+    async def remove_job(self, queue: str, job_id: str, force: bool = False) -> None:
+        """Cancel a job (see L{Client.remove_job})."""
+        await self._send(R.remove_job(queue, job_id, force))
 
     async def summary(self) -> dict:
         """Every queue at a glance (see L{Client.summary})."""
@@ -246,6 +246,26 @@ class AsyncClient:
     async def purge(self, queue: str) -> None:
         """Drop every job of a queue (see L{Client.purge})."""
         await self._send(R.purge(queue))
+
+    async def schedules(self) -> list[dict]:
+        """Every schedule (see L{Client.schedules})."""
+        return await self._send(R.schedules())
+
+    async def put_schedule(self, name: str, **definition: Any) -> dict:
+        """Write a schedule (see L{Client.put_schedule})."""
+        return await self._send(R.put_schedule(name, definition))
+
+    async def pause_schedule(self, name: str) -> dict:
+        """Pause a schedule (see L{Client.pause_schedule})."""
+        return await self._send(R.schedule_action(name, "pause"))
+
+    async def resume_schedule(self, name: str) -> dict:
+        """Resume a schedule (see L{Client.resume_schedule})."""
+        return await self._send(R.schedule_action(name, "resume"))
+
+    async def delete_schedule(self, name: str) -> None:
+        """Delete a schedule (see L{Client.delete_schedule})."""
+        await self._send(R.schedule_action(name, "delete"))
 
     async def register(self, queue: str) -> None:
         """Register this client's worker id on a queue (see L{Client.register})."""

@@ -419,9 +419,10 @@ class Requests:
         return Call("POST", f"/queues/{_q(queue)}/jobs/{_q(job_id)}/{to}", _json, body=body)
 
     @staticmethod
-    def remove_job(queue: str, job_id: str) -> Call[None]:
-        """DELETE /queues/Q/jobs/<id>."""
-        return Call("DELETE", f"/queues/{_q(queue)}/jobs/{_q(job_id)}", _nothing)
+    def remove_job(queue: str, job_id: str, force: bool = False) -> Call[None]:
+        """DELETE /queues/Q/jobs/<id> (with force=1 for a leased job)."""
+        path = f"/queues/{_q(queue)}/jobs/{_q(job_id)}"
+        return Call("DELETE", path, _nothing, _options(force=force))
 
     @staticmethod
     def summary() -> Call[dict]:
@@ -432,6 +433,23 @@ class Requests:
     def purge(queue: str) -> Call[None]:
         """DELETE /q/Q."""
         return Call("DELETE", f"/q/{_q(queue)}", _nothing)
+
+    @staticmethod
+    def schedules() -> Call[list]:
+        """GET /schedules."""
+        return Call("GET", "/schedules", lambda answer: answer.json()["schedules"])
+
+    @staticmethod
+    def put_schedule(name: str, definition: dict[str, Any]) -> Call[dict]:
+        """PUT /schedules/NAME."""
+        return Call("PUT", f"/schedules/{_q(name)}", _json, body=definition)
+
+    @staticmethod
+    def schedule_action(name: str, action: str) -> Call[Any]:
+        """POST /schedules/NAME/pause or /resume, DELETE /schedules/NAME."""
+        if action == "delete":
+            return Call("DELETE", f"/schedules/{_q(name)}", _nothing)
+        return Call("POST", f"/schedules/{_q(name, action)}", _json)
 
     @staticmethod
     def register(queue: str, register: bool) -> Call[None]:

@@ -231,9 +231,10 @@ class Client:
         """Send a job to the dead letters at once, saying why; its new view."""
         return self._send(R.move_job(queue, job_id, "dead", error))
 
-    def remove_job(self, queue: str, job_id: str) -> None:
-        """Remove a job for good, from any state."""
-        self._send(R.remove_job(queue, job_id))
+    def remove_job(self, queue: str, job_id: str, force: bool = False) -> None:
+        """Cancel a job: remove it for good, from any state; a leased one only with
+        C{force} (else L{PresqueError} 409: its worker may be halfway through it)."""
+        self._send(R.remove_job(queue, job_id, force))
 
     def summary(self) -> dict:
         """Every queue at a glance (GET /summary)."""
@@ -242,6 +243,27 @@ class Client:
     def purge(self, queue: str) -> None:
         """Drop every ready and delayed job of C{queue}, its uniq keys and counters."""
         self._send(R.purge(queue))
+
+    def schedules(self) -> list[dict]:
+        """Every schedule of recurring jobs, with its next and last runs."""
+        return self._send(R.schedules())
+
+    def put_schedule(self, name: str, **definition: Any) -> dict:
+        """Write the schedule C{name}: C{queue}, C{job}, C{cron} (with C{tz}) or
+        C{every}, and the options of C{PUT /schedules/NAME}; answer its view."""
+        return self._send(R.put_schedule(name, definition))
+
+    def pause_schedule(self, name: str) -> dict:
+        """Pause a schedule; answer its view."""
+        return self._send(R.schedule_action(name, "pause"))
+
+    def resume_schedule(self, name: str) -> dict:
+        """Resume a schedule; answer its view."""
+        return self._send(R.schedule_action(name, "resume"))
+
+    def delete_schedule(self, name: str) -> None:
+        """Delete a schedule."""
+        self._send(R.schedule_action(name, "delete"))
 
     def register(self, queue: str) -> None:
         """Register this client's worker id on C{queue}."""

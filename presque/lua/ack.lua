@@ -27,6 +27,7 @@
 --@include groups
 --@include slices
 --@include retention
+--@include dependencies
 
 local FORGOTTEN_PER_CALL = 10
 
@@ -55,4 +56,5 @@ if ARGV[3] ~= '' then
 end
 trim_results(now, FORGOTTEN_PER_CALL)
 redis.call('PUBLISH', K.finished, id)
-return {'ok', now - (info.delivered or now), schedule_at}
+release_dependents(id, 'done', now)
+return {'ok', now - (info.delivered or now), earliest(schedule_at, outbox_noted)}

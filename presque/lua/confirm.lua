@@ -5,12 +5,16 @@
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV  the deliveries' tokens
 --
--- Returns the number of deliveries confirmed.
+-- Returns {deliveries confirmed, schedule_at}: schedule_at, when not 0, is
+-- a due time the schedule must hear of (for the jobs waiting on them).
 
 --@include queue_keys
+--@include now_ms
 --@include jobs
 --@include ready
+--@include schedule
 --@include slices
+--@include dependencies
 --@include handoff
 
-return confirm_handoffs(1, #ARGV)
+return {confirm_handoffs(1, #ARGV), outbox_noted}

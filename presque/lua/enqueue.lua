@@ -8,7 +8,10 @@
 -- ARGV[5]  the request's Idempotency-Key, or '' without one
 -- ARGV[6]  digest of the request, kept with its Idempotency-Key
 -- ARGV[7]  how long an Idempotency-Key is remembered, in ms
--- ARGV[8..NARGV] job id, payload, group ('' for none), job id, ...
+-- ARGV[8]  what the job waits for (a JSON array of blockers, see
+--          includes/dependencies.lua), or '' (only with a single job, not
+--          delayed: the job is then waiting, not ready)
+-- ARGV[9..NARGV] job id, payload, group ('' for none), job id, ...
 -- then the server's default settings (settings)
 --
 -- Returns {status, unlisted, schedule_at, id, ...}: status is 'ok' (the
@@ -35,7 +38,8 @@
 
 local FORGOTTEN_PER_CALL = 100
 
-local FIRST_JOB, JOB_WIDTH = 8, 3
+local FIRST_JOB, JOB_WIDTH = 9, 3
+local blockers = ARGV[8] ~= '' and cjson.decode(ARGV[8]) or nil
 local due, uniq, key, digest = ARGV[1], ARGV[2], ARGV[5], ARGV[6]
 
 if key ~= '' then
@@ -70,7 +74,7 @@ local most = setting('max_length')
 if most > 0 and ARGV[3] ~= '1' then
   local held = redis.call('LLEN', K.ready) + redis.call('ZCARD', K.urgent)
     + redis.call('ZCARD', K.grouped) + redis.call('ZCARD', K.delayed)
-    + redis.call('ZCARD', K.leased)
+    + redis.call('ZCARD', K.leased) + redis.call('ZCARD', K.waiting)
   if held + (NARGV - FIRST_JOB + 1) / JOB_WIDTH > most then
     return {'full', 0, 0, most}
   end
@@ -94,6 +98,12 @@ end
 if uniq ~= '' then
   info.uniq = uniq
 end
+if blockers then
+  info.blockers = {}
+  for _, blocker in ipairs(blockers) do
+    info.blockers[blocker] = true
+  end
+end
 local encoded, encoded_groups = {}, 0
 local function info_of(group)
   if not encoded[group] then
@@ -113,7 +123,9 @@ for i = FIRST_JOB, NARGV, JOB_WIDTH do
     if uniq ~= '' then
       redis.call('HSET', K.uniq, uniq, id)
     end
-    if due ~= '' then
+    if blockers then
+      redis.call('ZADD', K.waiting, now, id)
+    elseif due ~= '' then
       redis.call('ZADD', K.delayed, due, id)
     elseif group ~= '' then
       grouped[#grouped + 1] = id

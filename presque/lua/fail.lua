@@ -27,6 +27,7 @@
 --@include schedule
 --@include slices
 --@include retention
+--@include dependencies
 
 local id = ARGV[1]
 local info, refusal = current_delivery(id, ARGV[2])
@@ -45,7 +46,9 @@ redis.call('PUBLISH', K.settled, '')
 if ARGV[5] == '1' or info.attempts >= setting('max_attempts') then
   bury(id, info, now)
   save_info(id, info)
-  return {'dead', 0, after_burial(now)}
+  local noted = after_burial(now)
+  release_dependents(id, 'dead', now)
+  return {'dead', 0, earliest(noted, outbox_noted)}
 end
 
 local delay = tonumber(ARGV[4])

@@ -18,12 +18,12 @@
 --          first, as confirm.lua takes them
 -- then the server's default settings (settings)
 --
--- Returns {'closed'} when the queue is closed; otherwise {'ok', kind,
+-- Returns {'closed', schedule_at} when the queue is closed; otherwise {'ok', kind,
 -- deadline, schedule_at, jobs...}: kind is 'lease' or 'handoff'; deadline
 -- the lease's or the delivery's deadline in ms; schedule_at a due time the
 -- schedule must hear of, or 0. Each job is id, payload, attempt, receipt
 -- under a lease, and id, payload for good. When no job was handed out:
--- {'ok', '', retry_in, 0, held}: held names the limit that held the fetch
+-- {'ok', '', retry_in, schedule_at, held}: held names the limit that held the fetch
 -- back ('rate', 'concurrency', 'group') or is ''; retry_in is the ms until
 -- the rate lets a job out, 0 when unknown (a lease must end first).
 --
@@ -45,6 +45,7 @@
 --@include promote_due
 --@include slices
 --@include retention
+--@include dependencies
 --@include expire_leases
 --@include handoff
 --@include due_work
@@ -52,7 +53,7 @@
 confirm_handoffs(8, NARGV)
 
 if redis.call('HGET', K.meta, 'status') == '0' then
-  return {'closed'}
+  return {'closed', outbox_noted}
 end
 
 local now = now_ms()
@@ -77,7 +78,7 @@ local most = lease > 0 and setting('concurrency') or 0
 if most > 0 then
   count = math.min(count, most - redis.call('ZCARD', K.leased))
   if count <= 0 then
-    return {'ok', '', 0, 0, nothing_ready() and '' or 'concurrency'}
+    return {'ok', '', 0, outbox_noted, nothing_ready() and '' or 'concurrency'}
   end
 end
 local bucket = rate_bucket(now)
@@ -85,9 +86,9 @@ if bucket then
   count = math.min(count, math.floor(bucket.tokens))
   if count <= 0 then
     if nothing_ready() then
-      return {'ok', '', 0, 0, ''}
+      return {'ok', '', 0, outbox_noted, ''}
     end
-    return {'ok', '', bucket_wait(bucket), 0, 'rate'}
+    return {'ok', '', bucket_wait(bucket), outbox_noted, 'rate'}
   end
 end
 
@@ -109,7 +110,7 @@ else
   end
 end
 if #ids == 0 then
-  return {'ok', '', 0, 0, held}
+  return {'ok', '', 0, outbox_noted, held}
 end
 if bucket then
   spend_tokens(bucket, #ids)
@@ -131,7 +132,7 @@ for i, id in ipairs(ids) do
   end
 end
 if #taken == 0 then
-  return {'ok', '', 0, 0, ''}
+  return {'ok', '', 0, outbox_noted, ''}
 end
 redis.call('HINCRBY', K.stats, 'delivered', #taken)
 
@@ -168,5 +169,5 @@ else
   hand_off(ARGV[4], deadline, taken, taken_payloads, taken_infos)
   redis.call('HINCRBY', K.stats, 'processed', #taken)
 end
-reply[4] = note_due(deadline)
+reply[4] = earliest(note_due(deadline), outbox_noted)
 return reply

@@ -24,6 +24,7 @@ local fields = {
   'delayed', redis.call('ZCARD', K.delayed),
   'leased', redis.call('ZCARD', K.leased),
   'dead', redis.call('ZCARD', K.dead),
+  'waiting', redis.call('ZCARD', K.waiting),
 }
 for i, total in ipairs(totals()) do
   fields[#fields + 1] = TOTALS[i]

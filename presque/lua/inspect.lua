@@ -4,7 +4,7 @@
 -- ARGV[1]  job id
 --
 -- Returns {payload, info JSON, delayed due ms, lease deadline ms,
--- dead-lettered ms} with false for the times that do not apply; for a job
+-- dead-lettered ms, waiting since ms} with false for the times that do not apply; for a job
 -- acked whose outcome is still kept, {'done', time acked ms, result or
 -- false}; {} for an unknown job (a job taken for good is gone at once, even
 -- before its delivery is confirmed).
@@ -26,4 +26,5 @@ return {
   redis.call('ZSCORE', K.delayed, id),
   redis.call('ZSCORE', K.leased, id),
   redis.call('ZSCORE', K.dead, id),
+  redis.call('ZSCORE', K.waiting, id),
 }

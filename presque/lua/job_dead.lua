@@ -20,6 +20,7 @@
 --@include schedule
 --@include slices
 --@include retention
+--@include dependencies
 
 local id = ARGV[1]
 local state = state_of(id)
@@ -35,4 +36,6 @@ unlist(id, state, info)
 push_error(info, ARGV[2], now)
 save_info(id, info)
 bury(id, info, now)
-return {'ok', after_burial(now)}
+local noted = after_burial(now)
+release_dependents(id, 'dead', now)
+return {'ok', earliest(noted, outbox_noted)}

@@ -1,5 +1,6 @@
 -- Makes one job ready now (POST /queues/Q/jobs/<id>/ready): a delayed job
--- is promoted, a dead letter retried with fresh attempts. It joins the end
+-- is promoted, a waiting one waits no more, a dead letter is retried with
+-- fresh attempts. It joins the end
 -- of its priority.
 --
 -- KEYS: the queue's keys (queue_keys)
@@ -25,11 +26,17 @@ end
 if state == 'ready' or state == 'leased' then
   return state
 end
-unlist(id, state, load_info(id))
+local info = load_info(id)
+unlist(id, state, info)
 if state == 'dead' then
   revive_dead(id)
 else
-  make_ready(id, load_info(id), false)
+  -- A waiting job made ready waits no more.
+  if info and info.blockers then
+    info.blockers = nil
+    save_info(id, info)
+  end
+  make_ready(id, info, false)
 end
 wake_waiters()
 return 'ok'

@@ -17,7 +17,10 @@
 --@include jobs
 --@include ready
 --@include groups
+--@include now_ms
+--@include schedule
 --@include slices
+--@include dependencies
 --@include handoff
 
 local released = 0

@@ -5,7 +5,7 @@
 -- ARGV: none
 --
 -- Returns {status, ready of priority 0, ..., ready of priority 9, delayed,
--- leased, dead, the totals (in the order of TOTALS), the id of the next
+-- leased, dead, waiting, the totals (in the order of TOTALS), the id of the next
 -- ready job of priority 0 or '', the id of the next urgent job or ''}:
 -- status is '0' when the queue is closed, else '1'.
 
@@ -32,6 +32,7 @@ end
 reply[#reply + 1] = redis.call('ZCARD', K.delayed)
 reply[#reply + 1] = redis.call('ZCARD', K.leased)
 reply[#reply + 1] = redis.call('ZCARD', K.dead)
+reply[#reply + 1] = redis.call('ZCARD', K.waiting)
 for _, total in ipairs(totals()) do
   reply[#reply + 1] = total
 end

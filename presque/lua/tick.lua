@@ -7,8 +7,9 @@
 -- ARGV[1]  the most jobs of each kind to handle in this call
 -- then the server's default settings (settings)
 --
--- Returns {promoted, expired, returned, next}: next is the queue's next due
--- time in ms, or 0 when it has no due work left, and becomes the time the
+-- Returns {promoted, expired, returned, next, owed}: next is the queue's next
+-- due time in ms, or 0 when it has no due work left, owed the outcomes due
+-- to other queues' waiting jobs (the broker tells them: outbox_take.lua), and becomes the time the
 -- queue asked the schedule for. Atomic, so any number of servers may run it
 -- at once and each job still moves exactly once. Jobs made ready are
 -- announced on the queue's wake channel.
@@ -23,6 +24,7 @@
 --@include promote_due
 --@include slices
 --@include retention
+--@include dependencies
 --@include expire_leases
 --@include handoff
 --@include due_work
@@ -41,4 +43,5 @@ if next then
 else
   redis.call('HDEL', K.meta, 'indexed')
 end
-return {promoted, expired, returned, next or 0}
+local owed = redis.call('ZCOUNT', K.outbox, '-inf', now)
+return {promoted, expired, returned, next or 0, owed}

@@ -24,6 +24,7 @@ from presque.web.metrics import Metrics
 from presque.web.openapi import OpenApi
 from presque.web.queues import Queues
 from presque.web.routing import Route, Router
+from presque.web.schedules import Schedules
 from presque.web.session import Session
 from presque.web.sightings import Sightings
 from presque.web.site import PresqueSite
@@ -41,6 +42,7 @@ _RESOURCES = (
     DeadLetters,
     Queues,
     Browse,
+    Schedules,
     Health,
     Session,
     Metrics,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from presque.broker import JobView, Page
 from presque.web.answers import Answer, empty_answer
 from presque.web.context import Resource
-from presque.web.inputs import LIMIT, OFFSET, PAYLOADS, STATE, body
+from presque.web.inputs import FORCE, LIMIT, OFFSET, PAYLOADS, STATE, body
 from presque.web.jobs import error_message, job_answer, job_document
 from presque.web.jsontext import encode_json
 from presque.web.routing import Call, Route
@@ -77,8 +77,13 @@ class Browse(Resource):
                 "DELETE",
                 _JOB,
                 self.remove,
-                "Remove a job for good, from any state.",
-                answers={204: ("Removed.", None), **unknown},
+                "Cancel a job: remove it for good, from any state; a leased one only with force=1.",
+                args=(FORCE,),
+                answers={
+                    204: ("Removed.", None),
+                    **unknown,
+                    409: ("The job is leased: force=1 cancels it all the same.", "Error"),
+                },
                 scope="admin",
             ),
         ]
@@ -101,5 +106,5 @@ class Browse(Resource):
         return await job_answer(self.broker, call.queue, call.job)
 
     async def remove(self, call: Call) -> Answer:
-        await self.broker.remove_job(call.queue, call.job)
+        await self.broker.remove_job(call.queue, call.job, FORCE.read(call.request))
         return empty_answer(204)

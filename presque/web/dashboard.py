@@ -20,6 +20,7 @@ _FILES = (
     "overview.js",
     "queue.js",
     "workers.js",
+    "schedules.js",
     "charts.js",
     "jobs.js",
     "login.js",

@@ -24,8 +24,11 @@ from presque.broker import (
     QueueClosed,
     QueueFull,
     RedisNearlyFull,
+    ScheduleFull,
     StaleReceipt,
+    TooManyDependents,
     UnknownJob,
+    UnknownSchedule,
 )
 from presque.redis import RedisOutOfMemory, RedisRefused, RedisUnavailable
 
@@ -78,6 +81,9 @@ OUTCOMES: dict[type[Exception], tuple[int, str]] = {
     QueueClosed: (404, "queue is closed"),
     DuplicateJob: (400, "job already exists"),
     UnknownJob: (404, "no such job"),
+    UnknownSchedule: (404, "no such schedule"),
+    ScheduleFull: (409, "there are as many schedules as there may be"),
+    TooManyDependents: (409, "as many jobs wait on that job as may: nothing was stored"),
     StaleReceipt: (409, "receipt is not current: the lease ran out or the job was settled"),
     JobInState: (409, "the job's state does not allow this"),
     QueueFull: (429, "queue is full"),

@@ -211,6 +211,20 @@ LEASE = Seconds(
 WAIT = Seconds(
     "wait", "Wait up to this many seconds for a job (cut down to the server's max_wait)."
 )
+#: The most jobs one job may wait for.
+MAX_BLOCKERS = 100
+AFTER = Text(
+    "after",
+    "Hold the job (waiting) until the jobs of these ids are done: ID or QUEUE:ID,"
+    " comma-separated; it goes to the dead letters if one of them does.",
+    longest=4000,
+)
+DEPENDS = Text(
+    "depends",
+    "Hold the job (waiting) until the jobs holding these uniq keys are done: KEY or"
+    " QUEUE:KEY, comma-separated (Net::Presque).",
+    longest=4000,
+)
 OUTCOME_WAIT = Seconds(
     "wait",
     "Wait up to this many seconds for the job to be done or dead (cut down to the"
@@ -235,6 +249,7 @@ BATCH_SIZE = Count(
 IDS = Flag("ids", "Answer the ids of the jobs in X-Presque-Job-Ids.")
 DELAY = Seconds("delay", "Retry the failed job after exactly this many seconds.")
 DEAD = Flag("dead", "Send the failed job to the dead letters at once.")
+FORCE = Flag("force", "Cancel the job even if it is leased (its worker may be halfway through).")
 EXTENSION = Seconds("seconds", "The new lease, in seconds from now.", required=True, low=0.001)
 PREFETCH = Count(
     "prefetch", "Jobs a stream may hold unsettled at a time.", default=1, low=1, high=100
@@ -299,13 +314,13 @@ def worker_id(request: IRequest) -> str | None:
     return WORKER.read(request)
 
 
-def queue_name(name: str, longest: int) -> str:
-    """C{name}, from a URL path, if it is a usable queue name."""
+def queue_name(name: str, longest: int, what: str = "queue name") -> str:
+    """C{name}, from a URL path, if it is a usable queue name (or other C{what})."""
     if not name:
-        raise ApiError(404, "queue name is missing")
-    check_text(name, "queue name", longest)
+        raise ApiError(404, f"{what} is missing")
+    check_text(name, what, longest)
     if "/" in name or name in (".", ".."):
-        raise ApiError(400, "queue name may not contain / nor be . or ..")
+        raise ApiError(400, f"{what} may not contain / nor be . or ..")
     return name
 
 

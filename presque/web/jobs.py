@@ -11,20 +11,23 @@ import math
 from urllib.parse import quote
 
 from presque import headers
-from presque.broker import Broker, Enqueued, JobView
+from presque.broker import Blocker, Broker, Enqueued, JobView
 from presque.longpoll import Departure
 from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
 from presque.web.errors import WAIT_ANSWER, ApiError
 from presque.web.fetching import fetch_jobs
 from presque.web.inputs import (
+    AFTER,
     DEAD,
     DELAY,
     DELAYED,
+    DEPENDS,
     EXTENSION,
     GROUP,
     IDEMPOTENCY_KEY,
     LEASE,
+    MAX_BLOCKERS,
     OUTCOME_WAIT,
     PRIORITY,
     RECEIPT,
@@ -33,6 +36,7 @@ from presque.web.inputs import (
     WORKER,
     body,
     check_text,
+    queue_name,
     require_json_content_type,
 )
 from presque.web.jsontext import check_job, encode_json, read_json, spliced
@@ -50,6 +54,10 @@ class Jobs(Resource):
     def routes(self) -> list[Route]:
         settled = {404: ("No such job.", "Error"), 409: ("The receipt is not current.", "Error")}
         added = {201: ("Stored; its id is in X-Presque-Job-Id and Location.", None), **WAIT_ANSWER}
+        posted = {
+            **added,
+            409: ("A job it waits for has as many jobs waiting on it as may.", "Error"),
+        }
         return [
             Route(
                 "GET",
@@ -70,10 +78,10 @@ class Jobs(Resource):
                 "/q/{queue}",
                 self.add,
                 "Add a job.",
-                args=(DELAYED, UNIQ, PRIORITY, GROUP),
+                args=(DELAYED, UNIQ, PRIORITY, GROUP, AFTER, DEPENDS),
                 headers=(WORKER, IDEMPOTENCY_KEY),
                 body="Job",
-                answers=added,
+                answers=posted,
                 sighting="queue",
                 scope="produce",
             ),
@@ -190,6 +198,7 @@ class Jobs(Resource):
             priority=PRIORITY.read(request),
             idempotency=None if as_failure else IDEMPOTENCY_KEY.read(request),
             groups=[GROUP.read(request)],
+            after=blockers(call, self.context.settings.max_queue_name_length),
         )
         [job_id] = enqueued.ids
         answer_headers = {
@@ -290,6 +299,8 @@ def job_document(queue: str, view: JobView) -> bytes:
         "dead_since": view.dead_since,
         "finished": view.finished,
     }
+    if view.held_by is not None:
+        summary["held_by"] = view.held_by
     if view.result is not None:
         return spliced(summary, "result", view.result)
     if view.payload is None:
@@ -350,3 +361,32 @@ def progress_report(text: bytes) -> tuple[float, str]:
         raise ApiError(400, "message must be text")
     check_text(message, "message", MAX_PROGRESS_MESSAGE)
     return float(value), message
+
+
+def blockers(call: Call, longest_queue_name: int) -> list[Blocker]:
+    """
+    What the posted job waits for: C{after=ID,QUEUE:ID} (job ids) and
+    C{depends=KEY,QUEUE:KEY} (uniq keys), a queue first when it is not the
+    call's own. Ids hold no colon (a queue's name may: the last one counts);
+    uniq keys may (the first one counts, as Net::Presque sends them).
+    """
+    request = call.request
+    found = []
+    for arg, kind in ((AFTER, "id"), (DEPENDS, "uniq")):
+        listed = arg.read(request)
+        for item in listed.split(",") if listed else ():
+            queue, _, name = item.rpartition(":") if kind == "id" else _queue_first(item)
+            if not name:
+                raise ApiError(400, f"{arg.name} names an empty {kind}")
+            queue = queue_name(queue, longest_queue_name) if queue else call.queue
+            found.append(Blocker(queue, kind, name))
+    if len(found) > MAX_BLOCKERS:
+        raise ApiError(400, f"a job waits for at most {MAX_BLOCKERS} jobs")
+    if found and DELAYED.read(request):
+        raise ApiError(400, "a job that waits for others cannot be delayed too")
+    return found
+
+
+def _queue_first(item: str) -> tuple[str, str, str]:
+    queue, colon, key = item.partition(":")
+    return (queue, colon, key) if colon else ("", "", item)

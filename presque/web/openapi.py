@@ -11,13 +11,14 @@ import re
 from typing import Any
 
 from presque import __version__, headers
-from presque.broker.settings import is_count, plain_number, setting_fields
+from presque.broker.recurring import MISSED, OVERLAPS
+from presque.broker.settings import MAX_SECONDS, is_count, plain_number, setting_fields
 from presque.config import ServerSettings
 from presque.counts import QUEUE_TOTALS, STATES
 from presque.web.answers import Answer
 from presque.web.inputs import GROUP, queue_name_schema, text_schema
 from presque.web.jsontext import MAX_DEPTH, encode_json
-from presque.web.routing import JOB, QUEUE, REST, Call, Route
+from presque.web.routing import JOB, NAME, QUEUE, REST, Call, Route
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _COUNT = {"type": "integer", "minimum": 0}
@@ -113,8 +114,67 @@ def _schemas(settings: ServerSettings) -> dict[str, Any]:
                 "lease_expires": _NUMBER_OR_NULL,
                 "dead_since": _NUMBER_OR_NULL,
             },
-            {"job": _ref("Job"), "result": {"description": "The result of a done job."}},
+            {
+                "job": _ref("Job"),
+                "result": {"description": "The result of a done job."},
+                "held_by": {
+                    "type": "array",
+                    "description": "What holds a ready or delayed job back.",
+                    "items": _object(
+                        {
+                            "reason": {
+                                "enum": [
+                                    "queue_closed",
+                                    "delayed",
+                                    "rate",
+                                    "concurrency",
+                                    "group_concurrency",
+                                    "no_live_worker",
+                                    "waiting",
+                                ]
+                            }
+                        },
+                        others=True,
+                    ),
+                },
+            },
         ),
+        "ScheduleDefinition": _object(
+            {"queue": {"type": "string"}, "job": _ref("Job")},
+            {
+                "cron": {"type": "string", "description": "Five fields, or @daily and the like."},
+                "tz": {"type": "string", "description": "A time zone, such as Europe/Paris."},
+                "every": {"type": "number", "minimum": 1, "maximum": MAX_SECONDS},
+                "priority": {"type": "integer", "minimum": 0, "maximum": 9},
+                "uniq": {"type": ["string", "null"]},
+                "group": {"type": ["string", "null"]},
+                "overlap": {"enum": list(OVERLAPS)},
+                "missed": {"enum": list(MISSED)},
+                "paused": {"type": "boolean"},
+            },
+        ),
+        "ScheduleView": _object(
+            {
+                name: {}
+                for name in (
+                    "name",
+                    "queue",
+                    "cron",
+                    "tz",
+                    "every",
+                    "job",
+                    "priority",
+                    "uniq",
+                    "group",
+                    "overlap",
+                    "missed",
+                    "paused",
+                    "next_run",
+                    "last_run",
+                )
+            }
+        ),
+        "ScheduleList": _object({"schedules": {"type": "array", "items": _ref("ScheduleView")}}),
         "Result": _object(
             {}, {"result": {"description": "Any JSON, at most max_result_size bytes."}}
         ),
@@ -334,6 +394,16 @@ def _operation(route: Route, path: str, settings: ServerSettings) -> dict[str, A
     if JOB in path:
         parameters.append(
             {"name": "job", "in": "path", "required": True, "schema": {"type": "string"}}
+        )
+    if NAME in path:
+        parameters.append(
+            {
+                "name": "name",
+                "in": "path",
+                "required": True,
+                "description": "A schedule's name, with the rules of a queue name.",
+                "schema": queue_name_schema(settings.max_queue_name_length),
+            }
         )
     for arg in route.args:
         parameters.append(

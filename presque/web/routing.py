@@ -27,7 +27,9 @@ from presque.web.errors import ApiError
 from presque.web.inputs import Arg, Header, queue_name
 
 #: The parameters a template may hold, besides literal segments.
-QUEUE, JOB, REST = "{queue}", "{job}", "{rest}"
+QUEUE, JOB, NAME, REST = "{queue}", "{job}", "{name}", "{rest}"
+#: The parameters of a path: one segment each.
+_PARAMETERS = (QUEUE, JOB, NAME)
 _URL_SAFE = "/%?=&;:@!$'()*+,-._~"
 
 
@@ -41,6 +43,8 @@ class Call:
     queue: str = ""
     #: The job id named by the path, checked; "" when the route names none.
     job: str = ""
+    #: The name of a schedule named by the path, checked; "" when the route names none.
+    name: str = ""
     #: The worker named by the request's X-presque-workerid header, if any.
     worker: str | None = None
     #: Fires when the client goes away before its answer is written.
@@ -91,7 +95,7 @@ class Route:
     @cached_property
     def literals(self) -> tuple[bool, ...]:
         """Which segments are literal, for ranking the routes a path fits."""
-        return tuple(part not in (QUEUE, JOB, REST) for part in self.segments)
+        return tuple(part not in (*_PARAMETERS, REST) for part in self.segments)
 
 
 class Router:
@@ -136,6 +140,8 @@ class Router:
         call = Call(request, route, job=params.get(JOB, ""))
         if QUEUE in params:
             call.queue = queue_name(params[QUEUE], self.longest_queue_name)
+        if NAME in params:
+            call.name = queue_name(params[NAME], self.longest_queue_name, "schedule name")
         return call
 
     def _matching(self, segments: Sequence[str]) -> list[tuple[Route, dict[str, str]]]:
@@ -200,7 +206,7 @@ def _match(template: tuple[str, ...], segments: Sequence[str]) -> dict[str, str]
             return params
         if i >= len(segments):
             return None
-        if part in (QUEUE, JOB):
+        if part in _PARAMETERS:
             params[part] = segments[i]
         elif part != segments[i]:
             return None

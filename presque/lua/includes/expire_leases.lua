@@ -2,8 +2,9 @@
 -- a failure and is ready again at the head of the queue (in the order they
 -- were handed out: the last goes first), or goes to the dead letters once
 -- its attempts are used up. At most `limit` per call. Needs the include
--- retention (the schedule hears of a dead letter's age from the tick that
--- the lease's deadline brought).
+-- retention and dependencies (the schedule hears of a dead letter's age,
+-- and of outcomes for other queues, from the tick that the lease's
+-- deadline brought).
 -- The queue's max_attempts is read only when a lease did run out: every
 -- fetch comes through here.
 local function expire_leases(now, limit)
@@ -24,6 +25,7 @@ local function expire_leases(now, limit)
     if info.attempts >= max_attempts then
       bury(id, info, now)
       after_burial(now)
+      release_dependents(id, 'dead', now)
     else
       make_ready(id, info, true)
       redis.call('HINCRBY', K.stats, 'retried', 1)

@@ -7,7 +7,9 @@
 -- that did not answer in time) comes back at the head of the queue and is
 -- counted again only when it is delivered again. One entry per delivery,
 -- not per job: confirming a batch costs as little as confirming one job.
--- Needs the includes jobs, ready and slices.
+-- A job taken for good is done once its delivery is confirmed: the jobs
+-- waiting on it are told then. Needs the includes now_ms, jobs, ready,
+-- slices and dependencies.
 
 -- Takes the jobs `ids` (with their `payloads` and `infos`, the raw texts
 -- of K.jobs and K.info) out of the queue, kept under `token` until
@@ -24,10 +26,16 @@ end
 -- given back is left alone. Returns the number of deliveries confirmed.
 local function confirm_handoffs(first, last)
   local confirmed = 0
+  -- Only a queue with jobs waited on pays for unpacking the deliveries.
+  local waited_on = first <= last and redis.call('HLEN', K.dependents) > 0
   for i = first, last do
+    local packed = waited_on and redis.call('HGET', K.handed, ARGV[i])
     if redis.call('HDEL', K.handed, ARGV[i]) == 1 then
       redis.call('ZREM', K.handoff, ARGV[i])
       confirmed = confirmed + 1
+      for _, id in ipairs(packed and cmsgpack.unpack(packed)[1] or {}) do
+        release_dependents(id, 'done', now_ms())
+      end
     end
   end
   return confirmed

@@ -17,11 +17,20 @@ local function note_due(at)
   return at
 end
 
--- The earliest due time of the queue's delayed jobs, leases and deliveries
--- not yet written, or nil when it has none.
+-- The earlier of two results of note_due (0: nothing to note).
+local function earliest(a, b)
+  if a == 0 or (b ~= 0 and b < a) then
+    return b
+  end
+  return a
+end
+
+-- The earliest due time of the queue's delayed jobs, leases, deliveries
+-- not yet written and outcomes not yet told to other queues, or nil when it
+-- has none.
 local function next_due()
   local earliest
-  for _, key in ipairs({K.delayed, K.leased, K.handoff}) do
+  for _, key in ipairs({K.delayed, K.leased, K.handoff, K.outbox}) do
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
     if first and (not earliest or tonumber(first) < earliest) then
       earliest = tonumber(first)

@@ -1,13 +1,13 @@
 -- Finding a job's state and taking it out of it, for the operator's
 -- actions on one job (job_ready, job_dead, job_remove).
 
--- The state of job `id`: 'dead', 'leased', 'delayed' or 'ready', or nil
+-- The state of job `id`: 'dead', 'leased', 'delayed', 'waiting' or 'ready', or nil
 -- when the queue holds no such job (a job taken for good is gone at once).
 local function state_of(id)
   if redis.call('HEXISTS', K.jobs, id) == 0 then
     return nil
   end
-  for _, state in ipairs({'dead', 'leased', 'delayed'}) do
+  for _, state in ipairs({'dead', 'leased', 'delayed', 'waiting'}) do
     if redis.call('ZSCORE', K[state], id) then
       return state
     end

@@ -1,11 +1,12 @@
 // The page at /: which view the address names (#/ the overview, #/queues/Q
 // a queue, #/queues/Q/jobs/ID a queue showing one job, #/workers the
-// workers), drawn again every few seconds while the tab is visible. With
+// workers, #/schedules the schedules), drawn again every few seconds while the tab is visible. With
 // tokens on, it asks for one first (see login.js).
 import { actAs, getJson, say } from "./common.js";
 import { loginPage, showWho } from "./login.js";
 import { overview } from "./overview.js";
 import { queuePage } from "./queue.js";
+import { schedulesPage } from "./schedules.js";
 import { workersPage } from "./workers.js";
 
 const REFRESH_MS = 2000;
@@ -23,6 +24,7 @@ function route() {
     refresh = queuePage(main, decodeURIComponent(queue[1]), job);
   }
   else if (location.hash === "#/workers") refresh = workersPage(main);
+  else if (location.hash === "#/schedules") refresh = schedulesPage(main);
   else refresh = overview(main);
   update();
 }

@@ -2,7 +2,7 @@
 // bulk actions), and one job's detail with the actions its state allows.
 import { act, ago, element, getJson, human, send, segment, table } from "./common.js";
 
-const STATES = ["ready", "delayed", "leased", "dead"];
+const STATES = ["ready", "delayed", "leased", "dead", "waiting"];
 const PAGE = 20;
 
 function lastError(job) {
@@ -19,6 +19,7 @@ const COLUMNS = {
            ["attempt", (job) => String(job.attempts)]],
   dead: [["died", (job) => ago(job.dead_since)], ["attempts", (job) => String(job.attempts)],
          ["last error", lastError]],
+  waiting: [["posted", (job) => ago(job.created)], ["priority", (job) => String(job.priority)]],
 };
 
 /**
@@ -108,8 +109,22 @@ function jobTable(jobs, state, path, selected, detail, admin) {
 const ACTIONS = {
   ready: [["dead", "Move to dead"], ["delete", "Delete"]],
   delayed: [["ready", "Run now"], ["dead", "Move to dead"], ["delete", "Delete"]],
-  leased: [["dead", "Move to dead"], ["delete", "Delete"]],
+  leased: [["dead", "Move to dead"], ["force", "Cancel"]],
   dead: [["ready", "Retry now"], ["delete", "Delete"]],
+  done: [],
+  waiting: [["ready", "Run now"], ["dead", "Move to dead"], ["delete", "Delete"]],
+};
+
+// What holds a job back, said in words (the reasons of its view's held_by).
+const HOLDS = {
+  queue_closed: () => "the queue is closed",
+  delayed: (hold) => `it is delayed until ${new Date(hold.until * 1000).toLocaleString()}`,
+  rate: (hold) => `the queue's rate (${hold.rate}/s) lets the next job out in ${hold.retry_in} s`,
+  concurrency: (hold) => `the queue has ${hold.leased} jobs leased, its concurrency limit`,
+  group_concurrency: (hold) => `group ${hold.group} has ${hold.leased} jobs leased, its limit`,
+  waiting: (hold) => `it waits for ${hold.on.map((on) => `${on.queue}/${on.id ?? `uniq ${on.uniq}`}`).join(", ")}`,
+  no_live_worker: (hold) => (hold.last_seen ? `no worker asked for a job since ${ago(hold.last_seen)}`
+                                            : "no worker ever asked this queue for a job"),
 };
 
 /** One job of the queue at C{path}: C{element}, C{show(id)}, C{refresh()}; actions for an C{admin}. */
@@ -122,6 +137,10 @@ export function jobDetail(path, admin) {
     if (action === "delete") {
       if (!confirm(`Delete job ${id} for good?`)) return;
       return act(send("DELETE", job), "job deleted");
+    }
+    if (action === "force") {
+      if (!confirm(`Job ${id} is leased: its worker may be halfway through it. Cancel it for good?`)) return;
+      return act(send("DELETE", `${job}?force=1`), "job cancelled");
     }
     return act(send("POST", `${job}/${action}`), action === "ready" ? "job made ready" : "job moved to dead");
   };
@@ -143,20 +162,28 @@ export function jobDetail(path, admin) {
       ...when("lease ends", job.lease_expires),
       ...when("next run", job.next_run),
       ...when("dead since", job.dead_since),
+      ...when("finished", job.finished),
     ];
+    const facts = [["attempts", String(job.attempts)], ["priority", String(job.priority)],
+      ...(job.group === null ? [] : [["group", job.group]]),
+      ...(job.progress ? [["progress", `${job.progress.value} ${job.progress.message}`.trim()]] : []),
+      ...timeline];
     box.replaceChildren(
       element("h3", {}, "Job ", element("code", {}, job.id), " ",
         element("span", { class: `state ${job.state}`, "data-field": "state" }, job.state)),
       element("dl", { class: "timeline" },
-        ...[["attempts", String(job.attempts)], ["priority", String(job.priority)], ...timeline]
-          .flatMap(([label, value]) => [element("dt", {}, label), element("dd", { "data-field": label }, value)])),
+        ...facts.flatMap(([label, value]) => [element("dt", {}, label), element("dd", { "data-field": label }, value)])),
+      ...(job.held_by?.length ? [element("ul", { id: "job-held-by" }, ...job.held_by.map((hold) =>
+        element("li", { "data-reason": hold.reason }, `Waiting: ${HOLDS[hold.reason](hold)}.`)))] : []),
       element("div", { class: "actions", ...(admin ? {} : { hidden: "" }) }, ...ACTIONS[job.state].map(([action, label]) =>
         element("button", { type: "button", "data-action": action,
                             class: action === "ready" ? "" : "danger", onclick: () => run(action) }, label))),
       job.errors.length ? table({ id: "job-errors" }, ["when", "attempt", "error"], job.errors.map((e) =>
         element("tr", {}, element("td", {}, ago(e.at)), element("td", {}, String(e.attempt)),
                 element("td", {}, e.error)))) : element("p", { class: "muted" }, "No error recorded."),
-      element("pre", { id: "job-payload" }, JSON.stringify(job.job, null, 2)),
+      ...("job" in job ? [element("pre", { id: "job-payload" }, JSON.stringify(job.job, null, 2))] : []),
+      ...("result" in job ? [element("h4", {}, "Result"),
+                             element("pre", { id: "job-result" }, JSON.stringify(job.result, null, 2))] : []),
       closer());
   };
   const closer = () => element("button", { type: "button", onclick: () => { id = null; box.hidden = true; } }, "Close");

@@ -2,6 +2,8 @@
 
 #: Names the worker making a request (presque 1): its counters and liveness follow.
 WORKER = "X-presque-workerid"
+#: The queue a job handed out belongs to (a member, when fetched from a virtual queue).
+QUEUE = "X-Presque-Queue"
 #: The id of the job posted or handed out.
 JOB_ID = "X-Presque-Job-Id"
 #: The ids of a batch's jobs, comma-separated, in order.

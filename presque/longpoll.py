@@ -14,7 +14,7 @@ queue once nobody waits on it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from itertools import count
 from typing import Any
 
@@ -78,6 +78,11 @@ class LongPoll:
         # Each queue's line of waiting requests, first come first served; a
         # request stays in line while it tries a fetch after a wake-up.
         self._lines: dict[str, deque[_Place]] = {}
+        # The queues whose wake-ups concern each line (itself, or the members
+        # of a virtual queue), and the lines each such queue's wake-ups
+        # concern: a queue's channel is subscribed while any line hears it.
+        self._sources: dict[str, tuple[str, ...]] = {}
+        self._heard_by: dict[str, set[str]] = {}
         # Requests waiting for a message on a queue's channel of a kind
         # (settled, finished), by kind and queue, then by what they wait for:
         # "" for any message, else that message (a job id).
@@ -92,7 +97,7 @@ class LongPoll:
     def listen(self, address: RedisAddress, tls: Any = None) -> None:
         """Start hearing wake-ups from the Redis at C{address} (over C{tls}, if given)."""
         self.subscriber = Subscriber(address, self.reactor, self.woken, self.wake_all, tls)
-        for queue in self._lines:
+        for queue in self._heard_by:
             self.subscriber.subscribe(queue_keys(queue).wake)
         for kind, queue in self._watchers:
             self.subscriber.subscribe(_channel(queue, kind))
@@ -121,11 +126,13 @@ class LongPoll:
         wait: float,
         fetch: Callable[[], Awaitable[Delivery]],
         departure: Departure,
+        sources: Sequence[str] = (),
     ) -> Delivery:
         """
         C{fetch()} until it hands out jobs or C{wait} seconds pass, sleeping
-        between tries until the queue is woken. The wait ends at once when
-        C{departure} happens.
+        between tries until the queue (or one of C{sources}, the members of
+        a virtual queue) is woken. The wait ends at once when C{departure}
+        happens.
         """
         seen = self._woken.get(queue, 0)
         delivery = await fetch()
@@ -133,7 +140,7 @@ class LongPoll:
             return delivery
         place = _Place(queue, self.reactor.seconds() + wait)
         place.held = bool(delivery.held)
-        self._join(place)
+        self._join(place, tuple(sources) or (queue,))
         unwatch = departure.watch(lambda: self._leave(place))
         try:
             while not (self._closed or place.gone):
@@ -158,15 +165,30 @@ class LongPoll:
             self._wake_first(queue)
         return delivery
 
-    def _join(self, place: _Place) -> None:
+    def _join(self, place: _Place, sources: tuple[str, ...]) -> None:
         line = self._lines.get(place.queue)
         if line is None:
             line = self._lines[place.queue] = deque()
-            if self.subscriber is not None:
-                # A job posted before Redis confirms goes unheard: look again then.
-                subscribed = self.subscriber.subscribe(queue_keys(place.queue).wake)
-                subscribed.addCallback(lambda _: self._recheck(place.queue))
+            self._sources[place.queue] = sources
+            for source in sources:
+                self._hear(source, place.queue)
         line.append(place)
+
+    def _hear(self, source: str, queue: str) -> None:
+        heard = self._heard_by.setdefault(source, set())
+        heard.add(queue)
+        if len(heard) == 1 and self.subscriber is not None:
+            # A job posted before Redis confirms goes unheard: look again then.
+            subscribed = self.subscriber.subscribe(queue_keys(source).wake)
+            subscribed.addCallback(lambda _: self._recheck(source))
+
+    def _stop_hearing(self, source: str, queue: str) -> None:
+        heard = self._heard_by.get(source, set())
+        heard.discard(queue)
+        if not heard:
+            self._heard_by.pop(source, None)
+            if self.subscriber is not None:
+                self.subscriber.unsubscribe(queue_keys(source).wake)
 
     def _depart(self, place: _Place) -> None:
         line = self._lines.get(place.queue)
@@ -181,8 +203,8 @@ class LongPoll:
         if not line:
             del self._lines[place.queue]
             self._woken.pop(place.queue, None)
-            if self.subscriber is not None:
-                self.subscriber.unsubscribe(queue_keys(place.queue).wake)
+            for source in self._sources.pop(place.queue, ()):
+                self._stop_hearing(source, place.queue)
 
     def _sleep(self, place: _Place, retry_after: float | None) -> defer.Deferred[bool]:
         """
@@ -219,10 +241,12 @@ class LongPoll:
         if line:
             self._rouse(line[0], True)
 
-    def _recheck(self, queue: str) -> None:
-        if queue in self._lines:
-            self._woken[queue] = next(self._wakes)
-            self._wake_first(queue)
+    def _recheck(self, source: str) -> None:
+        """Jobs became ready in C{source}: the lines that hear it try again."""
+        for queue in list(self._heard_by.get(source, ())):
+            if queue in self._lines:
+                self._woken[queue] = next(self._wakes)
+                self._wake_first(queue)
 
     def woken(self, channel: str, message: bytes = b"") -> None:
         """

@@ -58,6 +58,7 @@ class Scheduler(Service):
                 await self.broker.watch_memory(self.memory_share)
             done = await self.broker.run_due()
             await self.broker.fire_schedules()
+            await self.broker.reload_virtual()
             await self.broker.sweep(SWEEP_PER_ROUND)
             await self.broker.record_history(self.history.max_queues, self.history.retention)
         except RedisUnavailable:

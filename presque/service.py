@@ -307,6 +307,12 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         metrics=metrics,
     )
     Confirmations(broker).setServiceParent(root)
+    # The virtual queues are known before the first request (the scheduler
+    # reloads them when they change); the listeners wait for this.
+    connection.ready.addCallback(lambda _: defer.Deferred.fromCoroutine(broker.reload_virtual()))
+    connection.ready.addErrback(
+        lambda failure: log.failure("reading the virtual queues failed", failure)
+    )
     Scheduler(
         broker,
         config.scheduler.interval,

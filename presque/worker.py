@@ -65,6 +65,7 @@ class Options:
     """What the command line says."""
 
     url: str
+    #: The queue fetched from: the one named, or the virtual queue of several.
     queue: str
     handler: str
     concurrency: int = 1
@@ -74,6 +75,19 @@ class Options:
     grace: float = 30.0
     #: None: $PRESQUE_TOKEN, if set.
     token: str | None = None
+    #: The queues named, when several: served in that order through a
+    #: virtual queue (L{virtual_name}) that the worker defines at start.
+    queues: tuple[str, ...] = ()
+
+    @property
+    def served(self) -> tuple[str, ...]:
+        """The queues whose jobs the worker handles, and registers on."""
+        return self.queues or (self.queue,)
+
+
+def virtual_name(queues: list[str]) -> str:
+    """The name of the virtual queue that serves C{queues} in that order."""
+    return "presque-worker:" + "+".join(queues)
 
 
 @dataclass
@@ -109,8 +123,11 @@ class Worker:
         self._threads.threadFactory = _daemon_thread  # type: ignore[assignment]
 
     async def start(self) -> None:
-        """Register the worker on its queue, then start the loops."""
-        await self.client.register(self.options.queue)
+        """Register the worker on its queues (defining their virtual queue), then start."""
+        if self.options.queues:
+            await self.client.set_virtual(self.options.queue, self.options.queues)
+        for queue in self.options.served:
+            await self.client.register(queue)
         self._threads.start()
         self._loops = [
             Deferred.fromCoroutine(self._loop()) for _ in range(self.options.concurrency)
@@ -160,7 +177,8 @@ class Worker:
         for running in abandoned:
             await self._abandon(running)
         try:
-            await self.client.unregister(self.options.queue)
+            for queue in self.options.served:
+                await self.client.unregister(queue)
         except PresqueError as error:
             log.warn("could not unregister: {error}", error=error)
         await self.client.close()
@@ -358,7 +376,14 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
         default=os.environ.get("PRESQUE_URL", "http://127.0.0.1:8080"),
         help="the presque server ($PRESQUE_URL if set)",
     )
-    add("--queue", required=True, metavar="Q")
+    add(
+        "--queue",
+        required=True,
+        metavar="Q",
+        action="append",
+        help="the queue to serve; several are served in the order given (through a virtual"
+        " queue the worker defines: its token needs the admin scope)",
+    )
     add(
         "--token",
         default=None,
@@ -393,6 +418,11 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
         handler = load_handler(args.handler)
     except (ImportError, AttributeError, ValueError) as error:
         parser.error(f"cannot load {args.handler}: {error}")
+    named = list(dict.fromkeys(args.queue))
+    if len(named) > 1:
+        args.queue, args.queues = virtual_name(named), tuple(named)
+    else:
+        args.queue = named[0]
     return Options(**vars(args)), handler
 
 

@@ -79,10 +79,10 @@ def open_jobs(page, state: str) -> None:
     page.locator(f"#jobs .tabs button[data-state={state!r}][aria-pressed='true']").wait_for()
 
 
-def post_for_id(daemon: Daemon, queue: str, job: bytes) -> str:
-    """Post C{job} to C{queue}; the id it got."""
+def post_for_id(daemon: Daemon, queue: str, job: bytes, query: str = "") -> str:
+    """Post C{job} to C{queue} (with the arguments C{query}); the id it got."""
     request = urllib.request.Request(
-        f"{daemon.url}/q/{queue}",
+        f"{daemon.url}/q/{queue}{'?' + query if query else ''}",
         data=job,
         method="POST",
         headers={"Content-Type": "application/json"},

@@ -660,13 +660,26 @@ async def test_an_invalid_control_status_is_400_json(http: Http) -> None:
 
 
 @async_test
-async def test_a_virtual_queue_body_is_400_json(http: Http) -> None:
+async def test_a_virtual_queue_body_defines_a_virtual_queue(http: Http) -> None:
     """docs/compatibility.md, Where presque differs: the newest Net::Presque's
-    virtual-queue body is 400 JSON (presque 1 answered 500 text/plain), and the
-    queue does not change."""
+    virtual-queue body (which presque 1 answered with a 500 text/plain) defines
+    a virtual queue, sent as Net::Presque sends it."""
+    await http.post_job("a", {"n": 1})
+    reply = await wire(http, "POST", "/control/v1", {}, VIRTUAL_QUEUE)
+    assert (reply.status, reply.json()) == (
+        200,
+        {"queue": "v1", "type": "virtual", "queues": ["a"]},
+    )
+    assert (await http.get("/q/v1")).json() == {"n": 1}
+
+
+@async_test
+async def test_a_virtual_queue_body_on_a_queue_of_jobs_is_409_and_changes_nothing(
+    http: Http,
+) -> None:
     await http.post_job("q1", {"n": 1})
     reply = await wire(http, "POST", "/control/q1", {}, VIRTUAL_QUEUE)
-    assert_error(reply, 400)
+    assert_error(reply, 409)
     assert (await http.get("/control/q1")).json() == {"queue": "q1", "status": 1}
     assert (await http.get("/q/q1")).json() == {"n": 1}
 

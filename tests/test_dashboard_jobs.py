@@ -84,14 +84,7 @@ def test_a_job_detail_shows_its_timeline_errors_and_payload(daemon: Daemon, page
 
 
 def test_a_delayed_job_is_run_now_from_its_detail(daemon: Daemon, page) -> None:
-    delayed = urllib.request.Request(
-        f"{daemon.url}/q/mail?delayed={time.time() + 3600:.3f}",
-        data=b'{"n": 2}',
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(delayed, timeout=10) as reply:
-        delayed_id = reply.headers["X-Presque-Job-Id"]
+    delayed_id = post_for_id(daemon, "mail", b'{"n": 2}', f"delayed={time.time() + 3600:.3f}")
     open_queue(page, daemon, "mail")
     open_jobs(page, "delayed")
     open_detail(page, delayed_id)
@@ -242,14 +235,7 @@ def test_a_leased_job_is_cancelled_from_its_detail_once_confirmed(daemon: Daemon
 
 def test_a_waiting_job_says_what_it_waits_for_and_can_run_now(daemon: Daemon, page) -> None:
     parent = post_for_id(daemon, "mail", b'{"n": 1}')
-    request = urllib.request.Request(
-        f"{daemon.url}/q/mail?after={parent}",
-        data=b'{"n": 2}',
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        child = reply.headers["X-Presque-Job-Id"]
+    child = post_for_id(daemon, "mail", b'{"n": 2}', f"after={parent}")
     open_queue(page, daemon, "mail")
     open_jobs(page, "waiting")
     open_detail(page, child)

@@ -6,11 +6,11 @@ import json
 import time
 
 from pytest_twisted import ensureDeferred as async_test
-from twisted.internet import defer, reactor
+from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
-from tests.flow import held_by, limit, timed_get
+from tests.flow import assert_an_ack_wakes_a_held_waiter, held_by, limit
 from tests.leasing import ack, fail, lease_one
 from tests.support import Http, assert_error
 
@@ -144,13 +144,7 @@ async def test_a_waiting_fetch_held_by_its_group_is_woken_by_an_ack_on_another_s
     for n in range(2):
         await post(one, "q1", "a", f"a{n}")
     a0 = await lease_one(one, "q1")
-    waiting = defer.Deferred.fromCoroutine(timed_get(other, "/q/q1", wait="10", lease="30"))
-    await deferLater(reactor, 0.3, lambda: None)
-    assert not waiting.called
-    await ack(one, "q1", a0.id, a0.receipt)
-    reply, took = await waiting
-    assert (reply.status, reply.json()) == (200, {"n": "a1"})
-    assert took < 3
+    await assert_an_ack_wakes_a_held_waiter(one, other, a0, {"n": "a1"})
 
 
 @async_test

@@ -9,7 +9,7 @@ from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
-from tests.flow import held_by, limit, timed_get
+from tests.flow import assert_an_ack_wakes_a_held_waiter, held_by, limit, timed_get
 from tests.leasing import ack, fail, lease_one
 from tests.support import Http
 
@@ -153,13 +153,7 @@ async def test_a_waiting_fetch_held_by_the_concurrency_is_woken_by_an_ack_on_ano
     await limit(one, "q1", concurrency=1)
     await one.post_jobs("q1", 2)
     first = await lease_one(one, "q1")
-    waiting = defer.Deferred.fromCoroutine(timed_get(other, "/q/q1", wait="10", lease="30"))
-    await deferLater(reactor, 0.3, lambda: None)
-    assert not waiting.called
-    await ack(one, "q1", first.id, first.receipt)
-    reply, took = await waiting
-    assert (reply.status, reply.json()) == (200, {"n": 1})
-    assert took < 3
+    await assert_an_ack_wakes_a_held_waiter(one, other, first, {"n": 1})
 
 
 @async_test

@@ -198,3 +198,18 @@ def test_sigterm_lets_the_job_in_hand_finish_then_unregisters(
     assert totals(client, "jobs")["processed"] == 1
     assert worker.worker_id not in registered(worker.daemon)
     assert "worker test-worker stopped" in worker.output()
+
+
+def test_several_queues_are_served_in_the_order_given(worker: Worker, client: Client) -> None:
+    client.post("low", {"n": "low"})
+    client.post("high", {"n": "high"})
+    worker.start("high", "sleep", "--queue", "low")
+    wait_until(lambda: totals(client, "low")["processed"] == 1, 10, worker.output)
+    assert [note[:2] for note in worker.notes()] == [
+        ["start", "high"],
+        ["end", "high"],
+        ["start", "low"],
+        ["end", "low"],
+    ]
+    assert client.queue_info("high")["totals"]["acked"] == 1
+    assert {w["worker_id"] for w in client.queue_info("low")["workers"]} == {worker.worker_id}

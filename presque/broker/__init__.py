@@ -15,15 +15,20 @@ from presque.broker.errors import (
     Backpressure,
     DuplicateJob,
     IdempotencyConflict,
+    IsVirtual,
     JobInState,
+    NameTaken,
+    NotVirtual,
     QueueClosed,
     QueueFull,
     RedisNearlyFull,
     ScheduleFull,
     StaleReceipt,
     TooManyDependents,
+    TooManyMembers,
     UnknownJob,
     UnknownSchedule,
+    VirtualFull,
 )
 from presque.broker.history import HistoryOperations
 from presque.broker.jobs import JobOperations
@@ -46,10 +51,13 @@ from presque.broker.model import (
 from presque.broker.queues import QueueOperations
 from presque.broker.recurring import RecurringOperations, Schedule, check_schedule
 from presque.broker.settings import QueueSettings
+from presque.broker.virtual import ACTIONS as VIRTUAL_ACTIONS
+from presque.broker.virtual import VirtualOperations
 
 __all__ = [
     "MAX_LEASED_BATCH",
     "PRIORITIES",
+    "VIRTUAL_ACTIONS",
     "Backpressure",
     "Blocker",
     "Broker",
@@ -59,9 +67,12 @@ __all__ = [
     "FailOutcome",
     "Figures",
     "IdempotencyConflict",
+    "IsVirtual",
     "Job",
     "JobInState",
     "JobView",
+    "NameTaken",
+    "NotVirtual",
     "Page",
     "QueueClosed",
     "QueueFull",
@@ -75,14 +86,17 @@ __all__ = [
     "ScheduleFull",
     "StaleReceipt",
     "TooManyDependents",
+    "TooManyMembers",
     "UnknownJob",
     "UnknownSchedule",
+    "VirtualFull",
     "WorkerStats",
     "check_schedule",
 ]
 
 
 class Broker(
+    VirtualOperations,
     RecurringOperations,
     JobOperations,
     DeliveryOperations,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.logger import Logger
@@ -110,6 +111,38 @@ class DeliveryOperations(ScheduleOperations):
         if jobs and worker and kind == "handoff":
             await self.redis.execute("HINCRBY", worker_key(worker), "processed", len(jobs))
         return Delivery(queue, jobs, kind, int(reply[2]), worker, token=nonce)
+
+    async def fetch_first(
+        self,
+        name: str,
+        queues: Sequence[str],
+        count: int = 1,
+        worker: str | None = None,
+        lease: float | None = None,
+    ) -> Delivery:
+        """
+        Hand out the jobs of the first of C{queues} (the members of the
+        virtual queue C{name}) that has any, as L{fetch} does; closed ones
+        are passed over. When none has a job, the delivery says the soonest
+        a limit of one of them lets a job out.
+
+        @raise QueueClosed: every one of them is closed.
+        """
+        empty = []
+        for queue in queues:
+            try:
+                delivery = await self.fetch(queue, count, worker, lease)
+            except QueueClosed:
+                continue
+            if delivery.jobs:
+                return delivery
+            empty.append(delivery)
+        if not empty:
+            raise QueueClosed(name)
+        held = [delivery for delivery in empty if delivery.held]
+        timed = [delivery for delivery in held if delivery.retry_after is not None]
+        soonest = min(timed or held or empty, key=lambda delivery: delivery.retry_after or 0)
+        return replace(soonest, queue=name)
 
     def _count(self, queue: str, jobs: list[Job]) -> None:
         first = [job for job in jobs if job.attempt is None or job.attempt == 1]

@@ -69,3 +69,30 @@ class TooManyDependents(Exception):
     def __init__(self, queue: str, name: str, most: int) -> None:
         super().__init__(f"{most} jobs wait on {queue}/{name} already")
         self.most = most
+
+
+class NotVirtual(Exception):
+    """The name is not that of a virtual queue."""
+
+
+class VirtualFull(Exception):
+    """There are as many virtual queues as there may be."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"there are {most} virtual queues already")
+
+
+class TooManyMembers(Exception):
+    """A virtual queue would have more member queues than it may."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"a virtual queue has at most {most} queues")
+        self.most = most
+
+
+class IsVirtual(Exception):
+    """Jobs are posted to the member queues of a virtual queue, not to it."""
+
+
+class NameTaken(Exception):
+    """A virtual queue needs a name of its own, not that of a queue of jobs."""

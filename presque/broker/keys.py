@@ -33,6 +33,11 @@ SCHEDULES_KEY = "presque:{schedules}:defs"
 SCHEDULES_DUE_KEY = "presque:{schedules}:due"
 #: The due time (ms) of each run a server claimed and is firing.
 SCHEDULES_CLAIMS_KEY = "presque:{schedules}:claims"
+#: Virtual queues: name -> JSON array of their member queues, in order. Both
+#: keys share one hash tag.
+VIRTUAL_KEY = "presque:{virtual}:defs"
+#: Moved on by every change of a virtual queue: servers reload them then.
+VIRTUAL_VERSION_KEY = "presque:{virtual}:version"
 
 #: The keys of one queue, in the order every per-queue script takes them as
 #: KEYS; scripts see them as C{K.<name>} (L{presque.broker.scripts} builds that table

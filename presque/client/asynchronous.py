@@ -15,7 +15,6 @@ from presque.client.models import (
     DEFAULT_BATCH,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
-    NO_RESULT,
     Answer,
     Call,
     Job,
@@ -24,7 +23,8 @@ from presque.client.models import (
     retry_delays,
     token_or_environment,
 )
-from presque.client.models import Requests as R
+from presque.client.requests import NO_RESULT
+from presque.client.requests import Requests as R
 
 T = TypeVar("T")
 
@@ -246,6 +246,10 @@ class AsyncClient:
     async def purge(self, queue: str) -> None:
         """Drop every job of a queue (see L{Client.purge})."""
         await self._send(R.purge(queue))
+
+    async def set_virtual(self, name: str, queues: Iterable[str]) -> dict:
+        """Define a virtual queue (see L{Client.set_virtual})."""
+        return await self._send(R.set_virtual(name, list(queues)))
 
     async def schedules(self) -> list[dict]:
         """Every schedule (see L{Client.schedules})."""

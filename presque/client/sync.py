@@ -17,7 +17,6 @@ from presque.client.models import (
     DEFAULT_BATCH,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
-    NO_RESULT,
     Answer,
     Call,
     Job,
@@ -26,7 +25,8 @@ from presque.client.models import (
     retry_delays,
     token_or_environment,
 )
-from presque.client.models import Requests as R
+from presque.client.requests import NO_RESULT
+from presque.client.requests import Requests as R
 
 T = TypeVar("T")
 
@@ -243,6 +243,11 @@ class Client:
     def purge(self, queue: str) -> None:
         """Drop every ready and delayed job of C{queue}, its uniq keys and counters."""
         self._send(R.purge(queue))
+
+    def set_virtual(self, name: str, queues: Iterable[str]) -> dict:
+        """Define the virtual queue C{name}: fetching from it takes the jobs of
+        C{queues}, the first that has any; answer its definition."""
+        return self._send(R.set_virtual(name, list(queues)))
 
     def schedules(self) -> list[dict]:
         """Every schedule of recurring jobs, with its next and last runs."""

@@ -19,6 +19,7 @@ page elsewhere cannot act with a person's session.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from twisted.logger import Logger
@@ -159,6 +160,20 @@ class Access:
         if not token.allows(scope, call.queue or None):
             where = f"queue {call.queue!r}" if call.queue else "every queue"
             raise ApiError(403, f"token {token.name!r} has no {scope} scope on {where}")
+
+    def require_on(self, call: Call, scope: str, queues: Sequence[str]) -> None:
+        """
+        Make sure that the call's token (already checked by L{check}) has
+        C{scope} on each of C{queues} too: the members of a virtual queue.
+
+        @raise ApiError: 403, naming the first queue it lacks.
+        """
+        token = call.token
+        if token is None:
+            return
+        for queue in queues:
+            if not token.allows(scope, queue):
+                raise ApiError(403, f"token {token.name!r} has no {scope} scope on queue {queue!r}")
 
     def identify(self, request: IRequest) -> Token | None:
         """The token of C{request}'s Authorization header or session cookie, if any is known."""

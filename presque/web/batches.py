@@ -31,7 +31,7 @@ from presque.web.inputs import (
     check_text,
     require_json_content_type,
 )
-from presque.web.jobs import replayed
+from presque.web.jobs import refuse_virtual, replayed
 from presque.web.jsontext import body_text, encode_json, read_batch
 from presque.web.routing import Call, Route
 
@@ -91,7 +91,7 @@ class Batches(Resource):
         count = min(BATCH_SIZE.read(call.request), self.context.settings.max_batch_size)
         delivery = await fetch_jobs(self.context, call, count)
         jobs = delivery.jobs
-        answer_headers = {}
+        answer_headers = {headers.QUEUE: delivery.queue}
         leased = delivery.lease_expires is not None
         if leased or IDS.read(call.request):
             answer_headers[headers.JOB_IDS] = ",".join(job.id for job in jobs)
@@ -104,6 +104,7 @@ class Batches(Resource):
         return Answer(200, texts, answer_headers, delivery=delivery)
 
     async def add(self, call: Call) -> Answer:
+        refuse_virtual(self.broker, call.queue)
         request = call.request
         require_json_content_type(request)
         run_at, priority = DELAYED.read(request), PRIORITY.read(request)

@@ -10,7 +10,8 @@ from presque.broker import JobView, Page
 from presque.web.answers import Answer, empty_answer
 from presque.web.context import Resource
 from presque.web.inputs import FORCE, LIMIT, OFFSET, PAYLOADS, STATE, body
-from presque.web.jobs import error_message, job_answer, job_document
+from presque.web.job_inputs import error_message
+from presque.web.jobs import job_answer, job_document
 from presque.web.jsontext import encode_json
 from presque.web.routing import Call, Route
 

@@ -20,15 +20,20 @@ from presque.broker import (
     Delivery,
     DuplicateJob,
     IdempotencyConflict,
+    IsVirtual,
     JobInState,
+    NameTaken,
+    NotVirtual,
     QueueClosed,
     QueueFull,
     RedisNearlyFull,
     ScheduleFull,
     StaleReceipt,
     TooManyDependents,
+    TooManyMembers,
     UnknownJob,
     UnknownSchedule,
+    VirtualFull,
 )
 from presque.redis import RedisOutOfMemory, RedisRefused, RedisUnavailable
 
@@ -84,6 +89,11 @@ OUTCOMES: dict[type[Exception], tuple[int, str]] = {
     UnknownSchedule: (404, "no such schedule"),
     ScheduleFull: (409, "there are as many schedules as there may be"),
     TooManyDependents: (409, "as many jobs wait on that job as may: nothing was stored"),
+    IsVirtual: (400, "this is a virtual queue: post to its queues"),
+    NotVirtual: (404, "no such virtual queue"),
+    NameTaken: (409, "this is the name of a queue of jobs: a virtual queue needs its own"),
+    VirtualFull: (409, "there are as many virtual queues as there may be"),
+    TooManyMembers: (400, "a virtual queue has too many queues"),
     StaleReceipt: (409, "receipt is not current: the lease ran out or the job was settled"),
     JobInState: (409, "the job's state does not allow this"),
     QueueFull: (429, "queue is full"),
@@ -101,6 +111,8 @@ def _explained(error: Exception, message: str) -> str:
         return f"{message}: {error.cause}"
     if isinstance(error, JobInState):
         return f"{message}: it is {error.state}"
+    if isinstance(error, TooManyMembers):
+        return f"{message}: at most {error.most}"
     if isinstance(error, QueueFull):
         return f"{message}: it holds its max_length, {error.most} jobs"
     if type(error) is RedisRefused:

@@ -7,11 +7,10 @@ DELETE, failed with PUT, and its lease extended with POST C{.../lease}.
 
 from __future__ import annotations
 
-import math
 from urllib.parse import quote
 
 from presque import headers
-from presque.broker import Blocker, Broker, Enqueued, JobView
+from presque.broker import Broker, Enqueued, IsVirtual, JobView
 from presque.longpoll import Departure
 from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
@@ -27,7 +26,6 @@ from presque.web.inputs import (
     GROUP,
     IDEMPOTENCY_KEY,
     LEASE,
-    MAX_BLOCKERS,
     OUTCOME_WAIT,
     PRIORITY,
     RECEIPT,
@@ -35,15 +33,11 @@ from presque.web.inputs import (
     WAIT,
     WORKER,
     body,
-    check_text,
-    queue_name,
     require_json_content_type,
 )
-from presque.web.jsontext import check_job, encode_json, read_json, spliced
+from presque.web.job_inputs import ack_result, blockers, error_message, progress_report
+from presque.web.jsontext import check_job, encode_json, spliced
 from presque.web.routing import Call, Route
-
-#: The longest error a worker may tell when it fails a job.
-MAX_ERROR_LENGTH = 2000
 
 _JOB = "/q/{queue}/{job}"
 
@@ -168,7 +162,7 @@ class Jobs(Resource):
     async def take(self, call: Call) -> Answer:
         delivery = await fetch_jobs(self.context, call, 1)
         [job] = delivery.jobs
-        answer_headers = {headers.JOB_ID: job.id}
+        answer_headers = {headers.JOB_ID: job.id, headers.QUEUE: delivery.queue}
         if delivery.lease_expires is not None:
             answer_headers[headers.ATTEMPT] = str(job.attempt)
             answer_headers[headers.RECEIPT] = str(job.receipt)
@@ -182,6 +176,7 @@ class Jobs(Resource):
         return await self._insert(call, as_failure=True)
 
     async def _insert(self, call: Call, as_failure: bool) -> Answer:
+        refuse_virtual(self.broker, call.queue)
         request = call.request
         require_json_content_type(request)
         payload = body(request)
@@ -213,6 +208,7 @@ class Jobs(Resource):
         return empty_answer(204)
 
     async def show(self, call: Call) -> Answer:
+        await self._find_member(call)
         wait = min(OUTCOME_WAIT.read(call.request) or 0.0, self.context.settings.max_wait)
         view = await self.broker.inspect(call.queue, call.job)
         if wait > 0 and not view.finished_for_good:
@@ -233,17 +229,27 @@ class Jobs(Resource):
             view = await self.broker.inspect(call.queue, call.job)
         return view
 
+    async def _find_member(self, call: Call) -> None:
+        """On a virtual queue, the call is about its member queue that holds the job."""
+        members = self.broker.members(call.queue)
+        if members is not None:
+            self.context.access.require_on(call, call.route.scope or "read", members)
+            call.queue = await self.broker.queue_holding(members, call.job)
+
     async def ack(self, call: Call) -> Answer:
+        await self._find_member(call)
         result = ack_result(body(call.request), self.context.settings.max_result_size)
         await self.broker.ack(call.queue, call.job, _receipt(call), call.worker, result)
         return empty_answer(204)
 
     async def progress(self, call: Call) -> Answer:
+        await self._find_member(call)
         value, message = progress_report(body(call.request))
         await self.broker.report_progress(call.queue, call.job, _receipt(call), value, message)
         return empty_answer(204)
 
     async def fail(self, call: Call) -> Answer:
+        await self._find_member(call)
         request = call.request
         outcome = await self.broker.fail(
             call.queue,
@@ -263,6 +269,7 @@ class Jobs(Resource):
         )
 
     async def extend(self, call: Call) -> Answer:
+        await self._find_member(call)
         lease = EXTENSION.read(call.request)
         if lease is None:
             raise ApiError(400, "seconds is missing: how long the new lease lasts")
@@ -314,79 +321,7 @@ def _receipt(call: Call) -> str:
     )
 
 
-def error_message(text: bytes) -> str:
-    """The C{error} of an optional C{{"error": "..."}} body, cut to L{MAX_ERROR_LENGTH}."""
-    if not text.strip():
-        return ""
-    document = read_json(text, "body")
-    error = document.get("error", "") if isinstance(document, dict) else None
-    if not isinstance(error, str):
-        raise ApiError(400, 'the body must be {"error": "<what went wrong>"}')
-    return error[:MAX_ERROR_LENGTH]
-
-
-#: The longest message a progress report may carry.
-MAX_PROGRESS_MESSAGE = 1000
-
-
-def ack_result(text: bytes, most: int) -> bytes | None:
-    """
-    The C{result} of an ack's optional C{{"result": ...}} body, as compact
-    JSON text of at most C{most} bytes; None without one.
-    """
-    if not text.strip():
-        return None
-    document = read_json(text, "body")
-    if not isinstance(document, dict) or set(document) - {"result"}:
-        raise ApiError(400, 'the body must be {"result": <any JSON>}')
-    if "result" not in document:
-        return None
-    result = encode_json(document["result"])
-    if len(result) > most:
-        raise ApiError(413, f"result is larger than {most} bytes")
-    return result
-
-
-def progress_report(text: bytes) -> tuple[float, str]:
-    """The C{progress} and C{message} of a body C{{"progress": N, "message": "..."}}."""
-    document = read_json(text, "body") if text.strip() else None
-    if not isinstance(document, dict):
-        raise ApiError(400, 'the body must be {"progress": <number>, "message": "<text>"}')
-    value, message = document.get("progress"), document.get("message", "")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ApiError(400, "progress must be a number")
-    if abs(value) > 1e15:
-        raise ApiError(400, "progress must be at most 1e15")
-    if not isinstance(message, str):
-        raise ApiError(400, "message must be text")
-    check_text(message, "message", MAX_PROGRESS_MESSAGE)
-    return float(value), message
-
-
-def blockers(call: Call, longest_queue_name: int) -> list[Blocker]:
-    """
-    What the posted job waits for: C{after=ID,QUEUE:ID} (job ids) and
-    C{depends=KEY,QUEUE:KEY} (uniq keys), a queue first when it is not the
-    call's own. Ids hold no colon (a queue's name may: the last one counts);
-    uniq keys may (the first one counts, as Net::Presque sends them).
-    """
-    request = call.request
-    found = []
-    for arg, kind in ((AFTER, "id"), (DEPENDS, "uniq")):
-        listed = arg.read(request)
-        for item in listed.split(",") if listed else ():
-            queue, _, name = item.rpartition(":") if kind == "id" else _queue_first(item)
-            if not name:
-                raise ApiError(400, f"{arg.name} names an empty {kind}")
-            queue = queue_name(queue, longest_queue_name) if queue else call.queue
-            found.append(Blocker(queue, kind, name))
-    if len(found) > MAX_BLOCKERS:
-        raise ApiError(400, f"a job waits for at most {MAX_BLOCKERS} jobs")
-    if found and DELAYED.read(request):
-        raise ApiError(400, "a job that waits for others cannot be delayed too")
-    return found
-
-
-def _queue_first(item: str) -> tuple[str, str, str]:
-    queue, colon, key = item.partition(":")
-    return (queue, colon, key) if colon else ("", "", item)
+def refuse_virtual(broker: Broker, queue: str) -> None:
+    """Jobs go to the member queues of a virtual queue, never to it."""
+    if broker.members(queue) is not None:
+        raise IsVirtual(queue)

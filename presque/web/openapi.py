@@ -2,7 +2,7 @@
 C{GET /openapi.json}: the API described in OpenAPI 3.1, from the route
 table itself: each route's path, method, summary, query arguments and
 headers (with the ranges L{presque.web.inputs} enforces), body and answers.
-The schemas of the bodies are here, the one place that spells them.
+The schemas of the bodies are in L{presque.web.schemas}.
 """
 
 from __future__ import annotations
@@ -11,299 +11,13 @@ import re
 from typing import Any
 
 from presque import __version__, headers
-from presque.broker.recurring import MISSED, OVERLAPS
-from presque.broker.settings import MAX_SECONDS, is_count, plain_number, setting_fields
 from presque.config import ServerSettings
-from presque.counts import QUEUE_TOTALS, STATES
 from presque.web.answers import Answer
-from presque.web.inputs import GROUP, queue_name_schema, text_schema
-from presque.web.jsontext import MAX_DEPTH, encode_json
+from presque.web.inputs import queue_name_schema, text_schema
+from presque.web.jsontext import encode_json
 from presque.web.routing import JOB, NAME, QUEUE, REST, Call, Route
+from presque.web.schemas import error_answer, ref, schemas
 
-_NUMBER_OR_NULL = {"type": ["number", "null"]}
-_COUNT = {"type": "integer", "minimum": 0}
-_NAMES = {"type": "array", "items": {"type": "string"}}
-
-
-def _object(
-    required: dict[str, Any], optional: dict[str, Any] | None = None, others: bool = False
-) -> dict[str, Any]:
-    """A JSON object with these members, and others only when C{others}."""
-    return {
-        "type": "object",
-        "required": list(required),
-        "properties": {**required, **(optional or {})},
-        "additionalProperties": others,
-    }
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _schemas(settings: ServerSettings) -> dict[str, Any]:
-    errors = {
-        "type": "array",
-        "items": _object(
-            {"at": _NUMBER_OR_NULL, "attempt": {"type": "integer"}, "error": {"type": "string"}}
-        ),
-    }
-    worker = _object(
-        {
-            "worker_id": {"type": "string"},
-            "queues": _NAMES,
-            "processed": {"type": "integer"},
-            "failed": {"type": "integer"},
-            "started_at": {"type": ["integer", "null"]},
-            "last_seen": _NUMBER_OR_NULL,
-            "alive": {"type": "boolean"},
-        }
-    )
-    counts = _object({state: _COUNT for state in STATES})
-    totals = _object({name: _COUNT for name, _ in QUEUE_TOTALS})
-    summary = {
-        "queue": {"type": "string"},
-        "status": {"enum": ["open", "closed"]},
-        "counts": counts,
-    }
-    page = {"total": _COUNT, "offset": _COUNT, "limit": _COUNT}
-    return {
-        "Error": _object({"error": {"type": "string"}}),
-        "Job": {
-            "description": "Any JSON document, nested at most"
-            f" {MAX_DEPTH} deep, handed out byte for byte as it was posted.",
-        },
-        "JobTexts": {**_NAMES, "description": "Each job's JSON text, to be decoded again."},
-        "Batch": _object(
-            {"jobs": {"type": "array", "maxItems": settings.max_batch_size, "items": _ref("Job")}},
-            {
-                "groups": {
-                    "type": ["array", "null"],
-                    "items": {"anyOf": [text_schema(GROUP.longest), {"type": "null"}]},
-                    "description": "The group of each job, in order (null: none).",
-                }
-            },
-            others=True,
-        ),
-        "JobView": _object(
-            {
-                "id": {"type": "string"},
-                "queue": {"type": "string"},
-                "state": {"enum": [*STATES, "done"]},
-                "priority": {"type": "integer"},
-                "group": {"type": ["string", "null"]},
-                "progress": {
-                    "anyOf": [
-                        _object(
-                            {
-                                "value": {"type": "number"},
-                                "message": {"type": "string"},
-                                "at": {"type": "number"},
-                            }
-                        ),
-                        {"type": "null"},
-                    ]
-                },
-                "finished": _NUMBER_OR_NULL,
-                "attempts": {"type": "integer"},
-                "errors": errors,
-                "created": _NUMBER_OR_NULL,
-                "delivered": _NUMBER_OR_NULL,
-                "delivered_to": {"type": ["string", "null"]},
-                "next_run": _NUMBER_OR_NULL,
-                "lease_expires": _NUMBER_OR_NULL,
-                "dead_since": _NUMBER_OR_NULL,
-            },
-            {
-                "job": _ref("Job"),
-                "result": {"description": "The result of a done job."},
-                "held_by": {
-                    "type": "array",
-                    "description": "What holds a ready or delayed job back.",
-                    "items": _object(
-                        {
-                            "reason": {
-                                "enum": [
-                                    "queue_closed",
-                                    "delayed",
-                                    "rate",
-                                    "concurrency",
-                                    "group_concurrency",
-                                    "no_live_worker",
-                                    "waiting",
-                                ]
-                            }
-                        },
-                        others=True,
-                    ),
-                },
-            },
-        ),
-        "ScheduleDefinition": _object(
-            {"queue": {"type": "string"}, "job": _ref("Job")},
-            {
-                "cron": {"type": "string", "description": "Five fields, or @daily and the like."},
-                "tz": {"type": "string", "description": "A time zone, such as Europe/Paris."},
-                "every": {"type": "number", "minimum": 1, "maximum": MAX_SECONDS},
-                "priority": {"type": "integer", "minimum": 0, "maximum": 9},
-                "uniq": {"type": ["string", "null"]},
-                "group": {"type": ["string", "null"]},
-                "overlap": {"enum": list(OVERLAPS)},
-                "missed": {"enum": list(MISSED)},
-                "paused": {"type": "boolean"},
-            },
-        ),
-        "ScheduleView": _object(
-            {
-                name: {}
-                for name in (
-                    "name",
-                    "queue",
-                    "cron",
-                    "tz",
-                    "every",
-                    "job",
-                    "priority",
-                    "uniq",
-                    "group",
-                    "overlap",
-                    "missed",
-                    "paused",
-                    "next_run",
-                    "last_run",
-                )
-            }
-        ),
-        "ScheduleList": _object({"schedules": {"type": "array", "items": _ref("ScheduleView")}}),
-        "Result": _object(
-            {}, {"result": {"description": "Any JSON, at most max_result_size bytes."}}
-        ),
-        "Progress": _object(
-            {"progress": {"type": "number", "minimum": -1e15, "maximum": 1e15}},
-            {"message": {**text_schema(1000), "description": "What the worker is at."}},
-        ),
-        "Failure": _object(
-            {}, {"error": {"type": "string", "description": "What went wrong."}}, others=True
-        ),
-        "FailOutcome": _object(
-            {
-                "id": {"type": "string"},
-                "state": {"enum": ["delayed", "dead"]},
-                "next_run": _NUMBER_OR_NULL,
-            }
-        ),
-        "Extension": _object({"id": {"type": "string"}, "lease_expires": {"type": "number"}}),
-        "QueueNames": _object({"queues": _NAMES, "size": _COUNT}),
-        "Health": _object({"status": {"type": "string", "enum": ["ok", "ready"]}}),
-        "QueueSize": _object({"queue": {"type": "string"}, "size": _COUNT}, {"jobs": _NAMES}),
-        "QueueCounts": _object(
-            {
-                "queue_name": {"type": "string"},
-                "job_count": _COUNT,
-                "job_processed": {"type": "integer"},
-                "job_failed": {"type": "integer"},
-            }
-        ),
-        "ControlStatus": _object({"queue": {"type": "string"}, "status": {"enum": [0, 1]}}),
-        "ControlChange": _object({"status": {"enum": ["start", "stop"]}}, others=True),
-        "ControlUpdated": _object({"queue": {"type": "string"}, "response": {"const": "updated"}}),
-        "Worker": worker,
-        "WorkerPage": _object({**page, "workers": {"type": "array", "items": _ref("Worker")}}),
-        "WorkerStatistics": {
-            "oneOf": [
-                _object(
-                    {
-                        "queue_name": {"type": "string"},
-                        "workers_list": _NAMES,
-                        "processed": {"type": "integer"},
-                        "failed": {"type": "integer"},
-                    }
-                ),
-                _object(
-                    {
-                        "worker_id": {"type": "string"},
-                        "processed": {"type": "integer"},
-                        "failed": {"type": "integer"},
-                        "started_at": {"type": ["integer", "null"]},
-                    }
-                ),
-                _NAMES,
-            ]
-        },
-        "JobPage": _object(
-            {
-                "queue": {"type": "string"},
-                "state": {"enum": list(STATES)},
-                **page,
-                "jobs": {"type": "array", "items": _ref("JobView")},
-            }
-        ),
-        "DeadIds": _object({}, {"ids": _NAMES}, others=True),
-        "DropIds": _object({"ids": _NAMES}, others=True),
-        "Retried": _object({"queue": {"type": "string"}, "retried": _COUNT}, {"missing": _NAMES}),
-        "Dropped": _object({"queue": {"type": "string"}, "removed": _COUNT}),
-        "QueueSummary": _object(summary),
-        "QueuePage": _object({**page, "queues": {"type": "array", "items": _ref("QueueSummary")}}),
-        "Settings": _settings_schema(),
-        "History": _object(
-            {
-                "queue": {"type": ["string", "null"]},
-                "samples": {
-                    "type": "array",
-                    "items": _object(
-                        {"at": {"type": "number"}, "counts": counts, "totals": totals}
-                    ),
-                },
-            }
-        ),
-        "Login": _object({"token": {"type": "string", "minLength": 1, "maxLength": 256}}),
-        "Identity": _object(
-            {"auth": {"enum": ["on", "off"]}},
-            {"name": {"type": "string"}, "scopes": _NAMES, "queues": _NAMES},
-        ),
-        "Summary": _object(
-            {"redis": {"enum": ["up", "down"]}, "at": {"type": "number"}},
-            {
-                "queues": _COUNT,
-                "summed": _COUNT,
-                "counts": counts,
-                "totals": totals,
-                "oldest_ready": _NUMBER_OR_NULL,
-                "workers_alive": _COUNT,
-                "redis_memory": _object({"used": _COUNT, "max": _COUNT}),
-            },
-        ),
-        "QueueView": _object(
-            {
-                **summary,
-                "ready_by_priority": {"type": "object", "additionalProperties": _COUNT},
-                "totals": totals,
-                "settings": _settings_schema(required=True),
-                "workers": {"type": "array", "items": _ref("Worker")},
-            }
-        ),
-    }
-
-
-def _settings_schema(required: bool = False) -> dict[str, Any]:
-    properties = {}
-    for setting in setting_fields():
-        low, high = setting.metadata["low"], setting.metadata["high"]
-        properties[setting.name] = {
-            "type": "integer" if is_count(setting) else "number",
-            "minimum": plain_number(low),
-            "maximum": high,
-            "default": plain_number(setting.default),
-            "description": setting.metadata["doc"],
-        }
-    return _object(properties) if required else _object({}, properties)
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-#: Answers every route may give besides its own.
 _COMMON = {
     400: "The request is refused: a bad name, argument, header or body (nothing changed).",
     413: "The body is over the server's max_body_size.",
@@ -356,7 +70,7 @@ def document(routes: list[Route], settings: ServerSettings) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": _schemas(settings),
+            "schemas": schemas(settings),
             "securitySchemes": {
                 _BEARER: {
                     "type": "http",
@@ -437,7 +151,7 @@ def _operation(route: Route, path: str, settings: ServerSettings) -> dict[str, A
         operation["security"] = [{}, {_BEARER: [route.scope]}]
     if route.body is not None:
         operation["requestBody"] = {
-            "content": {"application/json": {"schema": _ref(route.body)}},
+            "content": {"application/json": {"schema": ref(route.body)}},
             "required": route.body in _REQUIRED_BODIES,
         }
     return operation
@@ -455,7 +169,7 @@ def _responses(route: Route) -> dict[str, Any]:
     for status, (description, schema) in sorted(route.answers.items()):
         answer: dict[str, Any] = {"description": description}
         if schema is not None:
-            answer["content"] = {"application/json": {"schema": _ref(schema)}}
+            answer["content"] = {"application/json": {"schema": ref(schema)}}
         elif route.media_types:
             answer["content"] = {kind: {"schema": {"type": "string"}} for kind in route.media_types}
         answer_headers = _answer_headers(route, status)
@@ -463,12 +177,12 @@ def _responses(route: Route) -> dict[str, Any]:
             answer["headers"] = answer_headers
         responses[str(status)] = answer
     if route.path.startswith(("/q/", "/qb/")) and route.method == "POST":
-        responses.setdefault("422", _error("The Idempotency-Key came with another request."))
+        responses.setdefault("422", error_answer("The Idempotency-Key came with another request."))
     for status, description in _COMMON.items():
-        responses.setdefault(str(status), _error(description))
+        responses.setdefault(str(status), error_answer(description))
     if route.scope is not None:
         for status, description in _GUARDED.items():
-            responses.setdefault(str(status), _error(description))
+            responses.setdefault(str(status), error_answer(description))
     return responses
 
 

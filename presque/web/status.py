@@ -54,6 +54,17 @@ class Status(Resource):
         return json_answer({"queues": queues, "size": len(queues)})
 
     async def queue_status(self, call: Call) -> Answer:
+        members = self.broker.members(call.queue)
+        if members is not None:
+            sizes = [await self.broker.ready_count(member) for member in members]
+            return json_answer(
+                {
+                    "queue": call.queue,
+                    "size": sum(sizes),
+                    "type": "virtual",
+                    "queues": list(members),
+                }
+            )
         with_desc = WITH_DESC.read(call.request)
         size = await self.broker.ready_count(call.queue)
         if not with_desc:

@@ -27,6 +27,7 @@ from presque.longpoll import Departure, LongPoll
 from presque.redis import RedisUnavailable
 from presque.web.answers import STREAMED, Answer
 from presque.web.context import Context, Resource
+from presque.web.errors import ApiError
 from presque.web.inputs import PREFETCH, STREAM_LEASE, WORKER
 from presque.web.jsontext import spliced
 from presque.web.routing import Call, Route
@@ -59,6 +60,8 @@ class Streams(Resource):
         ]
 
     async def stream(self, call: Call) -> Answer:
+        if self.broker.members(call.queue) is not None:
+            raise ApiError(400, "a virtual queue is not streamed: stream its queues")
         request = call.request
         lease, prefetch = STREAM_LEASE.read(request), PREFETCH.read(request)
         request.setHeader(b"Content-Type", b"text/event-stream")

@@ -88,8 +88,11 @@ class JobOperations(QueueOperations):
         args = [*options, idempotency or "", digest, millis(self.idempotency_window)]
         args.append(json.dumps(blockers) if blockers else "")
         job_ids = [new_job_id() for _ in payloads]
+        # A batch without groups, the common case, sends no group per job.
+        grouped = any(each_group)
+        args.append("1" if grouped else "0")
         for job_id, payload, group in zip(job_ids, payloads, each_group, strict=True):
-            args += (job_id, payload, group)
+            args += (job_id, payload, group) if grouped else (job_id, payload)
         status, unlisted, schedule_at, *stored = await self.run(_ENQUEUE, queue, args)
         if status == b"exists":
             raise DuplicateJob(uniq)

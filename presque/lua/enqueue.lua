@@ -11,7 +11,8 @@
 -- ARGV[8]  what the job waits for (a JSON array of blockers, see
 --          includes/dependencies.lua), or '' (only with a single job, not
 --          delayed: the job is then waiting, not ready)
--- ARGV[9..NARGV] job id, payload, group ('' for none), job id, ...
+-- ARGV[9]  '1' when each job comes with its group, '0' when none has one
+-- ARGV[10..NARGV] job id, payload[, group ('' for none)], job id, ...
 -- then the server's default settings (settings)
 --
 -- Returns {status, unlisted, schedule_at, id, ...}: status is 'ok' (the
@@ -38,7 +39,9 @@
 
 local FORGOTTEN_PER_CALL = 100
 
-local FIRST_JOB, JOB_WIDTH = 9, 3
+-- Batches without groups, the common case, send no group per job.
+local FIRST_JOB = 10
+local JOB_WIDTH = ARGV[9] == '1' and 3 or 2
 local blockers = ARGV[8] ~= '' and cjson.decode(ARGV[8]) or nil
 local due, uniq, key, digest = ARGV[1], ARGV[2], ARGV[5], ARGV[6]
 
@@ -115,7 +118,7 @@ local function info_of(group)
 end
 local ids, added, grouped, infos = {}, {}, {}, {}
 for i = FIRST_JOB, NARGV, JOB_WIDTH do
-  local id, group = ARGV[i], ARGV[i + 2]
+  local id, group = ARGV[i], JOB_WIDTH == 3 and ARGV[i + 2] or ''
   ids[#ids + 1] = id
   if redis.call('HSETNX', K.jobs, id, ARGV[i + 1]) == 1 then
     infos[#infos + 1] = id

@@ -17,7 +17,7 @@ from presque.client import Client
 
 def list_schedules(client: Client, args: argparse.Namespace) -> None:
     """Every schedule in a table: when it runs, its queue, its next and last runs."""
-    schedules = client.schedules()
+    schedules = client.schedules(limit=1000)
     if args.json:
         print(json.dumps(schedules, indent=2, ensure_ascii=False))
         return

@@ -222,3 +222,40 @@ async def test_old_clients_see_a_404_while_the_only_job_waits(http: Http) -> Non
     await lease_one(http, "q1")
     reply = await http.get("/q/q1")
     assert (reply.status, reply.json()) == (404, {"error": "no job"})
+
+
+@async_test
+async def test_a_job_does_not_wait_for_itself(http: Http) -> None:
+    job_id = await post(http, "q1", "self", uniq="self-1", depends="self-1")
+    assert await state(http, "q1", job_id) == "ready"
+
+
+@async_test
+async def test_a_purged_queue_sends_the_jobs_waiting_on_it_elsewhere_to_the_dead_letters(
+    http: Http,
+) -> None:
+    parent = await post(http, "imports", "import")
+    child = await post(http, "reports", "report", after=f"imports:{parent}")
+    assert (await http.delete("/q/imports")).status == 204
+    shown = await view(http, "reports", child)
+    assert (shown["state"], shown["errors"][-1]["error"]) == (
+        "dead",
+        f"dependency imports id:{parent} was cancelled",
+    )
+
+
+@async_test
+async def test_a_deleted_queue_sends_the_jobs_waiting_on_it_elsewhere_to_the_dead_letters(
+    http: Http,
+) -> None:
+    await post(http, "imports", "import", uniq="day-2")
+    child = await post(http, "reports", "report", depends="imports:day-2")
+    assert (await http.delete("/queues/imports")).status == 204
+    assert await state(http, "reports", child) == "dead"
+
+
+@async_test
+async def test_a_batch_cannot_wait_for_others(http: Http) -> None:
+    parent = await post(http, "q1", "parent")
+    reply = await http.post("/qb/q1", json_body={"jobs": [{}]}, params={"after": parent})
+    assert "cannot wait for others" in assert_error(reply)

@@ -242,3 +242,34 @@ async def test_bad_groups_in_a_batch_are_400_and_store_nothing(http: Http) -> No
 async def test_a_group_name_too_long_is_400(http: Http) -> None:
     reply = await http.post_job("q1", {"n": 1}, group="g" * 257)
     assert assert_error(reply) == "group is longer than 256 characters"
+
+
+@async_test
+async def test_a_group_held_at_its_limit_is_served_once_the_limit_is_lifted(http: Http) -> None:
+    await limit(http, "q1", group_concurrency=1)
+    for n in range(3):
+        await post(http, "q1", "a", f"a{n}")
+    await lease_one(http, "q1")
+    assert held_by(await http.get("/q/q1", params={"lease": "30"})) == "group"
+    await limit(http, "q1", group_concurrency=0)
+    assert (await lease_one(http, "q1")).job == {"n": "a1"}
+
+
+@async_test
+async def test_every_fetch_held_by_a_group_says_so(http: Http) -> None:
+    await limit(http, "q1", group_concurrency=1)
+    for n in range(2):
+        await post(http, "q1", "a", f"a{n}")
+    await lease_one(http, "q1")
+    for _ in range(3):
+        assert held_by(await http.get("/q/q1", params={"lease": "30"})) == "group"
+
+
+@async_test
+async def test_a_fetch_for_good_takes_jobs_of_a_group_at_its_limit(http: Http) -> None:
+    await limit(http, "q1", group_concurrency=1)
+    for n in range(3):
+        await post(http, "q1", "a", f"a{n}")
+    await lease_one(http, "q1")
+    assert held_by(await http.get("/q/q1", params={"lease": "30"})) == "group"
+    assert (await http.get("/q/q1")).json() == {"n": "a1"}

@@ -212,3 +212,16 @@ async def test_a_waiter_for_one_job_is_not_woken_by_another(presque: Presque) ->
     await ack(http, "q1", two.id, two.receipt)
     reply, took = await waiting
     assert (reply.json()["state"], took >= 1) == ("leased", True)
+
+
+@async_test
+async def test_a_result_too_large_for_json_numbers_is_400(http: Http) -> None:
+    await http.post_job("q1", {"n": 1})
+    leased = await lease_one(http, "q1")
+    reply = await http.delete(
+        f"/q/q1/{leased.id}",
+        body=b'{"result": 1e999}',
+        headers={RECEIPT: leased.receipt, "Content-Type": "application/json"},
+    )
+    assert assert_error(reply, 400) == "result has a number too large for JSON"
+    assert (await view(http, "q1", leased.id))["state"] == "leased"

@@ -241,3 +241,34 @@ async def test_a_bad_schedule_is_400_and_writes_nothing(
 async def test_a_schedule_name_too_long_is_400(http: Http) -> None:
     reply = await http.put("/schedules/" + "n" * 200, json_body=PING)
     assert "schedule name is longer than" in assert_error(reply)
+
+
+@async_test
+async def test_overlap_skip_keeps_one_job_however_many_runs_pass(presque: Presque) -> None:
+    await put(presque.http, "ping", {**PING, "overlap": "skip"})
+    for seconds_ago in (4, 3, 2, 1):
+        await make_due(presque, "ping", seconds_ago)
+        await presque.broker.fire_schedules()
+    assert await ready_jobs(presque.http, "ping") == [{"ping": True}]
+
+
+@async_test
+async def test_a_schedule_cannot_post_to_a_virtual_queue(http: Http) -> None:
+    body = {"type": "virtual", "action": "set", "queues": ["a"]}
+    assert (await http.post("/control/v", json_body=body)).status == 200
+    reply = await http.put("/schedules/s1", json_body={**PING, "queue": "v"})
+    assert "virtual" in assert_error(reply)
+
+
+@async_test
+async def test_the_schedules_are_listed_a_page_at_a_time(http: Http) -> None:
+    for name in ("a", "b", "c"):
+        await put(http, name, PING)
+    page = (await http.get("/schedules", params={"offset": "1", "limit": "1"})).json()
+    assert (page["total"], [s["name"] for s in page["schedules"]]) == (3, ["b"])
+
+
+@async_test
+async def test_a_schedule_posts_a_job_of_at_most_64_kib(http: Http) -> None:
+    reply = await http.put("/schedules/s1", json_body={**PING, "job": "x" * 70_000})
+    assert "larger than 65536 bytes" in assert_error(reply)

@@ -167,3 +167,25 @@ async def test_bad_virtual_queue_bodies_are_400_and_change_nothing(http: Http) -
 async def test_removing_from_a_queue_that_is_not_virtual_is_404(http: Http) -> None:
     body = {"type": "virtual", "action": "remove", "queues": ["a"]}
     assert assert_error(await http.post("/control/v", json_body=body), 404)
+
+
+@async_test
+async def test_a_queue_of_a_virtual_queue_cannot_become_virtual(http: Http) -> None:
+    await define(http, "v", "set", ["a", "b"])
+    body = {"type": "virtual", "action": "set", "queues": ["c"]}
+    assert "cannot be virtual" in assert_error(await http.post("/control/a", json_body=body))
+
+
+@async_test
+async def test_a_virtual_queue_has_no_status_settings_or_purge_of_its_own(http: Http) -> None:
+    await define(http, "v", "set", ["a"])
+    assert_error(await http.post("/control/v", body='{"status": "stop"}'), 400)
+    assert_error(await http.request("PATCH", "/queues/v", json_body={"rate": 1}), 400)
+    assert_error(await http.delete("/q/v"), 400)
+
+
+@async_test
+async def test_deleting_a_virtual_queue_destroys_it(http: Http) -> None:
+    await define(http, "v", "set", ["a"])
+    assert (await http.delete("/queues/v")).status == 204
+    assert "type" not in (await http.get("/status/v")).json()

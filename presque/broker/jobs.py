@@ -200,7 +200,11 @@ class JobOperations(QueueOperations):
         return holds
 
     async def purge(self, queue: str) -> None:
-        """Remove every job of C{queue}, in every state, its uniq keys and counters."""
+        """
+        Remove every job of C{queue}, in every state, its uniq keys and
+        counters; the jobs of other queues waiting on them are dead.
+        """
+        await self.cancel_dependents(queue)
         await self.run(_PURGE, queue)
 
 

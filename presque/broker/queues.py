@@ -154,9 +154,11 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
         """
         Remove C{queue} and everything about it: jobs in every state, counters,
         settings, workers, remembered Idempotency-Keys, its place in the set
-        of queues and in its workers' lists of queues.
+        of queues and in its workers' lists of queues. The jobs of other
+        queues waiting on its jobs are dead.
         """
         workers = await self.queue_workers_seen(queue, MAX_FORGOTTEN_WORKERS)
+        await self.cancel_dependents(queue)
         scheduled = await self.run(_DELETE_QUEUE, queue)
         await self.redis.execute("ZREM", QUEUES_KEY, queue)
         if await self.run(_FORGET_QUEUE, queue) == b"revived":

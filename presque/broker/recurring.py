@@ -36,6 +36,7 @@ from presque.broker.errors import (
 )
 from presque.broker.jobs import JobOperations
 from presque.broker.keys import SCHEDULES_CLAIMS_KEY, SCHEDULES_DUE_KEY, SCHEDULES_KEY
+from presque.broker.model import Page
 from presque.broker.scripts import load_script
 from presque.broker.settings import MAX_SECONDS
 
@@ -47,8 +48,10 @@ _CLAIM = load_script("recurring_claim")
 _DONE = load_script("recurring_done")
 _KEYS = (SCHEDULES_KEY, SCHEDULES_DUE_KEY, SCHEDULES_CLAIMS_KEY)
 
-#: The most schedules there may be.
+#: The most schedules there may be, and the largest job one posts (bytes of
+#: JSON): together they bound what the schedules keep in Redis.
 MAX_SCHEDULES = 10_000
+MAX_SCHEDULED_JOB = 64 * 1024
 #: Runs of schedules claimed per round of a scheduler.
 RUNS_PER_ROUND = 100
 #: How long (ms) a claimed run is left to its server before another fires it.
@@ -158,6 +161,8 @@ def check_schedule(name: str, document: Any, now_ms: int) -> Schedule:
     )
     if schedule.next_run(now_ms) is None:
         raise ValueError(f"cron {cron!r} never runs")
+    if len(schedule.job.encode("utf-8")) > MAX_SCHEDULED_JOB:
+        raise ValueError(f"the job is larger than {MAX_SCHEDULED_JOB} bytes")
     return schedule
 
 
@@ -246,17 +251,17 @@ class RecurringOperations(JobOperations):
             raise UnknownSchedule(name)
         return Schedule.from_stored(name, text), None if due is None else int(float(due))
 
-    async def schedules(self) -> list[tuple[Schedule, int | None]]:
-        """Every schedule, by name, with its next run."""
+    async def schedules(self, offset: int, limit: int) -> Page[tuple[Schedule, int | None]]:
+        """A page of the schedules, by name, each with its next run."""
         names = await self.redis.execute("HKEYS", SCHEDULES_KEY)
         names = sorted(name.decode("utf-8") for name in names)
         found = []
-        for name in names:
+        for name in names[offset : offset + limit]:
             try:
                 found.append(await self.schedule(name))
             except UnknownSchedule:
                 continue
-        return found
+        return Page(len(names), found)
 
     async def pause_schedule(self, name: str, paused: bool, now_ms: int) -> None:
         """
@@ -293,12 +298,14 @@ class RecurringOperations(JobOperations):
         return len(claimed) // 3
 
     async def _fire(self, schedule: Schedule, due: int, now: int) -> None:
-        skipped = None
+        skipped, job_id = None, None
         if now - due > MISSED_AFTER * 1000 and schedule.missed == "skip":
             skipped = "missed"
         elif schedule.overlap == "skip" and await self._still_pending(schedule):
-            skipped = "overlap"
-        job_id = None
+            # The job still pending stays the last run's: the next run looks at it.
+            skipped, job_id = "overlap", (schedule.last_run or {}).get("job")
+        elif self.members(schedule.queue) is not None:
+            skipped = "virtual"
         if skipped is None:
             try:
                 enqueued = await self.enqueue(

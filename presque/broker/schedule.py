@@ -40,6 +40,7 @@ _TICK = load_script("tick")
 _UNBLOCK = load_script("unblock")
 _OUTBOX_TAKE = load_script("outbox_take")
 _OUTBOX_DONE = load_script("outbox_done")
+_CANCEL_DEPENDENTS = load_script("cancel_dependents")
 
 #: How long (ms) a server holds the outcomes it took from an outbox: one
 #: killed meanwhile leaves them to be told again (telling twice is harmless).
@@ -126,6 +127,15 @@ class ScheduleOperations(BrokerBase):
         if entries:
             await self.run(_OUTBOX_DONE, queue, entries)
         return len(entries)
+
+    async def cancel_dependents(self, queue: str) -> None:
+        """
+        Every job waiting on a job of C{queue}, which is about to go, learns
+        that it is cancelled, in this queue and in others.
+        """
+        if await self.run(_CANCEL_DEPENDENTS, queue):
+            while await self.deliver_outbox(queue) == BATCH_LIMIT:
+                pass
 
     async def tell_waiting(self, queue: str, job_id: str, blocker: str, outcome: str) -> None:
         """The waiting job C{job_id} of C{queue} learns the C{outcome} of C{blocker}."""

@@ -40,6 +40,10 @@ class VirtualOperations(BrokerBase):
         """The member queues of the virtual queue C{name}, in order; None if it is not one."""
         return (self._virtual or {}).get(name)
 
+    def virtual_holding(self, queue: str) -> bool:
+        """Whether C{queue} is a member of some virtual queue."""
+        return any(queue in members for members in (self._virtual or {}).values())
+
     async def queue_holding(self, queues: Sequence[str], job_id: str) -> str:
         """
         The first of C{queues} that holds the job C{job_id} (or its outcome).

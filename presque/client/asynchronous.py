@@ -251,9 +251,9 @@ class AsyncClient:
         """Define a virtual queue (see L{Client.set_virtual})."""
         return await self._send(R.set_virtual(name, list(queues)))
 
-    async def schedules(self) -> list[dict]:
-        """Every schedule (see L{Client.schedules})."""
-        return await self._send(R.schedules())
+    async def schedules(self, offset: int = 0, limit: int = 100) -> list[dict]:
+        """A page of the schedules (see L{Client.schedules})."""
+        return await self._send(R.schedules(offset, limit))
 
     async def put_schedule(self, name: str, **definition: Any) -> dict:
         """Write a schedule (see L{Client.put_schedule})."""

@@ -313,9 +313,10 @@ class Requests:
         return Call("POST", f"/control/{_q(name)}", _json, body=body)
 
     @staticmethod
-    def schedules() -> Call[list]:
-        """GET /schedules."""
-        return Call("GET", "/schedules", lambda answer: answer.json()["schedules"])
+    def schedules(offset: int, limit: int) -> Call[list]:
+        """GET /schedules, a page."""
+        params = _options(offset=offset, limit=limit)
+        return Call("GET", "/schedules", lambda answer: answer.json()["schedules"], params)
 
     @staticmethod
     def put_schedule(name: str, definition: dict[str, Any]) -> Call[dict]:

@@ -249,9 +249,10 @@ class Client:
         C{queues}, the first that has any; answer its definition."""
         return self._send(R.set_virtual(name, list(queues)))
 
-    def schedules(self) -> list[dict]:
-        """Every schedule of recurring jobs, with its next and last runs."""
-        return self._send(R.schedules())
+    def schedules(self, offset: int = 0, limit: int = 100) -> list[dict]:
+        """A page of the schedules of recurring jobs (by name), with their next and
+        last runs."""
+        return self._send(R.schedules(offset, limit))
 
     def put_schedule(self, name: str, **definition: Any) -> dict:
         """Write the schedule C{name}: C{queue}, C{job}, C{cron} (with C{tz}) or

@@ -12,7 +12,7 @@
 --
 -- Returns 'pending' (registered), 'dead' (the job waited on is a dead
 -- letter), 'done' (it is gone: acked, taken, or never was; a uniq key no
--- job holds) or 'full' (as many jobs wait on it as may).
+-- job holds; the waiting job itself) or 'full' (as many jobs wait on it as may).
 
 --@include queue_keys
 
@@ -20,7 +20,9 @@ local parent = ARGV[2]
 if ARGV[1] == 'uniq' then
   parent = redis.call('HGET', K.uniq, ARGV[2])
 end
-if not parent or redis.call('HEXISTS', K.jobs, parent) == 0 then
+-- A job does not wait for itself (its own uniq key, say).
+local itself = parent == ARGV[4] and ARGV[3] == QUEUE
+if itself or not parent or redis.call('HEXISTS', K.jobs, parent) == 0 then
   return 'done'
 end
 if redis.call('ZSCORE', K.dead, parent) then

@@ -93,6 +93,9 @@ if bucket then
 end
 
 local ids, held = {}, ''
+if lease == 0 and redis.call('ZCARD', K.grouped) > 0 then
+  rering_held_groups()
+end
 if redis.call('ZCARD', K.groups) > 0 then
   local group_held
   ids, group_held = pop_in_turn(count, lease > 0)
@@ -110,6 +113,10 @@ else
   end
 end
 if #ids == 0 then
+  -- Ready jobs whose groups are all at their limit left the ring.
+  if held == '' and redis.call('ZCARD', K.grouped) > 0 then
+    held = 'group'
+  end
   return {'ok', '', 0, outbox_noted, held}
 end
 if bucket then

@@ -1,5 +1,7 @@
 -- Sets fields of a queue's meta hash: its status (POST /control/Q) or its
--- settings (PATCH /queues/Q). Validation is the caller's.
+-- settings (PATCH /queues/Q). Validation is the caller's. A changed limit
+-- lets the groups held at their limit take their turn again, and the
+-- waiting consumers try again.
 --
 -- KEYS: the queue's keys (queue_keys)
 -- ARGV  field, value, field, value, ...
@@ -9,6 +11,19 @@
 -- that it can be seen and deleted.
 
 --@include queue_keys
+--@include ready
+-- Only rering_held_groups is used, which reads no setting: ARGV carries no
+-- defaults after the fields.
+--@include groups
+
+local LIMITS = {rate = true, burst = true, concurrency = true, group_concurrency = true}
 
 redis.call('HSET', K.meta, unpack(ARGV))
+for i = 1, #ARGV, 2 do
+  if LIMITS[ARGV[i]] then
+    rering_held_groups()
+    wake_waiters()
+    break
+  end
+end
 return redis.call('HEXISTS', K.meta, 'listed') == 0 and 1 or 0

@@ -18,8 +18,10 @@ from presque.web.context import Resource
 from presque.web.errors import WAIT_ANSWER, ApiError
 from presque.web.fetching import fetch_jobs
 from presque.web.inputs import (
+    AFTER,
     BATCH_SIZE,
     DELAYED,
+    DEPENDS,
     GROUP,
     IDEMPOTENCY_KEY,
     IDS,
@@ -117,6 +119,8 @@ class Batches(Resource):
         if len(jobs) > most:
             raise ApiError(400, f"a batch holds at most {most} jobs")
         groups = _groups(groups, len(jobs), GROUP.read(request))
+        if AFTER.read(request) or DEPENDS.read(request):
+            raise ApiError(400, "jobs of a batch cannot wait for others: post them one by one")
         if not jobs:
             return empty_answer(201)
         enqueued = await self.broker.enqueue(

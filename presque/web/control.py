@@ -11,6 +11,7 @@ from presque.web.answers import Answer, json_answer
 from presque.web.context import Resource
 from presque.web.errors import ApiError
 from presque.web.inputs import body, queue_name
+from presque.web.jobs import refuse_virtual
 from presque.web.jsontext import read_json
 from presque.web.routing import Call, Route
 
@@ -60,6 +61,7 @@ class Control(Resource):
         wanted = document.get("status") if isinstance(document, dict) else None
         if not isinstance(wanted, str) or wanted not in _STATUSES:
             raise ApiError(400, f"invalid status {wanted!r}: send start or stop"[:200])
+        refuse_virtual(self.broker, call.queue)
         await self.broker.set_open(call.queue, _STATUSES[wanted])
         return json_answer({"queue": call.queue, "response": "updated"})
 
@@ -79,5 +81,7 @@ class Control(Resource):
             raise ApiError(400, "queues is missing: the queues to fetch from, in order")
         if any(self.broker.members(member) is not None for member in members):
             raise ApiError(400, "a virtual queue's queues cannot be virtual themselves")
+        if action == "set" and self.broker.virtual_holding(call.queue):
+            raise ApiError(400, "this name is a queue of a virtual queue: it cannot be virtual")
         now = await self.broker.change_virtual(call.queue, action, members)
         return json_answer({"queue": call.queue, "type": "virtual", "queues": list(now)})

@@ -89,7 +89,7 @@ OUTCOMES: dict[type[Exception], tuple[int, str]] = {
     UnknownSchedule: (404, "no such schedule"),
     ScheduleFull: (409, "there are as many schedules as there may be"),
     TooManyDependents: (409, "as many jobs wait on that job as may: nothing was stored"),
-    IsVirtual: (400, "this is a virtual queue: post to its queues"),
+    IsVirtual: (400, "this is a virtual queue: act on its queues"),
     NotVirtual: (404, "no such virtual queue"),
     NameTaken: (409, "this is the name of a queue of jobs: a virtual queue needs its own"),
     VirtualFull: (409, "there are as many virtual queues as there may be"),

@@ -6,12 +6,13 @@ jobs a posted job waits for.
 
 from __future__ import annotations
 
+import json
 import math
 
 from presque.broker import Blocker
 from presque.web.errors import ApiError
 from presque.web.inputs import AFTER, DELAYED, DEPENDS, MAX_BLOCKERS, check_text, queue_name
-from presque.web.jsontext import encode_json, read_json
+from presque.web.jsontext import read_json
 from presque.web.routing import Call
 
 #: The longest error a worker may tell when it fails a job.
@@ -45,7 +46,12 @@ def ack_result(text: bytes, most: int) -> bytes | None:
         raise ApiError(400, 'the body must be {"result": <any JSON>}')
     if "result" not in document:
         return None
-    result = encode_json(document["result"])
+    try:
+        result = json.dumps(
+            document["result"], separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    except ValueError:
+        raise ApiError(400, "result has a number too large for JSON") from None
     if len(result) > most:
         raise ApiError(413, f"result is larger than {most} bytes")
     return result

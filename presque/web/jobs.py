@@ -204,6 +204,7 @@ class Jobs(Resource):
         return empty_answer(201, answer_headers)
 
     async def purge(self, call: Call) -> Answer:
+        refuse_virtual(self.broker, call.queue)
         await self.broker.purge(call.queue)
         return empty_answer(204)
 
@@ -322,6 +323,9 @@ def _receipt(call: Call) -> str:
 
 
 def refuse_virtual(broker: Broker, queue: str) -> None:
-    """Jobs go to the member queues of a virtual queue, never to it."""
+    """
+    Jobs go to the member queues of a virtual queue, never to it; it has no
+    status, settings or jobs of its own either.
+    """
     if broker.members(queue) is not None:
         raise IsVirtual(queue)

@@ -10,6 +10,7 @@ from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
 from presque.web.errors import ApiError
 from presque.web.inputs import LIMIT, OFFSET, SAMPLES, SINCE, body
+from presque.web.jobs import refuse_virtual
 from presque.web.jsontext import read_json
 from presque.web.routing import Call, Route
 from presque.web.workers import worker_summary
@@ -126,6 +127,7 @@ class Queues(Resource):
         changes = read_json(content, "settings")
         if not isinstance(changes, dict):
             raise ApiError(400, "settings must be a JSON object")
+        refuse_virtual(self.broker, call.queue)
         try:
             await self.broker.configure(call.queue, changes)
         except ValueError as error:
@@ -133,6 +135,8 @@ class Queues(Resource):
         return json_answer(await self._view(await self.broker.queue_view(call.queue)))
 
     async def delete(self, call: Call) -> Answer:
+        if self.broker.members(call.queue) is not None:
+            await self.broker.change_virtual(call.queue, "destroy", [])
         await self.broker.delete_queue(call.queue)
         return empty_answer(204)
 

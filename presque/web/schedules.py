@@ -12,7 +12,7 @@ from presque.broker import Schedule, check_schedule
 from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
 from presque.web.errors import ApiError
-from presque.web.inputs import body, queue_name, require_json_content_type
+from presque.web.inputs import LIMIT, OFFSET, body, queue_name, require_json_content_type
 from presque.web.jsontext import check_job, read_json
 from presque.web.routing import Call, Route
 
@@ -30,8 +30,10 @@ class Schedules(Resource):
                 "GET",
                 "/schedules",
                 self.listing,
-                "Every schedule of recurring jobs, by name, with its next and last runs.",
-                answers={200: ("The schedules.", "ScheduleList")},
+                "The schedules of recurring jobs, by name, a page at a time, with their next"
+                " and last runs.",
+                args=(OFFSET, LIMIT),
+                answers={200: ("A page of schedules.", "ScheduleList")},
                 safe=True,
                 scope="read",
             ),
@@ -74,8 +76,12 @@ class Schedules(Resource):
         ]
 
     async def listing(self, call: Call) -> Answer:
-        found = await self.broker.schedules()
-        return json_answer({"schedules": [schedule_view(*entry) for entry in found]})
+        offset, limit = OFFSET.read(call.request), LIMIT.read(call.request)
+        page = await self.broker.schedules(offset, limit)
+        views = [schedule_view(*entry) for entry in page.items]
+        return json_answer(
+            {"total": page.total, "offset": offset, "limit": limit, "schedules": views}
+        )
 
     async def put(self, call: Call) -> Answer:
         request = call.request
@@ -90,6 +96,8 @@ class Schedules(Resource):
         except ValueError as error:
             raise ApiError(400, str(error)) from None
         queue_name(schedule.queue, self.context.settings.max_queue_name_length)
+        if self.broker.members(schedule.queue) is not None:
+            raise ApiError(400, "the queue is virtual: schedule the jobs of one of its queues")
         check_job(schedule.job.encode("utf-8"))
         await self.broker.put_schedule(schedule)
         return await self.show(call)

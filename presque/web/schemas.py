@@ -170,7 +170,9 @@ def schemas(settings: ServerSettings) -> dict[str, Any]:
                 )
             }
         ),
-        "ScheduleList": _object({"schedules": {"type": "array", "items": ref("ScheduleView")}}),
+        "ScheduleList": _object(
+            {**page, "schedules": {"type": "array", "items": ref("ScheduleView")}}
+        ),
         "Result": _object(
             {}, {"result": {"description": "Any JSON, at most max_result_size bytes."}}
         ),

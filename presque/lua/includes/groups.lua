@@ -60,6 +60,17 @@ local function pop_in_turn(count, leasing)
   return ids, held
 end
 
+-- The groups that left the ring at their limit and still have ready jobs
+-- take their turn again: their limit changed, or a fetch that leases
+-- nothing (for good) is not bound by it. Costs one call per such group.
+local function rering_held_groups()
+  for _, group in ipairs(redis.call('HKEYS', K.group_leased)) do
+    if redis.call('EXISTS', GROUP_PREFIX .. group) == 1 then
+      redis.call('ZADD', K.groups, 'NX', next_sequence(), group)
+    end
+  end
+end
+
 -- A leased job is leased no more (acked, failed, expired, given back,
 -- removed): its group has a slot again, and the consumers that a limit
 -- held back may try again.

@@ -139,6 +139,13 @@ class Metrics:
             ["queue"],
             registry=r,
         )
+        self._held = Counter(
+            "presque_fetches_held",
+            "This server: fetches that found no job because a limit of the queue held"
+            " them back (limit: rate, concurrency or group).",
+            ["queue", "limit"],
+            registry=r,
+        )
         self.waiters = Gauge(
             "presque_longpoll_waiters", "This server: requests waiting for a job.", registry=r
         )
@@ -180,9 +187,12 @@ class Metrics:
             if at is not None:
                 wait.add(max(now - at, 0.0), end - first)
 
-    def found_nothing(self, queue: str) -> None:
-        """A fetch of C{queue} found no job."""
-        self._empty.labels(self.label(queue, claim=False)).inc()
+    def found_nothing(self, queue: str, held: str = "") -> None:
+        """A fetch of C{queue} found no job; C{held} names the limit that held it back, if any."""
+        label = self.label(queue, claim=False)
+        self._empty.labels(label).inc()
+        if held:
+            self._held.labels(label, held).inc()
 
     def acked(self, queue: str, seconds: float) -> None:
         """A leased job of C{queue} was acknowledged C{seconds} after its delivery."""

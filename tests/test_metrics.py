@@ -211,6 +211,17 @@ async def test_empty_fetches_are_counted(http: Http) -> None:
 
 
 @async_test
+async def test_fetches_held_back_by_a_limit_are_counted_by_limit(http: Http) -> None:
+    await http.request("PATCH", "/queues/q1", json_body={"rate": 0.5, "burst": 1})
+    await http.post_jobs("q1", 2)
+    for _ in range(3):
+        await http.get("/q/q1")
+    samples = await scrape(http)
+    assert value(samples, "presque_fetches_held_total", queue="q1", limit="rate") == 2
+    assert value(samples, "presque_fetches_empty_total", queue="q1") == 2
+
+
+@async_test
 async def test_fetches_of_queues_never_delivered_take_no_label(http: Http) -> None:
     for n in range(3):
         await http.get(f"/q/nothing-{n}")

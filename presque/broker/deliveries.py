@@ -91,10 +91,11 @@ class DeliveryOperations(ScheduleOperations):
             raise QueueClosed(queue)
         kind = reply[1].decode("ascii")
         if not kind:
-            self.metrics.found_nothing(queue)
+            held = reply[4].decode("ascii")
+            self.metrics.found_nothing(queue, held)
             retry_ms = int(reply[2])
             retry_after = retry_ms / 1000 if retry_ms else None
-            return Delivery(queue, [], held=reply[4].decode("ascii"), retry_after=retry_after)
+            return Delivery(queue, [], held=held, retry_after=retry_after)
         if kind == "lease":
             jobs = [
                 Job(

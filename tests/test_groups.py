@@ -23,6 +23,13 @@ async def post(http: Http, queue: str, group: str | None, n: object, **params: s
     return reply.header("X-Presque-Job-Id")
 
 
+async def one_at_a_time(http: Http, count: int) -> None:
+    """Queue q1 runs each group's jobs one at a time; group a has a0, a1, ... ready."""
+    await limit(http, "q1", group_concurrency=1)
+    for n in range(count):
+        await post(http, "q1", "a", f"a{n}")
+
+
 async def taken(http: Http, queue: str, count: int, **params: str) -> list[object]:
     numbers = []
     for _ in range(count):
@@ -88,9 +95,7 @@ async def test_priorities_order_the_jobs_within_a_group(http: Http) -> None:
 
 @async_test
 async def test_group_concurrency_1_runs_each_group_one_job_at_a_time(http: Http) -> None:
-    await limit(http, "q1", group_concurrency=1)
-    for n in range(2):
-        await post(http, "q1", "a", f"a{n}")
+    await one_at_a_time(http, 2)
     await post(http, "q1", "b", "b0")
     a0 = await lease_one(http, "q1")
     assert (await lease_one(http, "q1")).job == {"n": "b0"}
@@ -103,9 +108,7 @@ async def test_group_concurrency_1_runs_each_group_one_job_at_a_time(http: Http)
 async def test_a_group_job_given_back_by_an_expired_lease_goes_first_in_its_group(
     http: Http,
 ) -> None:
-    await limit(http, "q1", group_concurrency=1)
-    for n in range(2):
-        await post(http, "q1", "a", f"a{n}")
+    await one_at_a_time(http, 2)
     await lease_one(http, "q1", seconds=0.2)
     await deferLater(reactor, 0.3, lambda: None)
     again = await lease_one(http, "q1")
@@ -114,9 +117,7 @@ async def test_a_group_job_given_back_by_an_expired_lease_goes_first_in_its_grou
 
 @async_test
 async def test_a_failed_group_job_frees_its_group(http: Http) -> None:
-    await limit(http, "q1", group_concurrency=1)
-    for n in range(2):
-        await post(http, "q1", "a", f"a{n}")
+    await one_at_a_time(http, 2)
     a0 = await lease_one(http, "q1")
     await fail(http, "q1", a0.id, a0.receipt, delay="60")
     assert (await lease_one(http, "q1")).job == {"n": "a1"}
@@ -126,9 +127,7 @@ async def test_a_failed_group_job_frees_its_group(http: Http) -> None:
 async def test_a_group_job_sent_to_the_dead_letters_by_hand_frees_its_group(
     http: Http,
 ) -> None:
-    await limit(http, "q1", group_concurrency=1)
-    for n in range(2):
-        await post(http, "q1", "a", f"a{n}")
+    await one_at_a_time(http, 2)
     a0 = await lease_one(http, "q1")
     reply = await http.post(f"/queues/q1/jobs/{a0.id}/dead")
     assert reply.status in (200, 204), reply.body
@@ -246,9 +245,7 @@ async def test_a_group_name_too_long_is_400(http: Http) -> None:
 
 @async_test
 async def test_a_group_held_at_its_limit_is_served_once_the_limit_is_lifted(http: Http) -> None:
-    await limit(http, "q1", group_concurrency=1)
-    for n in range(3):
-        await post(http, "q1", "a", f"a{n}")
+    await one_at_a_time(http, 3)
     await lease_one(http, "q1")
     assert held_by(await http.get("/q/q1", params={"lease": "30"})) == "group"
     await limit(http, "q1", group_concurrency=0)
@@ -257,9 +254,7 @@ async def test_a_group_held_at_its_limit_is_served_once_the_limit_is_lifted(http
 
 @async_test
 async def test_every_fetch_held_by_a_group_says_so(http: Http) -> None:
-    await limit(http, "q1", group_concurrency=1)
-    for n in range(2):
-        await post(http, "q1", "a", f"a{n}")
+    await one_at_a_time(http, 2)
     await lease_one(http, "q1")
     for _ in range(3):
         assert held_by(await http.get("/q/q1", params={"lease": "30"})) == "group"
@@ -267,9 +262,7 @@ async def test_every_fetch_held_by_a_group_says_so(http: Http) -> None:
 
 @async_test
 async def test_a_fetch_for_good_takes_jobs_of_a_group_at_its_limit(http: Http) -> None:
-    await limit(http, "q1", group_concurrency=1)
-    for n in range(3):
-        await post(http, "q1", "a", f"a{n}")
+    await one_at_a_time(http, 3)
     await lease_one(http, "q1")
     assert held_by(await http.get("/q/q1", params={"lease": "30"})) == "group"
     assert (await http.get("/q/q1")).json() == {"n": "a1"}

@@ -68,6 +68,11 @@ local count = tonumber(ARGV[1])
 if lease > 0 then
   count = math.min(count, tonumber(ARGV[5]))
 end
+-- What a fetch that hands out nothing answers (see above).
+local function nothing(retry_in, held)
+  return {'ok', '', retry_in, outbox_noted, held}
+end
+
 -- The limits, before anything is taken; they hold back only a queue with
 -- ready jobs.
 local function nothing_ready()
@@ -78,7 +83,7 @@ local most = lease > 0 and setting('concurrency') or 0
 if most > 0 then
   count = math.min(count, most - redis.call('ZCARD', K.leased))
   if count <= 0 then
-    return {'ok', '', 0, outbox_noted, nothing_ready() and '' or 'concurrency'}
+    return nothing(0, nothing_ready() and '' or 'concurrency')
   end
 end
 local bucket = rate_bucket(now)
@@ -86,20 +91,18 @@ if bucket then
   count = math.min(count, math.floor(bucket.tokens))
   if count <= 0 then
     if nothing_ready() then
-      return {'ok', '', 0, outbox_noted, ''}
+      return nothing(0, '')
     end
-    return {'ok', '', bucket_wait(bucket), outbox_noted, 'rate'}
+    return nothing(bucket_wait(bucket), 'rate')
   end
 end
 
-local ids, held = {}, ''
+local ids = {}
 if lease == 0 and redis.call('ZCARD', K.grouped) > 0 then
   rering_held_groups()
 end
 if redis.call('ZCARD', K.groups) > 0 then
-  local group_held
-  ids, group_held = pop_in_turn(count, lease > 0)
-  held = group_held and 'group' or ''
+  ids = pop_in_turn(count, lease > 0)
 else
   -- The highest priorities first, then the ready list.
   local urgent = redis.call('ZPOPMIN', K.urgent, count)
@@ -113,11 +116,8 @@ else
   end
 end
 if #ids == 0 then
-  -- Ready jobs whose groups are all at their limit left the ring.
-  if held == '' and redis.call('ZCARD', K.grouped) > 0 then
-    held = 'group'
-  end
-  return {'ok', '', 0, outbox_noted, held}
+  -- Jobs of groups still ready are those whose groups are at their limit.
+  return nothing(0, redis.call('ZCARD', K.grouped) > 0 and 'group' or '')
 end
 if bucket then
   spend_tokens(bucket, #ids)
@@ -139,7 +139,7 @@ for i, id in ipairs(ids) do
   end
 end
 if #taken == 0 then
-  return {'ok', '', 0, outbox_noted, ''}
+  return nothing(0, '')
 end
 redis.call('HINCRBY', K.stats, 'delivered', #taken)
 

@@ -23,14 +23,13 @@ local function group_is_full(group, most)
 end
 
 -- Up to `count` ready jobs, one per turn of the ring; `leasing` counts
--- them against their groups' group_concurrency. Returns the ids and
--- whether groups with ready jobs were held back by their limit.
+-- them against their groups' group_concurrency. Returns their ids.
 local function pop_in_turn(count, leasing)
   local most = leasing and setting('group_concurrency') or 0
   if redis.call('LLEN', K.ready) + redis.call('ZCARD', K.urgent) > 0 then
     redis.call('ZADD', K.groups, 'NX', next_sequence(), UNGROUPED)
   end
-  local ids, held = {}, false
+  local ids = {}
   while #ids < count do
     local group = redis.call('ZRANGE', K.groups, 0, 0)[1]
     if not group then
@@ -39,9 +38,7 @@ local function pop_in_turn(count, leasing)
     local id
     if group == UNGROUPED then
       id = pop_ungrouped()
-    elseif group_is_full(group, most) then
-      held = true
-    else
+    elseif not group_is_full(group, most) then
       id = redis.call('ZPOPMIN', GROUP_PREFIX .. group)[1]
       if id then
         redis.call('ZREM', K.grouped, id)
@@ -57,7 +54,7 @@ local function pop_in_turn(count, leasing)
       redis.call('ZREM', K.groups, group)
     end
   end
-  return ids, held
+  return ids
 end
 
 -- The groups that left the ring at their limit and still have ready jobs

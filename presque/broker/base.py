@@ -7,7 +7,7 @@ from typing import Any
 
 from twisted.internet import defer
 
-from presque.broker.errors import StaleReceipt, UnknownJob
+from presque.broker.errors import JobInState, StaleReceipt, UnknownJob
 from presque.broker.keys import QUEUES_KEY, queue_keys
 from presque.broker.scripts import uses_settings
 from presque.broker.settings import QueueSettings, setting_fields
@@ -129,3 +129,15 @@ def check_settled(outcome: bytes, queue: str, job_id: str) -> None:
         raise UnknownJob(f"{queue}/{job_id}")
     if outcome == b"stale":
         raise StaleReceipt(f"{queue}/{job_id}")
+
+
+def check_moved(reply: bytes | list[Any], queue: str, job_id: str) -> None:
+    """
+    Turn the refusal of an operator's action on one job (a word naming why:
+    unknown, or the job's state) into its exception; a list is a success.
+    """
+    if isinstance(reply, list) or reply == b"ok":
+        return
+    if reply == b"unknown":
+        raise UnknownJob(f"{queue}/{job_id}")
+    raise JobInState(f"{queue}/{job_id}", reply.decode("ascii"))

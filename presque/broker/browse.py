@@ -6,7 +6,7 @@ it), each one script.
 
 from __future__ import annotations
 
-from presque.broker.errors import JobInState, UnknownJob
+from presque.broker.base import check_moved
 from presque.broker.jobs import job_view
 from presque.broker.model import JobView, Page
 from presque.broker.schedule import ScheduleOperations
@@ -58,7 +58,7 @@ class BrowseOperations(ScheduleOperations):
         @raise UnknownJob: no such job.
         @raise JobInState: the job is ready or leased already.
         """
-        _check_moved(await self.run(_JOB_READY, queue, [job_id]), queue, job_id)
+        check_moved(await self.run(_JOB_READY, queue, [job_id]), queue, job_id)
 
     async def send_to_dead(self, queue: str, job_id: str, reason: str) -> None:
         """
@@ -68,14 +68,5 @@ class BrowseOperations(ScheduleOperations):
         @raise JobInState: the job is a dead letter already.
         """
         reply = await self.run(_JOB_DEAD, queue, [job_id, reason])
-        if isinstance(reply, list):
-            await self.note_due(queue, reply[1])
-            return
-        _check_moved(reply, queue, job_id)
-
-
-def _check_moved(outcome: bytes, queue: str, job_id: str) -> None:
-    if outcome == b"unknown":
-        raise UnknownJob(f"{queue}/{job_id}")
-    if outcome != b"ok":
-        raise JobInState(f"{queue}/{job_id}", outcome.decode("ascii"))
+        check_moved(reply, queue, job_id)
+        await self.note_due(queue, reply[1])

@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from presque.broker.base import errors_of, millis, seconds
+from presque.broker.base import check_moved, errors_of, millis, seconds
 from presque.broker.errors import (
     DuplicateJob,
     IdempotencyConflict,
-    JobInState,
     QueueFull,
     RedisNearlyFull,
     TooManyDependents,
@@ -28,10 +27,10 @@ _INSPECT = load_script("inspect")
 _HOLD = load_script("hold")
 _DEPEND = load_script("depend")
 _JOB_REMOVE = load_script("job_remove")
+_PURGE = load_script("purge")
 
 #: The most jobs that may wait on one job.
 MAX_DEPENDENTS = 1000
-_PURGE = load_script("purge")
 
 
 class JobOperations(QueueOperations):
@@ -134,10 +133,7 @@ class JobOperations(QueueOperations):
         @raise JobInState: the job is leased, and C{force} was not given.
         """
         reply = await self.run(_JOB_REMOVE, queue, [job_id, "1" if force else "0"])
-        if reply == b"unknown":
-            raise UnknownJob(f"{queue}/{job_id}")
-        if reply == b"leased":
-            raise JobInState(f"{queue}/{job_id}", "leased")
+        check_moved(reply, queue, job_id)
         await self.note_due(queue, reply[1])
 
     async def inspect(self, queue: str, job_id: str) -> JobView:

@@ -272,3 +272,14 @@ async def test_the_schedules_are_listed_a_page_at_a_time(http: Http) -> None:
 async def test_a_schedule_posts_a_job_of_at_most_64_kib(http: Http) -> None:
     reply = await http.put("/schedules/s1", json_body={**PING, "job": "x" * 70_000})
     assert "larger than 65536 bytes" in assert_error(reply)
+
+
+@async_test
+async def test_a_schedule_whose_job_has_a_number_too_large_for_json_is_400(http: Http) -> None:
+    reply = await http.put(
+        "/schedules/s1",
+        body='{"queue": "q", "every": 5, "job": {"n": 1e999}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert assert_error(reply) == "job is not valid JSON"
+    assert (await http.get("/schedules/s1")).status == 404

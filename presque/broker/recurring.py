@@ -245,23 +245,27 @@ class RecurringOperations(JobOperations):
 
         @raise UnknownSchedule: no such schedule.
         """
-        text = await self.redis.execute("HGET", SCHEDULES_KEY, name)
-        due = await self.redis.execute("ZSCORE", SCHEDULES_DUE_KEY, name)
-        if text is None:
+        found = await self._read_schedules([name])
+        if not found:
             raise UnknownSchedule(name)
-        return Schedule.from_stored(name, text), None if due is None else int(float(due))
+        return found[0]
 
     async def schedules(self, offset: int, limit: int) -> Page[tuple[Schedule, int | None]]:
         """A page of the schedules, by name, each with its next run."""
         names = await self.redis.execute("HKEYS", SCHEDULES_KEY)
         names = sorted(name.decode("utf-8") for name in names)
-        found = []
-        for name in names[offset : offset + limit]:
-            try:
-                found.append(await self.schedule(name))
-            except UnknownSchedule:
-                continue
-        return Page(len(names), found)
+        page = names[offset : offset + limit]
+        return Page(len(names), await self._read_schedules(page) if page else [])
+
+    async def _read_schedules(self, names: list[str]) -> list[tuple[Schedule, int | None]]:
+        """The schedules of C{names} still there, each with its next run: two calls in all."""
+        texts = await self.redis.execute("HMGET", SCHEDULES_KEY, *names)
+        dues = await self.redis.execute("ZMSCORE", SCHEDULES_DUE_KEY, *names)
+        return [
+            (Schedule.from_stored(name, text), None if due is None else int(float(due)))
+            for name, text, due in zip(names, texts, dues, strict=True)
+            if text is not None
+        ]
 
     async def pause_schedule(self, name: str, paused: bool, now_ms: int) -> None:
         """

@@ -89,7 +89,6 @@ class Schedules(Resource):
         text = body(request)
         if not text.strip():
             raise ApiError(400, "the schedule is missing")
-        check_job(text)
         document = read_json(text, "schedule")
         try:
             schedule = check_schedule(call.name, document, _now_ms())
@@ -98,6 +97,7 @@ class Schedules(Resource):
         queue_name(schedule.queue, self.context.settings.max_queue_name_length)
         if self.broker.members(schedule.queue) is not None:
             raise ApiError(400, "the queue is virtual: schedule the jobs of one of its queues")
+        # Its job, written again from the document, must be JSON too: 1e999 is not.
         check_job(schedule.job.encode("utf-8"))
         await self.broker.put_schedule(schedule)
         return await self.show(call)

@@ -225,6 +225,8 @@ async def test_a_schedule_changed_while_its_run_fires_keeps_its_new_definition(
         ({"queue": "q", "job": {}, "every": 5, "missed": "all"}, "missed must be one of"),
         ({"queue": "q", "job": {}, "every": 5, "paused": 1}, "paused must be true or false"),
         ({"queue": "a/b", "job": {}, "every": 5}, "queue name may not contain /"),
+        ({"queue": "q", "job": {}, "every": 5, "uniq": "a\u0007"}, "uniq has control characters"),
+        ({"queue": "q", "job": {}, "every": 5, "group": "g\n"}, "group has control characters"),
         ([1], "a schedule must be a JSON object"),
     ],
 )

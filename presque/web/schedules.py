@@ -12,7 +12,16 @@ from presque.broker import Schedule, check_schedule
 from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
 from presque.web.errors import ApiError
-from presque.web.inputs import LIMIT, OFFSET, body, queue_name, require_json_content_type
+from presque.web.inputs import (
+    GROUP,
+    LIMIT,
+    OFFSET,
+    UNIQ,
+    body,
+    check_text,
+    queue_name,
+    require_json_content_type,
+)
 from presque.web.jsontext import check_job, read_json
 from presque.web.routing import Call, Route
 
@@ -95,6 +104,10 @@ class Schedules(Resource):
         except ValueError as error:
             raise ApiError(400, str(error)) from None
         queue_name(schedule.queue, self.context.settings.max_queue_name_length)
+        # The rules of POST /q's uniq= and group=, which its jobs go through.
+        for arg, value in ((UNIQ, schedule.uniq), (GROUP, schedule.group)):
+            if value is not None:
+                check_text(value, arg.name, arg.longest)
         if self.broker.members(schedule.queue) is not None:
             raise ApiError(400, "the queue is virtual: schedule the jobs of one of its queues")
         # Its job, written again from the document, must be JSON too: 1e999 is not.

@@ -259,3 +259,9 @@ async def test_a_batch_cannot_wait_for_others(http: Http) -> None:
     parent = await post(http, "q1", "parent")
     reply = await http.post("/qb/q1", json_body={"jobs": [{}]}, params={"after": parent})
     assert "cannot wait for others" in assert_error(reply)
+
+
+@async_test
+async def test_depends_on_a_key_longer_than_a_uniq_key_may_be_is_400(http: Http) -> None:
+    reply = await http.post_job("q1", {}, depends="k" * 257)
+    assert assert_error(reply) == "a uniq key of depends is longer than 256 characters"

@@ -11,7 +11,15 @@ import math
 
 from presque.broker import Blocker
 from presque.web.errors import ApiError
-from presque.web.inputs import AFTER, DELAYED, DEPENDS, MAX_BLOCKERS, check_text, queue_name
+from presque.web.inputs import (
+    AFTER,
+    DELAYED,
+    DEPENDS,
+    MAX_BLOCKERS,
+    UNIQ,
+    check_text,
+    queue_name,
+)
 from presque.web.jsontext import read_json
 from presque.web.routing import Call
 
@@ -88,6 +96,9 @@ def blockers(call: Call, longest_queue_name: int) -> list[Blocker]:
             queue, _, name = item.rpartition(":") if kind == "id" else _queue_first(item)
             if not name:
                 raise ApiError(400, f"{arg.name} names an empty {kind}")
+            if kind == "uniq":
+                # A key no uniq= could have set is held by no job.
+                check_text(name, f"a uniq key of {arg.name}", UNIQ.longest)
             queue = queue_name(queue, longest_queue_name) if queue else call.queue
             found.append(Blocker(queue, kind, name))
     if len(found) > MAX_BLOCKERS:

@@ -241,5 +241,6 @@ def test_a_waiting_job_says_what_it_waits_for_and_can_run_now(daemon: Daemon, pa
     open_detail(page, child)
     held = page.locator("#job-held-by li[data-reason='waiting']")
     assert f"it waits for mail/{parent}" in held.inner_text()
+    screenshot(page, "job-waiting")
     page.click("#job-detail button[data-action='ready']")
     page.locator("#job-detail [data-field='state']", has_text="ready").wait_for()

@@ -74,7 +74,7 @@ export function schedulesPage(main) {
           element("td", {}, when(schedule)),
           element("td", { "data-field": "next" }, schedule.paused ? "paused" : at(schedule.next_run)),
           element("td", {}, lastRun(schedule.last_run)),
-          ...(admin ? [element("td", { class: "actions" }, ...actions(schedule))] : []))))
+          ...(admin ? [element("td", {}, element("div", { class: "actions" }, ...actions(schedule)))] : []))))
       : element("p", { class: "muted" }, "No schedule."));
     say(`updated ${new Date().toLocaleTimeString()}`);
   };

@@ -24,6 +24,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from presque.redis_url import RedisAddress
+from presque.replicas import waits_of
 
 log = Logger()
 
@@ -53,6 +54,8 @@ class Script:
     name: str
     source: bytes
     sha: str = field(init=False)
+    #: Whether it may change data: only such scripts wait for replicas.
+    writes: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sha", hashlib.sha1(self.source).hexdigest())
@@ -140,6 +143,8 @@ class Redis:
         connect_timeout: float = 2.0,
         timed: Callable[[str, float], None] | None = None,
         tls: Any = None,
+        min_replicas: int = 0,
+        replica_timeout: float = 1.0,
     ) -> None:
         self.address = address
         #: The client TLS options (see L{presque.redis_tls}) for a rediss:// address.
@@ -147,6 +152,10 @@ class Redis:
         self.pool_size = pool_size
         self.command_timeout = command_timeout
         self.connect_timeout = connect_timeout
+        #: How many replicas must confirm each script that writes before it
+        #: counts as done (Redis' WAIT), and how long they may take (seconds).
+        self.min_replicas = min_replicas
+        self.replica_timeout = replica_timeout
         self._pool: Any = None
         self._turn = 0
         self._outage = _Outage(address.describe())
@@ -190,6 +199,21 @@ class Redis:
         self._pool._factory.protocol = _telling_losses(protocol, self._lost)
         self._pool._factory.deferred.addErrback(self._refused)
 
+    def move_to(self, address: RedisAddress, tls: Any = None) -> None:
+        """
+        Serve from the Redis at C{address} from now on (a new master after a
+        failover): a new pool replaces the old one, whose calls in flight
+        fail as unavailable, so that none lands on a demoted master.
+        """
+        if self._pool is not None and address == self.address:
+            return
+        old, self._pool = self._pool, None
+        self.address, self.tls = address, tls
+        self._outage.where = address.describe()
+        self.connect()
+        if old is not None:
+            old.disconnect()
+
     def _lost(self, why: Failure) -> None:
         if not why.check(ConnectionDone):
             self.last_loss = why.getErrorMessage()
@@ -212,8 +236,30 @@ class Redis:
     def eval(
         self, script: Script, keys: Sequence[RedisArg], args: Sequence[RedisArg]
     ) -> defer.Deferred[Any]:
-        """Run a Lua script: EVALSHA, and EVAL when Redis does not know it yet."""
+        """
+        Run a Lua script: EVALSHA, and EVAL when Redis does not know it yet.
+        With C{min_replicas}, a script that writes then waits for them.
+
+        @raise NotReplicated: too few replicas confirmed the change in time.
+        """
+        if self.min_replicas and script.writes:
+            return self._call(script.name, self._evalsha_replicated, script, keys, args)
         return self._call(script.name, _evalsha, script, keys, args)
+
+    def _evalsha_replicated(
+        self, connection: Any, script: Script, keys: Sequence[RedisArg], args: Sequence[RedisArg]
+    ) -> defer.Deferred[Any]:
+        return defer.Deferred.fromCoroutine(self._replicated(connection, script, keys, args))
+
+    async def _replicated(
+        self, connection: Any, script: Script, keys: Sequence[RedisArg], args: Sequence[RedisArg]
+    ) -> Any:
+        # WAIT counts the replicas that have every write this connection
+        # sent so far: it goes on the same connection, after the script's
+        # answer (a NOSCRIPT retry is another write).
+        result = await _evalsha(connection, script, keys, args)
+        await waits_of(connection, self.min_replicas, self.replica_timeout).confirm()
+        return result
 
     def execute(self, *command: RedisArg) -> defer.Deferred[Any]:
         """Run one Redis command, e.g. C{execute("SMEMBERS", key)}."""

@@ -29,7 +29,21 @@ class LuaScript(Script):
     includes: frozenset[str] = frozenset()
 
 
+#: What the header of a script that changes nothing says: it needs no replica's
+#: confirmation (see L{presque.redis.Redis.min_replicas}).
+READS_ONLY = "Changes nothing."
+
 _LOADED: dict[str, LuaScript] = {}
+
+
+def _header(source: str) -> str:
+    """The comment lines a script starts with, joined."""
+    lines = []
+    for line in source.splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    return " ".join(lines)
 
 
 def loaded_scripts() -> list[LuaScript]:
@@ -50,5 +64,10 @@ def read_script(name: str, written: Mapping[str, str] | None = None) -> LuaScrip
         return (folder / "includes" / f"{included}.lua").read_text("utf-8")
 
     source = _INCLUDE.sub(include, (folder / f"{name}.lua").read_text("utf-8"))
-    script = _LOADED[name] = LuaScript(name, source.encode("utf-8"), frozenset(used))
+    script = _LOADED[name] = LuaScript(
+        name,
+        source.encode("utf-8"),
+        writes=READS_ONLY not in _header(source),
+        includes=frozenset(used),
+    )
     return script

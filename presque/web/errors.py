@@ -36,6 +36,7 @@ from presque.broker import (
     VirtualFull,
 )
 from presque.redis import RedisOutOfMemory, RedisRefused, RedisUnavailable
+from presque.replicas import NotReplicated
 
 log = Logger()
 
@@ -100,6 +101,11 @@ OUTCOMES: dict[type[Exception], tuple[int, str]] = {
     RedisNearlyFull: (429, "redis is nearly full: producers wait while consumers drain it"),
     IdempotencyConflict: (422, "this Idempotency-Key came with another request before"),
     RedisUnavailable: (503, "redis is unavailable"),
+    NotReplicated: (
+        503,
+        "too few of redis' replicas confirmed the change in time: it was made on the"
+        " master, but a failover now may lose it",
+    ),
     RedisOutOfMemory: (507, "redis is out of memory and refuses new data"),
     RedisRefused: (503, "redis refused the command"),
 }

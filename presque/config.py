@@ -115,6 +115,28 @@ def _appendfsync(text: str) -> str:
     return text
 
 
+def _non_negative_int(text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError(f"must be zero or a positive integer, got {text!r}")
+    return int(text)
+
+
+def _host_ports(text: str) -> tuple[tuple[str, int], ...]:
+    """C{host:port ...}, an IPv6 host in brackets: C{[::1]:26379}."""
+    addresses = []
+    for word in text.split():
+        host, colon, port = word.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not (colon and host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError(f"must be host:port words such as 127.0.0.1:26379, got {word!r}")
+        addresses.append((host, int(port)))
+    return tuple(addresses)
+
+
+def _optional_text(text: str) -> str | None:
+    return text.strip() or None
+
+
 def _optional_redis_url(text: str) -> RedisAddress | None:
     return parse_redis_url(text) if text.strip() else None
 
@@ -173,8 +195,25 @@ class RedisSettings:
     address: RedisAddress | None = _key(
         None,
         _optional_redis_url,
-        "redis://, rediss:// (TLS) or unix:// URL; empty: the embedded server.",
+        "redis://, rediss:// (TLS) or unix:// URL; empty: the embedded server (without sentinels).",
         "url",
+    )
+    sentinels: tuple[tuple[str, int], ...] = _key(
+        (),
+        _host_ports,
+        "Redis Sentinels (host:port ...) that name the master; url then gives only its"
+        " credentials, database and TLS.",
+    )
+    master_name: str = _key("", str.strip, "The master's name for the sentinels.")
+    sentinel_username: str | None = _key(None, _optional_text, "The sentinels' user, if any.")
+    sentinel_password: str | None = _key(None, _optional_text, "The sentinels' password, if any.")
+    min_replicas: int = _key(
+        0,
+        _non_negative_int,
+        "Replicas that must confirm every change before it is answered (WAIT); 0: none.",
+    )
+    replica_timeout: float = _key(
+        1.0, _positive_float, "Seconds replicas may take to confirm; longer: 503."
     )
     data_dir: Path = _key(Path("var/redis"), Path, "The embedded server's data directory.")
     appendfsync: str = _key("everysec", _appendfsync, "The embedded server's fsync policy.")
@@ -196,11 +235,16 @@ class RedisSettings:
 
     def check(self) -> None:
         """
-        Refuse TLS files that would be ignored.
+        Refuse settings that would be ignored or cannot work together.
 
-        @raise ValueError: they are given without a rediss:// URL, or one of
-            the client's certificate and key comes without the other.
+        @raise ValueError: sentinels without a master_name or with a unix://
+            URL; TLS files without a rediss:// URL, or one of the client's
+            certificate and key without the other.
         """
+        if self.sentinels and not self.master_name:
+            raise ValueError("sentinels need the master_name they know the master by")
+        if self.sentinels and self.address and self.address.unix_path:
+            raise ValueError("sentinels name a master by host and port: url cannot be unix://")
         files = (self.tls_ca_file, self.tls_cert_file, self.tls_key_file)
         if any(files) and not (self.address and self.address.tls):
             raise ValueError("tls_* files need a rediss:// url (in [redis] url or --redis)")

@@ -103,6 +103,17 @@ class LongPoll:
             self.subscriber.subscribe(_channel(queue, kind))
         self.subscriber.start()
 
+    def move_to(self, address: RedisAddress, tls: Any = None) -> None:
+        """
+        Hear wake-ups from the Redis at C{address} from now on (a new master),
+        listening there first if it did not listen yet. Every waiter tries
+        again once it hears there: what was published meanwhile is lost.
+        """
+        if self.subscriber is None:
+            self.listen(address, tls)
+        else:
+            self.subscriber.move_to(address, tls)
+
     def stop(self) -> defer.Deferred[None]:
         """Answer every waiter (no job), let no new one wait, stop listening."""
         self.close()

@@ -45,6 +45,7 @@ class Subscriber:
         self.channels: set[str] = set()
         self._protocol: Any = None
         self._service: ClientService | None = None
+        self._factory: _SubscriberFactory | None = None
 
     def start(self) -> None:
         """Connect, and keep reconnecting until L{stop}."""
@@ -54,13 +55,27 @@ class Subscriber:
             endpoint = HostnameEndpoint(self.reactor, self.address.host, self.address.port)
             if self.tls is not None:
                 endpoint = wrapClientTLS(self.tls, endpoint)
+        self._factory = _SubscriberFactory(self)
         self._service = ClientService(
             endpoint,
-            _SubscriberFactory(self),
+            self._factory,
             retryPolicy=backoffPolicy(initialDelay=0.1, maxDelay=2.0),
             clock=self.reactor,
         )
         self._service.startService()
+
+    def move_to(self, address: RedisAddress, tls: Any = None) -> None:
+        """
+        Hear the Redis at C{address} from now on (a new master): reconnect
+        there, subscribe again and tell the owner, as after any reconnection.
+        """
+        if address == self.address and self._service is not None:
+            return
+        self.address, self.tls = address, tls
+        old, self._service, self._protocol = self._service, None, None
+        if old is not None:
+            old.stopService()
+        self.start()
 
     def stop(self) -> defer.Deferred[None]:
         """Disconnect for good."""
@@ -91,6 +106,8 @@ class Subscriber:
         return sent.addCallbacks(lambda _: None, _log_failure, errbackArgs=(command,))
 
     def _ready(self, connection: Any) -> None:
+        if connection.factory is not self._factory:
+            return  # a connection to the server heard before a move_to, closing
         self._protocol = connection
         if self.channels:
             connection.subscribe(sorted(self.channels)).addErrback(_log_failure, "subscribe")

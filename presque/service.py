@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from twisted.application.service import IService, MultiService, Service
@@ -38,6 +39,7 @@ from presque.redis import Redis
 from presque.redis_tls import client_options
 from presque.redis_url import RedisAddress
 from presque.scheduler import Scheduler
+from presque.sentinel import SentinelWatch
 from presque.systemd import Notifier, SystemdNotification
 from presque.web import build_site
 from presque.web.site import PresqueSite
@@ -65,8 +67,9 @@ class SequentialMultiService(MultiService):
 class RedisConnection(Service):
     """
     Opens the Redis pool and the long polls' wake-up subscription (once
-    C{started} fires, if given); L{ready} fires once Redis answers and knows
-    every script. Closes the pool on stop.
+    C{started} fires, if given; with C{sentinels}, once they name the master,
+    which the sentinels then move from master to master); L{ready} fires
+    once Redis answers and knows every script. Closes the pool on stop.
     """
 
     def __init__(
@@ -75,11 +78,13 @@ class RedisConnection(Service):
         longpoll: LongPoll,
         reactor: Any,
         started: Callable[[], defer.Deferred[None]] | None = None,
+        sentinels: SentinelWatch | None = None,
     ) -> None:
         self.redis = redis
         self.longpoll = longpoll
         self.reactor = reactor
         self.started = started
+        self.sentinels = sentinels
         #: Fires once Redis is ready to serve.
         self.ready: defer.Deferred[None] = defer.Deferred()
 
@@ -94,14 +99,23 @@ class RedisConnection(Service):
         )
 
     def _connect(self) -> None:
-        self.redis.connect()
-        self.longpoll.listen(self.redis.address, self.redis.tls)
+        if self.sentinels is None:
+            self.redis.connect()
+            self.longpoll.listen(self.redis.address, self.redis.tls)
+            self._until_ready()
+        else:
+            self.sentinels.start()
+            self.sentinels.found.addCallback(lambda _: self._until_ready())
+
+    def _until_ready(self) -> None:
         until = defer.Deferred.fromCoroutine(self.redis.until_ready(loaded_scripts(), self.reactor))
         until.chainDeferred(self.ready)
 
     def stopService(self) -> defer.Deferred[None]:
         super().stopService()
-        return self.redis.close()
+        if self.sentinels is None:
+            return self.redis.close()
+        return self.sentinels.stop().addCallback(lambda _: self.redis.close())
 
 
 class Confirmations(Service):
@@ -263,6 +277,37 @@ def _redis_tls(settings: RedisSettings, address: RedisAddress) -> Any:
     )
 
 
+def _sentinels(
+    settings: RedisSettings, address: RedisAddress, redis: Redis, longpoll: LongPoll, reactor: Any
+) -> SentinelWatch | None:
+    """What follows the master through the sentinels, if there are any."""
+    if not settings.sentinels:
+        return None
+
+    def follow(host: str, port: int) -> None:
+        master = replace(address, host=host, port=port)
+        tls = _redis_tls(settings, master)
+        redis.move_to(master, tls)
+        longpoll.move_to(master, tls)
+
+    return SentinelWatch(
+        [
+            RedisAddress(
+                host=host,
+                port=port,
+                username=settings.sentinel_username,
+                password=settings.sentinel_password,
+            )
+            for host, port in settings.sentinels
+        ],
+        settings.master_name,
+        reactor,
+        follow,
+        command_timeout=settings.connect_timeout,
+        connect_timeout=settings.connect_timeout,
+    )
+
+
 def make_service(config: Config, reactor: Any = None) -> MultiService:
     """
     The whole daemon for C{config}.
@@ -276,7 +321,11 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
 
     settings = config.redis
     address, started = settings.address, None
-    if address is None:
+    if settings.sentinels:
+        # Where the master is comes from the sentinels; the url, if any,
+        # says how to log in to it.
+        address = address or RedisAddress()
+    elif address is None:
         embedded = EmbeddedRedis(
             settings.data_dir, settings.appendfsync, reactor, binary=require_redis_server()
         )
@@ -292,9 +341,12 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         connect_timeout=settings.connect_timeout,
         timed=metrics.redis_called,
         tls=_redis_tls(settings, address),
+        min_replicas=settings.min_replicas,
+        replica_timeout=settings.replica_timeout,
     )
     longpoll = LongPoll(reactor)
-    connection = RedisConnection(redis, longpoll, reactor, started)
+    sentinels = _sentinels(settings, address, redis, longpoll, reactor)
+    connection = RedisConnection(redis, longpoll, reactor, started, sentinels)
     connection.setServiceParent(root)
     broker = Broker(
         redis,

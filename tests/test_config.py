@@ -46,6 +46,11 @@ appendfsync = always
 pool_size = 8
 command_timeout = 0.5
 connect_timeout = 1
+master_name = main
+sentinel_username = watcher
+sentinel_password = s3cret
+min_replicas = 2
+replica_timeout = 0.25
 [scheduler]
 interval = 0.25
 """,
@@ -66,6 +71,9 @@ interval = 0.25
     assert config.redis.appendfsync == "always"
     assert (config.redis.pool_size, config.redis.command_timeout) == (8, 0.5)
     assert config.redis.connect_timeout == 1.0
+    assert (config.redis.master_name, config.redis.min_replicas) == ("main", 2)
+    assert (config.redis.sentinel_username, config.redis.sentinel_password) == ("watcher", "s3cret")
+    assert config.redis.replica_timeout == 0.25
     assert config.scheduler.interval == 0.25
 
 
@@ -152,6 +160,38 @@ def test_a_client_certificate_needs_its_key(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "[redis]\nurl = rediss://h\ntls_cert_file = c.pem"))
     with pytest.raises(ConfigError, match="tls_cert_file and tls_key_file go together"):
         config.with_overrides()
+
+
+def test_sentinels_are_read_as_hosts_and_ports(tmp_path: Path) -> None:
+    text = "[redis]\nsentinels = 127.0.0.1:26379 [::1]:26380\nmaster_name = main"
+    redis = load_config(write(tmp_path, text)).with_overrides().redis
+    assert redis.sentinels == (("127.0.0.1", 26379), ("::1", 26380))
+
+
+@pytest.mark.parametrize("word", ["127.0.0.1", "h:0", "h:65536", ":26379", "h:port"])
+def test_a_sentinel_without_a_usable_port_is_refused(tmp_path: Path, word: str) -> None:
+    path = write(tmp_path, f"[redis]\nsentinels = {word}\nmaster_name = main")
+    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port words"):
+        load_config(path)
+
+
+def test_sentinels_need_a_master_name(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[redis]\nsentinels = h:26379"))
+    with pytest.raises(ConfigError, match="sentinels need the master_name"):
+        config.with_overrides()
+
+
+def test_sentinels_refuse_a_unix_url(tmp_path: Path) -> None:
+    text = "[redis]\nsentinels = h:26379\nmaster_name = main\nurl = unix:///tmp/r.sock"
+    with pytest.raises(ConfigError, match="url cannot be unix://"):
+        load_config(write(tmp_path, text)).with_overrides()
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "many"])
+def test_min_replicas_is_a_count(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, f"[redis]\nmin_replicas = {value}")
+    with pytest.raises(ConfigError, match="min_replicas: must be zero or a positive integer"):
+        load_config(path)
 
 
 def test_a_bad_listen_option_is_a_config_error_naming_it() -> None:

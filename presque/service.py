@@ -28,6 +28,7 @@ from twisted.logger import Logger
 
 from presque.auth import Authority
 from presque.broker import Broker
+from presque.broker.keys import KeySpace
 from presque.config import Config, RedisSettings, ServerSettings
 from presque.embedded import EmbeddedRedis, require_redis_server
 from presque.logs import quiet_reconnection_attempts
@@ -293,7 +294,10 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         timed=metrics.redis_called,
         tls=_redis_tls(settings, address),
     )
-    longpoll = LongPoll(reactor)
+    # One key space for the broker and the long polls: they must agree on
+    # the channels the scripts publish on.
+    keys = KeySpace(settings.prefix)
+    longpoll = LongPoll(reactor, keys)
     connection = RedisConnection(redis, longpoll, reactor, started)
     connection.setServiceParent(root)
     broker = Broker(
@@ -305,6 +309,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         delivery_timeout=config.server.delivery_timeout,
         reactor=reactor,
         metrics=metrics,
+        keys=keys,
     )
     Confirmations(broker).setServiceParent(root)
     # The virtual queues are known before the first request (the scheduler

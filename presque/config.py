@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from presque.auth import TOKEN_SECTION, Token, token_from_section
+from presque.broker.keys import DEFAULT_PREFIX, check_prefix
 from presque.broker.settings import QueueSettings, is_count, setting_fields
 from presque.redis_url import RedisAddress, parse_redis_url
 
@@ -232,6 +233,12 @@ class RedisSettings:
         None, _optional_path, "rediss://: the client's PEM certificate, if Redis asks for one."
     )
     tls_key_file: Path | None = _key(None, _optional_path, "rediss://: the client's PEM key.")
+    prefix: str = _key(
+        DEFAULT_PREFIX,
+        check_prefix,
+        "What every key and channel starts with: deployments with other prefixes share the"
+        " Redis database without seeing each other's queues.",
+    )
 
     def check(self) -> None:
         """

@@ -21,7 +21,7 @@ from typing import Any
 from twisted.internet import defer
 
 from presque.broker import Delivery
-from presque.broker.keys import parse_channel, queue_keys
+from presque.broker.keys import KeySpace
 from presque.pubsub import Subscriber
 from presque.redis import RedisUnavailable
 from presque.redis_url import RedisAddress
@@ -72,8 +72,11 @@ def _nothing() -> None:
 class LongPoll:
     """The waiting requests and streams of one server."""
 
-    def __init__(self, reactor: Any) -> None:
+    def __init__(self, reactor: Any, keys: KeySpace | None = None) -> None:
         self.reactor = reactor
+        #: The deployment's key space, whose channels alone it hears: the
+        #: wake-ups of another prefix on the same Redis are not its own.
+        self.keys = keys or KeySpace()
         self.subscriber: Subscriber | None = None
         # Each queue's line of waiting requests, first come first served; a
         # request stays in line while it tries a fetch after a wake-up.
@@ -98,9 +101,9 @@ class LongPoll:
         """Start hearing wake-ups from the Redis at C{address} (over C{tls}, if given)."""
         self.subscriber = Subscriber(address, self.reactor, self.woken, self.wake_all, tls)
         for queue in self._heard_by:
-            self.subscriber.subscribe(queue_keys(queue).wake)
+            self.subscriber.subscribe(self.keys.queue(queue).wake)
         for kind, queue in self._watchers:
-            self.subscriber.subscribe(_channel(queue, kind))
+            self.subscriber.subscribe(self._channel(queue, kind))
         self.subscriber.start()
 
     def move_to(self, address: RedisAddress, tls: Any = None) -> None:
@@ -190,7 +193,7 @@ class LongPoll:
         heard.add(queue)
         if len(heard) == 1 and self.subscriber is not None:
             # A job posted before Redis confirms goes unheard: look again then.
-            subscribed = self.subscriber.subscribe(queue_keys(source).wake)
+            subscribed = self.subscriber.subscribe(self.keys.queue(source).wake)
             subscribed.addCallback(lambda _: self._recheck(source))
 
     def _stop_hearing(self, source: str, queue: str) -> None:
@@ -199,7 +202,7 @@ class LongPoll:
         if not heard:
             self._heard_by.pop(source, None)
             if self.subscriber is not None:
-                self.subscriber.unsubscribe(queue_keys(source).wake)
+                self.subscriber.unsubscribe(self.keys.queue(source).wake)
 
     def _depart(self, place: _Place) -> None:
         line = self._lines.get(place.queue)
@@ -265,7 +268,7 @@ class LongPoll:
         leased job of it was settled (settled), or the job named by the
         message was acked or dead-lettered (finished).
         """
-        parsed = parse_channel(channel)
+        parsed = self.keys.parse_channel(channel)
         if parsed is None:
             return
         queue, kind = parsed
@@ -301,7 +304,7 @@ class LongPoll:
             subjects = self._watchers[(kind, queue)] = {}
             if self.subscriber is not None:
                 # A message before Redis confirms goes unheard: look again then.
-                subscribed = self.subscriber.subscribe(_channel(queue, kind))
+                subscribed = self.subscriber.subscribe(self._channel(queue, kind))
                 subscribed.addCallback(lambda _: self._release(kind, queue, None))
         done: defer.Deferred[None] = defer.Deferred()
         subjects.setdefault(subject, []).append(done)
@@ -325,7 +328,7 @@ class LongPoll:
         if not subjects and (kind, queue) in self._watchers:
             del self._watchers[(kind, queue)]
             if self.subscriber is not None:
-                self.subscriber.unsubscribe(_channel(queue, kind))
+                self.subscriber.unsubscribe(self._channel(queue, kind))
 
     def _release(self, kind: str, queue: str, message: str | None) -> None:
         """
@@ -339,6 +342,10 @@ class LongPoll:
             for done in list(subjects.get(subject, ())):
                 self._unwatch(kind, queue, subject, done)
                 done.callback(None)
+
+    def _channel(self, queue: str, kind: str) -> str:
+        """The channel of C{queue} on which the scripts tell of C{kind}."""
+        return getattr(self.keys.queue(queue), kind)
 
     def _release_all(self) -> None:
         for kind, queue in list(self._watchers):
@@ -382,8 +389,3 @@ class _Place:
 def _cancel(timer: Any) -> None:
     if timer.active():
         timer.cancel()
-
-
-def _channel(queue: str, kind: str) -> str:
-    """The channel of C{queue} on which the scripts tell of C{kind}."""
-    return getattr(queue_keys(queue), kind)

@@ -29,6 +29,7 @@ from twisted.logger import Logger
 
 from presque.auth import Authority
 from presque.broker import Broker
+from presque.broker.keys import KeySpace
 from presque.config import Config, RedisSettings, ServerSettings
 from presque.embedded import EmbeddedRedis, require_redis_server
 from presque.logs import quiet_reconnection_attempts
@@ -344,7 +345,10 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         min_replicas=settings.min_replicas,
         replica_timeout=settings.replica_timeout,
     )
-    longpoll = LongPoll(reactor)
+    # One key space for the broker and the long polls: they must agree on
+    # the channels the scripts publish on.
+    keys = KeySpace(settings.prefix)
+    longpoll = LongPoll(reactor, keys)
     sentinels = _sentinels(settings, address, redis, longpoll, reactor)
     connection = RedisConnection(redis, longpoll, reactor, started, sentinels)
     connection.setServiceParent(root)
@@ -357,6 +361,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         delivery_timeout=config.server.delivery_timeout,
         reactor=reactor,
         metrics=metrics,
+        keys=keys,
     )
     Confirmations(broker).setServiceParent(root)
     # The virtual queues are known before the first request (the scheduler

@@ -61,20 +61,23 @@ async def start_presque(
     command_timeout: float = 2.0,
     broker: dict[str, Any] | None = None,
     authority: Any = None,
+    prefix: str | None = None,
     **server_settings: Any,
 ):
     """
     Serve presque over C{redis_server}; return (Presque, stop). C{redis_url}
     is where its Redis calls go instead (a relay in front of the server, say;
     wake-ups still come from C{redis_server}); C{broker} holds options of its
-    L{Broker}, C{authority} the tokens (none: tokens off) and
-    C{server_settings} of its L{ServerSettings}. As the daemon does, it
-    sends Redis every script before it serves.
+    L{Broker}, C{authority} the tokens (none: tokens off), C{prefix} that of
+    its keys ([redis] prefix; none: the default) and C{server_settings} of
+    its L{ServerSettings}. As the daemon does, it sends Redis every script
+    before it serves.
     """
     from twisted.internet import reactor
     from twisted.internet.endpoints import TCP4ServerEndpoint
 
     from presque.broker import Broker
+    from presque.broker.keys import KeySpace
     from presque.config import ServerSettings
     from presque.longpoll import LongPoll
     from presque.lua import loaded_scripts
@@ -84,6 +87,8 @@ async def start_presque(
     from presque.web import build_site
 
     options = dict(broker or {})
+    # The broker and the long polls share one key space, as in the daemon.
+    keys = options.setdefault("keys", KeySpace() if prefix is None else KeySpace(prefix))
     metrics = options.setdefault("metrics", Metrics())
     address = parse_redis_url(redis_server.url)
     redis = Redis(
@@ -95,7 +100,7 @@ async def start_presque(
     await _until_connected(redis)
     await redis.until_ready(loaded_scripts(), reactor)
     server = Broker(redis, **options)
-    longpoll = LongPoll(reactor)
+    longpoll = LongPoll(reactor, keys)
     longpoll.listen(address)
     settings = ServerSettings(access_log=False, **server_settings)
     site = build_site(server, settings, longpoll, authority)

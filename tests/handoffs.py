@@ -6,7 +6,10 @@ presque/lua/includes/handoff.lua), read straight from Redis.
 from __future__ import annotations
 
 from harness.redis import RedisServer
-from presque.broker.keys import queue_keys
+from presque.broker.keys import KeySpace
+
+#: The tests' servers use the default prefix.
+_KEYS = KeySpace()
 
 # The jobs of each delivery are packed together; Redis unpacks them.
 _HANDED_IDS = """
@@ -22,9 +25,9 @@ return ids
 
 def unconfirmed_jobs(redis_server: RedisServer, queue: str) -> list[str]:
     """The ids of the jobs of C{queue}'s deliveries not yet confirmed, each once."""
-    return redis_server.call("EVAL", _HANDED_IDS, "1", queue_keys(queue).handed)
+    return redis_server.call("EVAL", _HANDED_IDS, "1", _KEYS.queue(queue).handed)
 
 
 def unconfirmed_deliveries(redis_server: RedisServer, queue: str) -> int:
     """How many deliveries of C{queue} wait for their confirmation."""
-    return redis_server.call("ZCARD", queue_keys(queue).handoff)
+    return redis_server.call("ZCARD", _KEYS.queue(queue).handoff)

@@ -10,12 +10,14 @@ import time
 
 from harness.daemon import Daemon
 from harness.redis import RedisServer
-from presque.broker.keys import TOTAL_HISTORY_KEY, queue_keys
+from presque.broker.keys import KeySpace
 from presque.counts import QUEUE_TOTALS
 from tests.browser import screenshot
 from tests.pages import bury, card, open_queue, post
 
 UPDATE_MS = 10_000
+#: The daemon under test uses the default prefix.
+KEYS = KeySpace()
 
 
 def points(page, chart: str) -> int:
@@ -55,7 +57,7 @@ def test_the_overview_draws_live_throughput(daemon: Daemon, page) -> None:
 def test_the_overview_draws_the_last_day_from_the_history(
     daemon: Daemon, clean_redis: RedisServer, page
 ) -> None:
-    write_history(clean_redis, TOTAL_HISTORY_KEY, [0, 60, 180])
+    write_history(clean_redis, KEYS.total_history, [0, 60, 180])
     page.goto(daemon.url + "/")
     wait_for_points(page, "day-chart")
     assert points(page, "day-chart") == 2
@@ -64,7 +66,7 @@ def test_the_overview_draws_the_last_day_from_the_history(
 
 def test_a_queue_page_draws_its_own_history(daemon: Daemon, clean_redis: RedisServer, page) -> None:
     post(daemon, "mail")
-    write_history(clean_redis, queue_keys("mail").history, [0, 120, 240, 300])
+    write_history(clean_redis, KEYS.queue("mail").history, [0, 120, 240, 300])
     open_queue(page, daemon, "mail")
     wait_for_points(page, "day-chart")
     assert points(page, "day-chart") == 3
@@ -79,7 +81,7 @@ def test_a_chart_without_figures_says_so(daemon: Daemon, page) -> None:
 def test_a_chart_of_a_single_rate_waits_for_a_second(
     daemon: Daemon, clean_redis: RedisServer, page
 ) -> None:
-    write_history(clean_redis, TOTAL_HISTORY_KEY, [0, 60])
+    write_history(clean_redis, KEYS.total_history, [0, 60])
     page.goto(daemon.url + "/")
     wait_for_points(page, "day-chart", least=1)
     assert page.locator("#day-chart .empty").is_visible()

@@ -10,7 +10,6 @@ from unittest import mock
 
 from pytest_twisted import ensureDeferred as async_test
 
-from presque.broker.keys import queue_keys
 from tests.conftest import Presque
 from tests.leasing import ack, lease_one
 from tests.support import Http, assert_error, totals_with
@@ -111,7 +110,7 @@ async def test_samples_past_the_retention_are_forgotten(presque: Presque) -> Non
         with mock.patch("presque.broker.history.time", clock):
             await presque.broker.record_history(200, 600.0)
     # MINID trims whole blocks of entries ("~"): a bound, not an exact count.
-    length = presque.redis_server.call("XLEN", queue_keys("q1").history)
+    length = presque.redis_server.call("XLEN", presque.broker.keys.queue("q1").history)
     assert length < 120
 
 

@@ -10,7 +10,6 @@ import pytest
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer
 
-from presque.broker.keys import SCHEDULES_DUE_KEY
 from tests.conftest import Presque
 from tests.leasing import lease_one
 from tests.support import Http, assert_error
@@ -29,7 +28,7 @@ async def make_due(presque: Presque, name: str, seconds_ago: float = 0) -> None:
     redis = presque.broker.redis
     now_s, now_us = await redis.execute("TIME")
     due = int(now_s) * 1000 + int(now_us) // 1000 - round(seconds_ago * 1000)
-    await redis.execute("ZADD", SCHEDULES_DUE_KEY, due, name)
+    await redis.execute("ZADD", presque.broker.keys.schedules_due, due, name)
 
 
 async def ready_jobs(http: Http, queue: str) -> list[object]:

@@ -8,7 +8,7 @@ from typing import Any
 from twisted.internet import defer
 
 from presque.broker.errors import JobInState, StaleReceipt, UnknownJob
-from presque.broker.keys import QUEUES_KEY, queue_keys
+from presque.broker.keys import KeySpace
 from presque.broker.scripts import uses_settings
 from presque.broker.settings import QueueSettings, setting_fields
 from presque.lua import LuaScript, loaded_scripts
@@ -21,7 +21,10 @@ BATCH_LIMIT = 1000
 
 
 class BrokerBase:
-    """A Redis pool, the server's default L{QueueSettings} and its other limits."""
+    """
+    A Redis pool, the key space of this deployment in it, the server's
+    default L{QueueSettings} and its other limits.
+    """
 
     def __init__(
         self,
@@ -33,10 +36,13 @@ class BrokerBase:
         delivery_timeout: float = 30.0,
         reactor: Any = None,
         metrics: Metrics | None = None,
+        keys: KeySpace | None = None,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor
         self.redis = redis
+        #: The names of this deployment's keys ([redis] prefix): every call goes through them.
+        self.keys = keys or KeySpace()
         self.reactor = reactor
         self.defaults = defaults or QueueSettings()
         #: A worker seen within this many seconds counts as alive.
@@ -57,7 +63,7 @@ class BrokerBase:
         self, script: LuaScript, queue: str, args: Sequence[RedisArg] = ()
     ) -> defer.Deferred[Any]:
         """Run a per-queue script with the queue's keys (and the defaults it needs)."""
-        keys = queue_keys(queue).all
+        keys = self.keys.queue(queue).all
         if uses_settings(script):
             args = [*args, *self._default_args]
         return self.redis.eval(script, keys, args)
@@ -83,12 +89,12 @@ class BrokerBase:
         once the set has it, so a crash in between leaves the next script
         to say again that the queue is not listed.
         """
-        await self.redis.execute("ZADD", QUEUES_KEY, 0, queue)
-        await self.redis.execute("HSET", queue_keys(queue).meta, "listed", "1")
+        await self.redis.execute("ZADD", self.keys.queues, 0, queue)
+        await self.redis.execute("HSET", self.keys.queue(queue).meta, "listed", "1")
 
     async def queue_range(self, first: int = 0, last: int = -1) -> list[str]:
         """The names of the queues from C{first} to C{last} (included), in order."""
-        names = await self.redis.execute("ZRANGE", QUEUES_KEY, first, last)
+        names = await self.redis.execute("ZRANGE", self.keys.queues, first, last)
         return [name.decode("utf-8") for name in names]
 
 

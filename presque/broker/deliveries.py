@@ -15,7 +15,7 @@ from twisted.logger import Logger
 
 from presque.broker.base import BATCH_LIMIT, check_settled, millis, seconds
 from presque.broker.errors import QueueClosed
-from presque.broker.keys import job_time, new_nonce, worker_key
+from presque.broker.keys import job_time, new_nonce
 from presque.broker.model import Delivery, FailOutcome, Job
 from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
@@ -110,7 +110,7 @@ class DeliveryOperations(ScheduleOperations):
             jobs = [Job(reply[i].decode("ascii"), reply[i + 1]) for i in range(4, len(reply), 2)]
         self._count(queue, jobs)
         if jobs and worker and kind == "handoff":
-            await self.redis.execute("HINCRBY", worker_key(worker), "processed", len(jobs))
+            await self.redis.execute("HINCRBY", self.keys.worker(worker), "processed", len(jobs))
         return Delivery(queue, jobs, kind, int(reply[2]), worker, token=nonce)
 
     async def fetch_first(
@@ -205,7 +205,7 @@ class DeliveryOperations(ScheduleOperations):
             await self.run(_RELEASE, delivery.queue, ["handoff", delivery.token])
             if delivery.worker:
                 await self.redis.execute(
-                    "HINCRBY", worker_key(delivery.worker), "processed", -len(delivery.jobs)
+                    "HINCRBY", self.keys.worker(delivery.worker), "processed", -len(delivery.jobs)
                 )
             return
         receipts = [x for job in delivery.jobs for x in (job.id, job.receipt or "")]
@@ -234,7 +234,7 @@ class DeliveryOperations(ScheduleOperations):
         ran = int(reply[1]) / 1000
         self.metrics.acked(queue, ran)
         if worker:
-            await self.redis.execute("HINCRBY", worker_key(worker), "processed", 1)
+            await self.redis.execute("HINCRBY", self.keys.worker(worker), "processed", 1)
         return ran
 
     async def fail(
@@ -263,7 +263,7 @@ class DeliveryOperations(ScheduleOperations):
         check_settled(outcome, queue, job_id)
         await self.note_due(queue, schedule_at)
         if worker:
-            await self.redis.execute("HINCRBY", worker_key(worker), "failed", 1)
+            await self.redis.execute("HINCRBY", self.keys.worker(worker), "failed", 1)
         if outcome == b"dead":
             return FailOutcome(dead=True)
         return FailOutcome(dead=False, retry_at=seconds(due))

@@ -15,11 +15,6 @@ from __future__ import annotations
 import time
 
 from presque.broker.base import BrokerBase, gather
-from presque.broker.keys import (
-    HISTORY_CLAIM_KEY,
-    TOTAL_HISTORY_KEY,
-    queue_keys,
-)
 from presque.broker.model import Sample
 from presque.broker.scripts import load_script
 from presque.counts import QUEUE_TOTALS, STATES
@@ -47,7 +42,7 @@ class HistoryOperations(BrokerBase):
         if minute <= self._history_minute:
             return 0
         self._history_minute = minute
-        claim = HISTORY_CLAIM_KEY.format(minute=minute)
+        claim = self.keys.history_claim(minute)
         if not await self.redis.execute("SET", claim, "1", "NX", "PX", 2 * _MINUTE_MS):
             return 0
         oldest = minute - int(retention * 1000)
@@ -65,7 +60,7 @@ class HistoryOperations(BrokerBase):
         if any(sums):
             fields = [part for pair in zip(_FIELDS, sums, strict=True) for part in pair]
             await self.redis.execute(
-                "XADD", TOTAL_HISTORY_KEY, "MINID", "~", f"{oldest}-0", f"{minute}-0", *fields
+                "XADD", self.keys.total_history, "MINID", "~", f"{oldest}-0", f"{minute}-0", *fields
             )
         return written
 
@@ -77,7 +72,7 @@ class HistoryOperations(BrokerBase):
         if not limit:
             # XRANGE takes COUNT 0 for no limit (and Redis 6 answers it nil).
             return []
-        key = TOTAL_HISTORY_KEY if queue is None else queue_keys(queue).history
+        key = self.keys.total_history if queue is None else self.keys.queue(queue).history
         start = f"{round(since * 1000)}-0" if since else "-"
         entries = await self.redis.execute("XRANGE", key, start, "+", "COUNT", limit)
         return [_sample(entry_id, fields) for entry_id, fields in entries]

@@ -17,7 +17,7 @@ from presque.broker.errors import (
     TooManyDependents,
     UnknownJob,
 )
-from presque.broker.keys import job_time, new_job_id, worker_key
+from presque.broker.keys import job_time, new_job_id
 from presque.broker.model import Blocker, Enqueued, JobView
 from presque.broker.queues import QueueOperations
 from presque.broker.scripts import load_script
@@ -105,7 +105,7 @@ class JobOperations(QueueOperations):
         if after:
             await self._wait_on(queue, job_ids[0], after)
         if as_failure and failed_by:
-            await self.redis.execute("HINCRBY", worker_key(failed_by), "failed", 1)
+            await self.redis.execute("HINCRBY", self.keys.worker(failed_by), "failed", 1)
         if unlisted:
             await self.list_queue(queue)
         return Enqueued(job_ids)

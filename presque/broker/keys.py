@@ -1,7 +1,12 @@
 """
 Redis key names and identifiers: the only place that spells a key.
 
-Per-queue keys carry the hash tag C{presque:{Q}:...} so that every script
+Every key and channel of a deployment starts with its prefix (C{[redis]
+prefix}, C{presque} by default), so that deployments sharing one Redis
+database never see each other's: a L{KeySpace} spells the names of one
+prefix, and each server's broker and long polls hold theirs.
+
+Per-queue keys carry the hash tag C{<prefix>:{Q}:...} so that every script
 touches a single Redis Cluster slot; keys across queues (the set of queues,
 the workers, the schedule of due work) are written outside those scripts,
 idempotently.
@@ -14,30 +19,11 @@ import random
 import time
 from functools import lru_cache
 
-#: Every queue that ever received a job, in a sorted set whose scores are all
-#: 0, so that its members are in order of name (pages of queues cost log n).
-QUEUES_KEY = "presque:queues"
-#: Registered workers (presque 1's POST /w/Q), by time of their last sign of life (ms).
-WORKERS_KEY = "presque:workers"
-#: Every worker that made a request, by time of its last one (ms).
-SEEN_WORKERS_KEY = "presque:seen"
-#: When each queue next has due work (delayed jobs, leases, handoffs), in ms.
-#: Both schedule keys share one hash tag: the scripts on them touch one slot.
-DUE_KEY = "presque:{schedule}:due"
-#: Queues whose due time was lowered while a scheduler held them.
-DUE_DIRTY_KEY = "presque:{schedule}:dirty"
-#: Schedules of recurring jobs: name -> definition (JSON, see broker/recurring.py).
-#: The three schedules keys share one hash tag: the scripts on them touch one slot.
-SCHEDULES_KEY = "presque:{schedules}:defs"
-#: Each schedule's next run (ms); a paused schedule has none.
-SCHEDULES_DUE_KEY = "presque:{schedules}:due"
-#: The due time (ms) of each run a server claimed and is firing.
-SCHEDULES_CLAIMS_KEY = "presque:{schedules}:claims"
-#: Virtual queues: name -> JSON array of their member queues, in order. Both
-#: keys share one hash tag.
-VIRTUAL_KEY = "presque:{virtual}:defs"
-#: Moved on by every change of a virtual queue: servers reload them then.
-VIRTUAL_VERSION_KEY = "presque:{virtual}:version"
+#: The prefix of every key when the configuration names none: the names
+#: presque always used, so that the data of an upgraded server stays its own.
+DEFAULT_PREFIX = "presque"
+#: The longest prefix: it is repeated in every key and every channel.
+MAX_PREFIX_LENGTH = 64
 
 #: The keys of one queue, in the order every per-queue script takes them as
 #: KEYS; scripts see them as C{K.<name>} (L{presque.broker.scripts} builds that table
@@ -84,11 +70,6 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ("history", "stream: a sample of the counts and totals per minute (id: its start in ms)"),
 )
 
-#: The minute whose history a server took on (one server per minute), by minute.
-HISTORY_CLAIM_KEY = "presque:history:{minute}"
-#: A stream of the sums of every sampled queue's history, a sample per minute.
-TOTAL_HISTORY_KEY = "presque:history"
-
 #: The pub/sub channels of one queue, which scripts publish on.
 QUEUE_CHANNELS: tuple[tuple[str, str], ...] = (
     ("wake", "jobs became ready: waiting consumers of every server try again"),
@@ -119,13 +100,23 @@ JOB_KEYS = (
     "results",
 )
 
-#: What the keys and channels of every queue start with, before its name.
-QUEUE_NAME_START = "presque:{"
 
+def check_prefix(prefix: str) -> str:
+    """
+    C{prefix} if it may start every key name, else a L{ValueError} saying why.
 
-def queue_prefix(queue: str) -> str:
-    """What every key and channel of C{queue} starts with."""
-    return f"{QUEUE_NAME_START}{queue}}}:"
+    A brace would open or close a Redis Cluster hash tag (C{{Q}}) in the
+    prefix, and put every queue in one slot or split a queue over several;
+    spaces and control characters make names that tools and logs mangle.
+    """
+    if not prefix:
+        raise ValueError("must not be empty")
+    if len(prefix) > MAX_PREFIX_LENGTH:
+        raise ValueError(f"must be at most {MAX_PREFIX_LENGTH} characters, got {len(prefix)}")
+    refused = [c for c in prefix if c in "{}" or c.isspace() or not c.isprintable()]
+    if refused:
+        raise ValueError(f"must have no braces, spaces or control characters, got {prefix!r}")
+    return prefix
 
 
 class QueueKeys:
@@ -133,37 +124,98 @@ class QueueKeys:
 
     __slots__ = ("all", *(name for name, _ in QUEUE_KEYS), *(name for name, _ in QUEUE_CHANNELS))
 
-    def __init__(self, queue: str) -> None:
-        prefix = queue_prefix(queue)
+    def __init__(self, start: str) -> None:
         for name, _ in (*QUEUE_KEYS, *QUEUE_CHANNELS):
-            setattr(self, name, prefix + name)
+            setattr(self, name, start + name)
         #: The KEYS of every per-queue script, in order.
-        self.all = [prefix + name for name, _ in QUEUE_KEYS]
+        self.all = [start + name for name, _ in QUEUE_KEYS]
 
 
-@lru_cache(maxsize=4096)
-def queue_keys(queue: str) -> QueueKeys:
-    """The keys of C{queue}, built once for the busiest queues."""
-    return QueueKeys(queue)
+class KeySpace:
+    """
+    The names of every key and channel of one deployment, all starting with
+    C{prefix}: those across queues as attributes, those of a queue or a
+    worker from the methods.
+    """
 
+    def __init__(self, prefix: str = DEFAULT_PREFIX) -> None:
+        self.prefix = check_prefix(prefix)
+        #: Every queue that ever received a job, in a sorted set whose scores are all
+        #: 0, so that its members are in order of name (pages of queues cost log n).
+        self.queues = f"{prefix}:queues"
+        #: Registered workers (presque 1's POST /w/Q), by time of their last sign of life (ms).
+        self.workers = f"{prefix}:workers"
+        #: Every worker that made a request, by time of its last one (ms).
+        self.seen_workers = f"{prefix}:seen"
+        #: When each queue next has due work (delayed jobs, leases, handoffs), in ms.
+        self.due = f"{prefix}:{{schedule}}:due"
+        #: Queues whose due time was lowered while a scheduler held them.
+        self.due_dirty = f"{prefix}:{{schedule}}:dirty"
+        #: Schedules of recurring jobs: name -> definition (JSON, see broker/recurring.py).
+        self.schedules = f"{prefix}:{{schedules}}:defs"
+        #: Each schedule's next run (ms); a paused schedule has none.
+        self.schedules_due = f"{prefix}:{{schedules}}:due"
+        #: The due time (ms) of each run a server claimed and is firing.
+        self.schedules_claims = f"{prefix}:{{schedules}}:claims"
+        #: Virtual queues: name -> JSON array of their member queues, in order.
+        self.virtual = f"{prefix}:{{virtual}}:defs"
+        #: Moved on by every change of a virtual queue: servers reload them then.
+        self.virtual_version = f"{prefix}:{{virtual}}:version"
+        #: A stream of the sums of every sampled queue's history, a sample per minute.
+        self.total_history = f"{prefix}:history"
 
-def worker_key(worker: str) -> str:
-    """The hash of one worker's counters and times."""
-    return f"presque:worker:{{{worker}}}"
+        # The keys that scripts take together share a hash tag (one slot);
+        # these are their KEYS, in the order the scripts read them.
+        #: KEYS of lua/due_*.lua.
+        self.due_keys = (self.due, self.due_dirty)
+        #: KEYS of lua/recurring_*.lua.
+        self.schedules_keys = (self.schedules, self.schedules_due, self.schedules_claims)
+        #: KEYS of lua/virtual_change.lua.
+        self.virtual_keys = (self.virtual, self.virtual_version)
 
+        # What the keys and channels of every queue start with, before its
+        # name; no prefix holds a brace, so the first one opens the hash tag.
+        self._queue_start = f"{prefix}:{{"
+        self._queue_keys = lru_cache(maxsize=4096)(self._build_queue_keys)
 
-def worker_queues_key(worker: str) -> str:
-    """The set of queues one worker was seen on or registered with."""
-    return f"presque:worker:{{{worker}}}:queues"
+    def __repr__(self) -> str:
+        return f"KeySpace({self.prefix!r})"
 
+    def _build_queue_keys(self, queue: str) -> QueueKeys:
+        return QueueKeys(self.queue_start(queue))
 
-def parse_channel(channel: str) -> tuple[str, str] | None:
-    """The queue and the kind (a name of L{QUEUE_CHANNELS}) of a pub/sub channel."""
-    for kind, _ in QUEUE_CHANNELS:
-        suffix = f"}}:{kind}"
-        if channel.startswith(QUEUE_NAME_START) and channel.endswith(suffix):
-            return channel[len(QUEUE_NAME_START) : -len(suffix)], kind
-    return None
+    def queue_start(self, queue: str) -> str:
+        """What every key and channel of C{queue} starts with."""
+        return f"{self._queue_start}{queue}}}:"
+
+    def queue(self, queue: str) -> QueueKeys:
+        """The keys of C{queue}, built once for the busiest queues."""
+        return self._queue_keys(queue)
+
+    def worker(self, worker: str) -> str:
+        """The hash of one worker's counters and times."""
+        return f"{self.prefix}:worker:{{{worker}}}"
+
+    def worker_queues(self, worker: str) -> str:
+        """The set of queues one worker was seen on or registered with."""
+        return f"{self.prefix}:worker:{{{worker}}}:queues"
+
+    def history_claim(self, minute: int) -> str:
+        """The key of the C{minute} (ms) whose history a server took on (one server per minute)."""
+        return f"{self.prefix}:history:{minute}"
+
+    def parse_channel(self, channel: str) -> tuple[str, str] | None:
+        """
+        The queue and the kind (a name of L{QUEUE_CHANNELS}) of a pub/sub
+        channel of this key space; None for any other channel.
+        """
+        if not channel.startswith(self._queue_start):
+            return None
+        for kind, _ in QUEUE_CHANNELS:
+            suffix = f"}}:{kind}"
+            if channel.endswith(suffix):
+                return channel[len(self._queue_start) : -len(suffix)], kind
+        return None
 
 
 class _IdClock:

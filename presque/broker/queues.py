@@ -8,7 +8,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from presque.broker.base import gather
-from presque.broker.keys import QUEUES_KEY, job_time, queue_keys
+from presque.broker.keys import job_time
 from presque.broker.model import PRIORITIES, Figures, Page, QueueSummary, QueueView
 from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
@@ -40,7 +40,7 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
 
     async def queue_names(self, offset: int, limit: int) -> Page[str]:
         """A slice of the sorted names of all queues."""
-        total = int(await self.redis.execute("ZCARD", QUEUES_KEY))
+        total = int(await self.redis.execute("ZCARD", self.keys.queues))
         names = await self.queue_range(offset, offset + limit - 1) if limit else []
         return Page(total, names)
 
@@ -77,7 +77,7 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
 
     async def is_open(self, queue: str) -> bool:
         """Whether jobs can be taken from C{queue}; unknown queues are open."""
-        status = await self.redis.execute("HGET", queue_keys(queue).meta, "status")
+        status = await self.redis.execute("HGET", self.keys.queue(queue).meta, "status")
         return status != b"0"
 
     async def set_open(self, queue: str, is_open: bool) -> None:
@@ -91,7 +91,7 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
     async def settings(self, queue: str) -> QueueSettings:
         """The settings in force for C{queue}: its own, else the defaults."""
         names = [setting.name for setting in setting_fields()]
-        values = await self.redis.execute("HMGET", queue_keys(queue).meta, *names)
+        values = await self.redis.execute("HMGET", self.keys.queue(queue).meta, *names)
         own = {name: float(value) for name, value in zip(names, values, strict=True) if value}
         try:
             return self.defaults.updated(own)
@@ -160,7 +160,7 @@ class QueueOperations(WorkerOperations, ScheduleOperations):
         workers = await self.queue_workers_seen(queue, MAX_FORGOTTEN_WORKERS)
         await self.cancel_dependents(queue)
         scheduled = await self.run(_DELETE_QUEUE, queue)
-        await self.redis.execute("ZREM", QUEUES_KEY, queue)
+        await self.redis.execute("ZREM", self.keys.queues, queue)
         if await self.run(_FORGET_QUEUE, queue) == b"revived":
             # A job arrived in between: the queue lives on, and is listed.
             await self.list_queue(queue)

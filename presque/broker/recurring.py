@@ -3,7 +3,7 @@ Schedules of recurring jobs: a job posted to a queue on a cron expression
 (in a time zone) or every so many seconds.
 
 Definitions live in a hash across queues and their next runs in a sorted
-set (L{presque.broker.keys.SCHEDULES_KEY}, ...). Every server's scheduler
+set (L{presque.broker.keys.KeySpace.schedules}, ...). Every server's scheduler
 claims the runs that fell due (C{recurring_claim.lua}: one server per run),
 posts each run's job with the Idempotency-Key C{schedule:<name>:<due ms>}
 and then records the run and the next one (C{recurring_done.lua}). A server
@@ -35,7 +35,6 @@ from presque.broker.errors import (
     UnknownSchedule,
 )
 from presque.broker.jobs import JobOperations
-from presque.broker.keys import SCHEDULES_CLAIMS_KEY, SCHEDULES_DUE_KEY, SCHEDULES_KEY
 from presque.broker.model import Page
 from presque.broker.scripts import load_script
 from presque.broker.settings import MAX_SECONDS
@@ -46,7 +45,6 @@ _SET = load_script("recurring_set")
 _DELETE = load_script("recurring_delete")
 _CLAIM = load_script("recurring_claim")
 _DONE = load_script("recurring_done")
-_KEYS = (SCHEDULES_KEY, SCHEDULES_DUE_KEY, SCHEDULES_CLAIMS_KEY)
 
 #: The most schedules there may be, and the largest job one posts (bytes of
 #: JSON): together they bound what the schedules keep in Redis.
@@ -236,7 +234,7 @@ class RecurringOperations(JobOperations):
         """
         due = "" if schedule.paused else schedule.next_run(schedule.created)
         args = [schedule.name, schedule.stored(), due, MAX_SCHEDULES]
-        if await self.redis.eval(_SET, _KEYS, args) == b"full":
+        if await self.redis.eval(_SET, self.keys.schedules_keys, args) == b"full":
             raise ScheduleFull(MAX_SCHEDULES)
 
     async def schedule(self, name: str) -> tuple[Schedule, int | None]:
@@ -252,15 +250,15 @@ class RecurringOperations(JobOperations):
 
     async def schedules(self, offset: int, limit: int) -> Page[tuple[Schedule, int | None]]:
         """A page of the schedules, by name, each with its next run."""
-        names = await self.redis.execute("HKEYS", SCHEDULES_KEY)
+        names = await self.redis.execute("HKEYS", self.keys.schedules)
         names = sorted(name.decode("utf-8") for name in names)
         page = names[offset : offset + limit]
         return Page(len(names), await self._read_schedules(page) if page else [])
 
     async def _read_schedules(self, names: list[str]) -> list[tuple[Schedule, int | None]]:
         """The schedules of C{names} still there, each with its next run: two calls in all."""
-        texts = await self.redis.execute("HMGET", SCHEDULES_KEY, *names)
-        dues = await self.redis.execute("ZMSCORE", SCHEDULES_DUE_KEY, *names)
+        texts = await self.redis.execute("HMGET", self.keys.schedules, *names)
+        dues = await self.redis.execute("ZMSCORE", self.keys.schedules_due, *names)
         return [
             (Schedule.from_stored(name, text), None if due is None else int(float(due)))
             for name, text, due in zip(names, texts, dues, strict=True)
@@ -276,7 +274,9 @@ class RecurringOperations(JobOperations):
         schedule, _ = await self.schedule(name)
         changed = replace(schedule, paused=paused, version=os.urandom(8).hex())
         due = "" if paused else changed.next_run(now_ms)
-        await self.redis.eval(_SET, _KEYS, [name, changed.stored(), due, MAX_SCHEDULES])
+        await self.redis.eval(
+            _SET, self.keys.schedules_keys, [name, changed.stored(), due, MAX_SCHEDULES]
+        )
 
     async def delete_schedule(self, name: str) -> None:
         """
@@ -284,12 +284,14 @@ class RecurringOperations(JobOperations):
 
         @raise UnknownSchedule: no such schedule.
         """
-        if not await self.redis.eval(_DELETE, _KEYS, [name]):
+        if not await self.redis.eval(_DELETE, self.keys.schedules_keys, [name]):
             raise UnknownSchedule(name)
 
     async def fire_schedules(self) -> int:
         """Post the job of every run that fell due (or skip it); returns how many runs."""
-        now, *claimed = await self.redis.eval(_CLAIM, _KEYS, [RUNS_PER_ROUND, CLAIM_MS])
+        now, *claimed = await self.redis.eval(
+            _CLAIM, self.keys.schedules_keys, [RUNS_PER_ROUND, CLAIM_MS]
+        )
         for i in range(0, len(claimed), 3):
             name = claimed[i].decode("utf-8")
             due = int(float(claimed[i + 2]))
@@ -326,7 +328,7 @@ class RecurringOperations(JobOperations):
         last = {"at": due, "job": job_id, "skipped": skipped}
         following = schedule.next_run(max(due, now))
         args = [schedule.name, schedule.version, json.dumps(last), following or ""]
-        await self.redis.eval(_DONE, _KEYS, args)
+        await self.redis.eval(_DONE, self.keys.schedules_keys, args)
 
     async def _still_pending(self, schedule: Schedule) -> bool:
         last = schedule.last_run or {}

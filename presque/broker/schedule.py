@@ -3,7 +3,7 @@ The schedule of due work: which queues have delayed jobs, leases or
 deliveries falling due, and when, so that the periodic work of a server
 costs in proportion to the queues with something due, not to all queues.
 
-A sorted set across queues (C{DUE_KEY}) holds each queue's next due time.
+A sorted set across queues (C{KeySpace.due}) holds each queue's next due time.
 Per-queue scripts cannot write it (it lives in another cluster slot), so
 they tell the broker when a queue's earliest due time moved earlier
 (C{schedule_at} in their replies, see C{lua/includes/schedule.lua}) and the
@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from twisted.logger import Logger
 
 from presque.broker.base import BATCH_LIMIT, BrokerBase, gather
-from presque.broker.keys import DUE_DIRTY_KEY, DUE_KEY, QUEUES_KEY
 from presque.broker.scripts import load_script
 from presque.redis import RedisRefused, RedisUnavailable
 
@@ -45,8 +44,6 @@ _CANCEL_DEPENDENTS = load_script("cancel_dependents")
 #: How long (ms) a server holds the outcomes it took from an outbox: one
 #: killed meanwhile leaves them to be told again (telling twice is harmless).
 OUTBOX_HOLD_MS = 30_000
-
-_SCHEDULE_KEYS = (DUE_KEY, DUE_DIRTY_KEY)
 
 #: How long a scheduler holds the queues it took before others may take them (ms).
 HOLD_MS = 30_000
@@ -82,7 +79,7 @@ class ScheduleOperations(BrokerBase):
         if not at_ms:
             return
         try:
-            await self.redis.eval(_NOTE, _SCHEDULE_KEYS, [queue, at_ms])
+            await self.redis.eval(_NOTE, self.keys.due_keys, [queue, at_ms])
         except RedisUnavailable:
             pass  # said once per outage, by the Redis connection
         except RedisRefused as error:
@@ -94,7 +91,7 @@ class ScheduleOperations(BrokerBase):
 
     async def run_due(self) -> RoundDone:
         """One round: the work of every queue whose due time came."""
-        reply = await self.redis.eval(_CLAIM, _SCHEDULE_KEYS, [QUEUES_PER_ROUND, HOLD_MS])
+        reply = await self.redis.eval(_CLAIM, self.keys.due_keys, [QUEUES_PER_ROUND, HOLD_MS])
         queues = [name.decode("utf-8") for name in reply[1:]]
         done = []
         for first in range(0, len(queues), CONCURRENCY):
@@ -112,7 +109,7 @@ class ScheduleOperations(BrokerBase):
         promoted, expired, returned, next_due, owed = await self.run(_TICK, queue, [BATCH_LIMIT])
         if owed:
             await self.deliver_outbox(queue)
-        await self.redis.eval(_RESCHEDULE, _SCHEDULE_KEYS, [queue, next_due])
+        await self.redis.eval(_RESCHEDULE, self.keys.due_keys, [queue, next_due])
         return int(promoted), int(expired), int(returned)
 
     async def deliver_outbox(self, queue: str) -> int:
@@ -148,7 +145,7 @@ class ScheduleOperations(BrokerBase):
         Returns how many queues it looked at.
         """
         cursor, names_and_scores = await self.redis.execute(
-            "ZSCAN", QUEUES_KEY, self._sweep_cursor, "COUNT", count
+            "ZSCAN", self.keys.queues, self._sweep_cursor, "COUNT", count
         )
         self._sweep_cursor = cursor
         for name in names_and_scores[::2]:

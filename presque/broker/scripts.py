@@ -5,7 +5,9 @@ once, in Python:
 
 - C{queue_keys}: the table C{K} of a queue's keys (C{K.ready}, ...) and
   channels (C{K.wake}, ...), from L{presque.broker.keys}; a script that
-  uses it is a per-queue one, called with the queue's keys as KEYS.
+  uses it is a per-queue one, called with the queue's keys as KEYS. It
+  spells no prefix: C{PREFIX} (what the queue's keys start with) and
+  C{QUEUE} come from those KEYS, so one script serves every key space.
 - C{totals}: C{TOTALS}, the names of a queue's totals, and C{totals()},
   their values, from L{presque.counts}.
 - C{settings}: C{setting(name)}, the queue's own value of a setting or else
@@ -16,7 +18,7 @@ once, in Python:
 
 from __future__ import annotations
 
-from presque.broker.keys import QUEUE_CHANNELS, QUEUE_KEYS, QUEUE_NAME_START
+from presque.broker.keys import QUEUE_CHANNELS, QUEUE_KEYS
 from presque.broker.settings import setting_fields
 from presque.counts import QUEUE_TOTALS
 from presque.lua import LuaScript, read_script
@@ -39,8 +41,9 @@ def _queue_keys() -> str:
         f"-- The queue's keys (presque.broker.keys), in this order:\n{listing}\n"
         f"local K = {{{names}}}\n"
         f"local PREFIX = string.sub(K.{first}, 1, -{len(first) + 1})\n"
-        "-- The queue's name, between the braces of its hash tag.\n"
-        f"local QUEUE = string.sub(PREFIX, {len(QUEUE_NAME_START) + 1}, -3)\n"
+        "-- The queue's name, between the braces of its hash tag: from the first\n"
+        "-- brace (a key space's prefix has none) to the '}:' that ends PREFIX.\n"
+        "local QUEUE = string.sub(PREFIX, string.find(PREFIX, '{', 1, true) + 1, -3)\n"
         f"{channels}\n"
     )
 

@@ -4,7 +4,7 @@ from its member queues, in their order, with the usual lease, wait and batch
 options. A job handed out belongs to its member queue, which the answer
 names; nothing is posted to a virtual queue.
 
-Definitions live in Redis (L{presque.broker.keys.VIRTUAL_KEY}); each server
+Definitions live in Redis (L{presque.broker.keys.KeySpace.virtual}); each server
 keeps them in memory, so that a fetch of an ordinary queue costs nothing
 more, and reloads them when their version moved (a scheduler round, about
 a second), or at once after a change it made itself.
@@ -17,11 +17,9 @@ from collections.abc import Sequence
 
 from presque.broker.base import BrokerBase
 from presque.broker.errors import NameTaken, NotVirtual, TooManyMembers, UnknownJob, VirtualFull
-from presque.broker.keys import QUEUES_KEY, VIRTUAL_KEY, VIRTUAL_VERSION_KEY, queue_keys
 from presque.broker.scripts import load_script
 
 _CHANGE = load_script("virtual_change")
-_KEYS = (VIRTUAL_KEY, VIRTUAL_VERSION_KEY)
 
 #: The most virtual queues there may be, and the most members of one.
 MAX_VIRTUAL = 10_000
@@ -51,7 +49,7 @@ class VirtualOperations(BrokerBase):
         @raise UnknownJob: none does.
         """
         for queue in queues:
-            keys = queue_keys(queue)
+            keys = self.keys.queue(queue)
             held = await self.redis.execute("HEXISTS", keys.jobs, job_id)
             if held or await self.redis.execute("ZSCORE", keys.acked, job_id) is not None:
                 return queue
@@ -70,10 +68,13 @@ class VirtualOperations(BrokerBase):
         @raise NotVirtual: C{name} is not a virtual queue (remove, destroy).
         @raise NameTaken: C{name} is an ordinary queue's (set).
         """
-        if action == "set" and await self.redis.execute("ZSCORE", QUEUES_KEY, name) is not None:
+        if (
+            action == "set"
+            and await self.redis.execute("ZSCORE", self.keys.queues, name) is not None
+        ):
             raise NameTaken(name)
         args = [name, action, json.dumps(list(queues)), MAX_VIRTUAL, MAX_MEMBERS]
-        outcome, *members = await self.redis.eval(_CHANGE, _KEYS, args)
+        outcome, *members = await self.redis.eval(_CHANGE, self.keys.virtual_keys, args)
         if outcome == b"full":
             raise VirtualFull(MAX_VIRTUAL)
         if outcome == b"too_many":
@@ -85,10 +86,10 @@ class VirtualOperations(BrokerBase):
 
     async def reload_virtual(self, force: bool = False) -> None:
         """Read the virtual queues again if they changed since they were read."""
-        version = await self.redis.execute("GET", VIRTUAL_VERSION_KEY)
+        version = await self.redis.execute("GET", self.keys.virtual_version)
         if not force and self._virtual is not None and version == self._virtual_version:
             return
-        found = await self.redis.execute("HGETALL", VIRTUAL_KEY)
+        found = await self.redis.execute("HGETALL", self.keys.virtual)
         pairs = zip(found[::2], found[1::2], strict=True)
         self._virtual = {
             name.decode("utf-8"): tuple(json.loads(members)) for name, members in pairs

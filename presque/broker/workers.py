@@ -12,13 +12,6 @@ from __future__ import annotations
 import time
 
 from presque.broker.base import BrokerBase, as_int, gather
-from presque.broker.keys import (
-    SEEN_WORKERS_KEY,
-    WORKERS_KEY,
-    queue_keys,
-    worker_key,
-    worker_queues_key,
-)
 from presque.broker.model import Page, WorkerStats
 from presque.redis import RedisArg
 
@@ -46,49 +39,49 @@ class WorkerOperations(BrokerBase):
     async def register_worker(self, queue: str, worker: str) -> None:
         """Record C{worker} as working on C{queue}; a new worker's counters start at 0."""
         now = self._now_ms()
-        hash_key, queues_key = worker_key(worker), worker_queues_key(worker)
+        hash_key, queues_key = self.keys.worker(worker), self.keys.worker_queues(worker)
         await self._run_all(
             [
-                *self._stamp(WORKERS_KEY, now, worker),
-                *self._stamp(queue_keys(queue).workers, now, worker),
+                *self._stamp(self.keys.workers, now, worker),
+                *self._stamp(self.keys.queue(queue).workers, now, worker),
                 ("SADD", queues_key, queue),
                 ("HSETNX", hash_key, "processed", 0),
                 ("HSETNX", hash_key, "failed", 0),
                 ("HSETNX", hash_key, "started_at", now // 1000),
-                *self._keep(hash_key, queues_key, queue_keys(queue).workers),
+                *self._keep(hash_key, queues_key, self.keys.queue(queue).workers),
             ]
         )
 
     async def unregister_worker(self, queue: str, worker: str) -> None:
         """Forget C{worker} and its counters."""
-        keys = queue_keys(queue)
+        keys = self.keys.queue(queue)
         await self._run_all(
             [
-                ("ZREM", WORKERS_KEY, worker),
+                ("ZREM", self.keys.workers, worker),
                 ("ZREM", keys.workers, worker),
-                ("ZREM", SEEN_WORKERS_KEY, worker),
+                ("ZREM", self.keys.seen_workers, worker),
                 ("ZREM", keys.seen, worker),
-                ("DEL", worker_key(worker), worker_queues_key(worker)),
+                ("DEL", self.keys.worker(worker), self.keys.worker_queues(worker)),
             ]
         )
 
     async def seen(self, worker: str, queue: str | None) -> None:
         """C{worker} made a request (on C{queue}): it is alive."""
         now = self._now_ms()
-        hash_key, queues_key = worker_key(worker), worker_queues_key(worker)
+        hash_key, queues_key = self.keys.worker(worker), self.keys.worker_queues(worker)
         commands = [
-            *self._stamp(SEEN_WORKERS_KEY, now, worker),
+            *self._stamp(self.keys.seen_workers, now, worker),
             # Registered workers stay registered while they live.
-            ("ZADD", WORKERS_KEY, "XX", now, worker),
+            ("ZADD", self.keys.workers, "XX", now, worker),
             ("HSET", hash_key, "last_seen", now),
             *self._keep(hash_key),
         ]
         if queue:
-            seen_key = queue_keys(queue).seen
+            seen_key = self.keys.queue(queue).seen
             commands += [
                 ("SADD", queues_key, queue),
                 *self._stamp(seen_key, now, worker),
-                ("ZADD", queue_keys(queue).workers, "XX", now, worker),
+                ("ZADD", self.keys.queue(queue).workers, "XX", now, worker),
                 *self._keep(queues_key, seen_key),
             ]
         await self._run_all(commands)
@@ -96,7 +89,7 @@ class WorkerOperations(BrokerBase):
     async def workers_alive(self) -> int:
         """How many workers made a request within the alive window."""
         since = self._now_ms() - int(self.alive_window * 1000)
-        return int(await self.redis.execute("ZCOUNT", SEEN_WORKERS_KEY, since, "+inf"))
+        return int(await self.redis.execute("ZCOUNT", self.keys.seen_workers, since, "+inf"))
 
     async def _recent(self, key: str, limit: int = -1) -> list[str]:
         """The workers of the sorted set C{key} within the retention, sorted by name."""
@@ -106,15 +99,17 @@ class WorkerOperations(BrokerBase):
 
     async def forget_queue_of_workers(self, queue: str, workers: list[str]) -> None:
         """Take C{queue}, which is gone, off the lists of queues of C{workers}."""
-        await self._run_all([("SREM", worker_queues_key(worker), queue) for worker in workers])
+        await self._run_all(
+            [("SREM", self.keys.worker_queues(worker), queue) for worker in workers]
+        )
 
     async def queue_workers(self, queue: str) -> list[str]:
         """The workers registered on C{queue}, sorted."""
-        return await self._recent(queue_keys(queue).workers)
+        return await self._recent(self.keys.queue(queue).workers)
 
     async def queue_workers_seen(self, queue: str, limit: int) -> list[str]:
         """The workers registered on C{queue} or seen on it lately, at most C{limit}."""
-        keys = queue_keys(queue)
+        keys = self.keys.queue(queue)
         registered, seen = await gather(
             [self._recent(keys.workers, limit), self._recent(keys.seen, limit)]
         )
@@ -122,11 +117,11 @@ class WorkerOperations(BrokerBase):
 
     async def workers(self) -> list[str]:
         """Every registered worker, sorted."""
-        return await self._recent(WORKERS_KEY)
+        return await self._recent(self.keys.workers)
 
     async def known_workers(self, offset: int, limit: int) -> Page[str]:
         """A slice of the sorted names of every worker registered or seen lately."""
-        registered, seen = await gather([self.workers(), self._recent(SEEN_WORKERS_KEY)])
+        registered, seen = await gather([self.workers(), self._recent(self.keys.seen_workers)])
         names = sorted({*registered, *seen})
         return Page(len(names), names[offset : offset + limit])
 
@@ -135,9 +130,14 @@ class WorkerOperations(BrokerBase):
         (processed, failed, started_at, last_seen), queues = await gather(
             [
                 self.redis.execute(
-                    "HMGET", worker_key(worker), "processed", "failed", "started_at", "last_seen"
+                    "HMGET",
+                    self.keys.worker(worker),
+                    "processed",
+                    "failed",
+                    "started_at",
+                    "last_seen",
                 ),
-                self.sorted_members(worker_queues_key(worker)),
+                self.sorted_members(self.keys.worker_queues(worker)),
             ]
         )
         seen = int(last_seen) / 1000 if last_seen else None

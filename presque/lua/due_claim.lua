@@ -3,8 +3,8 @@
 -- schedulers leave it alone meanwhile, and one that dies while holding it
 -- leaves it to be taken again then.
 --
--- KEYS[1]  presque:{schedule}:due    sorted set: queue -> due time (ms)
--- KEYS[2]  presque:{schedule}:dirty  set: queues noted while a scheduler held them
+-- KEYS[1]  <prefix>:{schedule}:due   sorted set: queue -> due time (ms)
+-- KEYS[2]  <prefix>:{schedule}:dirty set: queues noted while a scheduler held them
 -- ARGV[1]  the most queues to take
 -- ARGV[2]  hold, in ms
 --

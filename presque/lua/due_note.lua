@@ -1,8 +1,8 @@
 -- Tells the schedule that a queue has work due at a time (ms), earlier than
 -- what the schedule may hold for it (broker/schedule.py).
 --
--- KEYS[1]  presque:{schedule}:due    sorted set: queue -> due time (ms)
--- KEYS[2]  presque:{schedule}:dirty  set: queues noted while a scheduler held them
+-- KEYS[1]  <prefix>:{schedule}:due   sorted set: queue -> due time (ms)
+-- KEYS[2]  <prefix>:{schedule}:dirty set: queues noted while a scheduler held them
 -- ARGV[1]  the queue
 -- ARGV[2]  the due time, in ms
 --

@@ -3,8 +3,8 @@
 -- has none, unless due work was noted meanwhile (then the earlier of the
 -- two times stays, and the queue is looked at again then).
 --
--- KEYS[1]  presque:{schedule}:due    sorted set: queue -> due time (ms)
--- KEYS[2]  presque:{schedule}:dirty  set: queues noted while a scheduler held them
+-- KEYS[1]  <prefix>:{schedule}:due   sorted set: queue -> due time (ms)
+-- KEYS[2]  <prefix>:{schedule}:dirty set: queues noted while a scheduler held them
 -- ARGV[1]  the queue
 -- ARGV[2]  its next due time in ms, or 0 for none
 --

@@ -3,9 +3,9 @@
 -- claimed under the old definition is let go: its server finds the
 -- definition changed when it is done.
 --
--- KEYS[1]  presque:{schedules}:defs    hash: name -> definition (JSON)
--- KEYS[2]  presque:{schedules}:due     sorted set: name -> next run (ms)
--- KEYS[3]  presque:{schedules}:claims  hash: name -> the due time of a run being fired
+-- KEYS[1]  <prefix>:{schedules}:defs   hash: name -> definition (JSON)
+-- KEYS[2]  <prefix>:{schedules}:due    sorted set: name -> next run (ms)
+-- KEYS[3]  <prefix>:{schedules}:claims hash: name -> the due time of a run being fired
 -- ARGV[1]  name
 -- ARGV[2]  the definition
 -- ARGV[3]  next run in ms, or '' when paused

@@ -3,8 +3,8 @@
 -- their order. Every change moves the version on, which each server polls
 -- to reload the definitions it keeps in memory.
 --
--- KEYS[1]  presque:{virtual}:defs     hash: name -> JSON array of member queues
--- KEYS[2]  presque:{virtual}:version  counter of changes
+-- KEYS[1]  <prefix>:{virtual}:defs    hash: name -> JSON array of member queues
+-- KEYS[2]  <prefix>:{virtual}:version counter of changes
 -- ARGV[1]  name
 -- ARGV[2]  'set', 'remove' or 'destroy'
 -- ARGV[3]  the members named (JSON array; for 'set', in their order)

@@ -11,8 +11,6 @@ stops at start with a message that says what to fix.
 from __future__ import annotations
 
 import configparser
-import math
-import re
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
@@ -21,6 +19,24 @@ from typing import Any, TypeVar
 from presque.auth import TOKEN_SECTION, Token, token_from_section
 from presque.broker.keys import DEFAULT_PREFIX, check_prefix
 from presque.broker.settings import QueueSettings, is_count, setting_fields
+from presque.config_values import (
+    appendfsync,
+    boolean,
+    check_endpoint,
+    endpoints,
+    host_ports,
+    non_negative_float,
+    non_negative_int,
+    optional_path,
+    optional_redis_url,
+    optional_text,
+    origins,
+    positive_float,
+    positive_int,
+    process_count,
+    share,
+    words,
+)
 from presque.redis_url import RedisAddress, parse_redis_url
 
 T = TypeVar("T")
@@ -32,120 +48,6 @@ class ConfigError(Exception):
     """A configuration file, or a command-line override, is unusable."""
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ValueError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def _number(text: str, smallest: float, description: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= smallest):
-        raise ValueError(f"must be {description}, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    return _number(text, math.ulp(0), "a positive number")
-
-
-def _share(text: str) -> float:
-    value = _number(text, math.ulp(0), "a share from 0 to 1 (0.9: 90%)")
-    if value > 1:
-        raise ValueError(f"must be a share from 0 to 1 (0.9: 90%), got {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    return _number(text, 0.0, "zero or a positive number")
-
-
-def _boolean(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "yes", "true", "on"):
-        return True
-    if lowered in ("0", "no", "false", "off"):
-        return False
-    raise ValueError(f"must be one of yes/no/true/false/on/off/1/0, got {text!r}")
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-def _origins(text: str) -> tuple[str, ...]:
-    origins = _words(text)
-    for origin in origins:
-        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
-            raise ValueError(f"{origin!r} is not an origin such as https://app.example.com")
-    return origins
-
-
-def _endpoints(text: str) -> tuple[str, ...]:
-    endpoints = tuple(text.split())
-    if not endpoints:
-        raise ValueError("needs at least one endpoint, e.g. tcp:8080:interface=127.0.0.1")
-    for endpoint in endpoints:
-        _check_endpoint(endpoint)
-    return endpoints
-
-
-def _check_endpoint(description: str) -> None:
-    from twisted.internet.endpoints import serverFromString
-
-    try:
-        # Parsing only: no reactor is touched until the endpoint listens.
-        serverFromString(None, description)
-    except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(
-            f"must be a Twisted server endpoint such as tcp:8080:interface=127.0.0.1,"
-            f" got {description!r} ({error})"
-        ) from None
-
-
-def _appendfsync(text: str) -> str:
-    if text not in ("always", "everysec", "no"):
-        raise ValueError(f"must be always, everysec or no, got {text!r}")
-    return text
-
-
-def _non_negative_int(text: str) -> int:
-    if not text.strip().isdigit():
-        raise ValueError(f"must be zero or a positive integer, got {text!r}")
-    return int(text)
-
-
-def _host_ports(text: str) -> tuple[tuple[str, int], ...]:
-    """C{host:port ...}, an IPv6 host in brackets: C{[::1]:26379}."""
-    addresses = []
-    for word in text.split():
-        host, colon, port = word.rpartition(":")
-        host = host.removeprefix("[").removesuffix("]")
-        if not (colon and host and port.isdigit() and 0 < int(port) < 65536):
-            raise ValueError(f"must be host:port words such as 127.0.0.1:26379, got {word!r}")
-        addresses.append((host, int(port)))
-    return tuple(addresses)
-
-
-def _optional_text(text: str) -> str | None:
-    return text.strip() or None
-
-
-def _optional_redis_url(text: str) -> RedisAddress | None:
-    return parse_redis_url(text) if text.strip() else None
-
-
-def _optional_path(text: str) -> Path | None:
-    return Path(text.strip()) if text.strip() else None
-
-
 def _key(default: Any, parse: Callable[[str], Any], doc: str, name: str | None = None) -> Any:
     """A key of a section: its default, how its text is read, what it means."""
     return field(default=default, metadata={"parse": parse, "doc": doc, "key": name})
@@ -155,34 +57,37 @@ def _key(default: Any, parse: Callable[[str], Any], doc: str, name: str | None =
 class ServerSettings:
     """[server]: the HTTP side, where to listen and what a request may carry."""
 
-    listen: tuple[str, ...] = _key(DEFAULT_LISTEN, _endpoints, "Twisted server endpoints.")
-    max_body_size: int = _key(1024 * 1024, _positive_int, "Largest request body, in bytes.")
-    max_batch_size: int = _key(1000, _positive_int, "Most jobs in one POST /qb or GET /qb.")
+    listen: tuple[str, ...] = _key(DEFAULT_LISTEN, endpoints, "Twisted server endpoints.")
+    max_body_size: int = _key(1024 * 1024, positive_int, "Largest request body, in bytes.")
+    max_batch_size: int = _key(1000, positive_int, "Most jobs in one POST /qb or GET /qb.")
     max_result_size: int = _key(
-        64 * 1024, _positive_int, "Largest result an ack may carry, in bytes of JSON."
+        64 * 1024, positive_int, "Largest result an ack may carry, in bytes of JSON."
     )
-    max_queue_name_length: int = _key(128, _positive_int, "Longest queue name, in characters.")
-    access_log: bool = _key(True, _boolean, "One log line per request.")
-    shutdown_grace: float = _key(10.0, _non_negative_float, "Seconds a stop waits for requests.")
-    max_wait: float = _key(60.0, _non_negative_float, "Longest wait=S of a long poll, seconds.")
-    idle_timeout: float = _key(60.0, _positive_float, "Seconds an idle connection stays open.")
-    header_timeout: float = _key(10.0, _positive_float, "Seconds a request's headers may take.")
-    body_timeout: float = _key(60.0, _positive_float, "Seconds a request's body may take.")
+    max_queue_name_length: int = _key(128, positive_int, "Longest queue name, in characters.")
+    access_log: bool = _key(True, boolean, "One log line per request.")
+    processes: int = _key(
+        1, process_count, "Serving processes sharing the listeners; auto: one per CPU."
+    )
+    shutdown_grace: float = _key(10.0, non_negative_float, "Seconds a stop waits for requests.")
+    max_wait: float = _key(60.0, non_negative_float, "Longest wait=S of a long poll, seconds.")
+    idle_timeout: float = _key(60.0, positive_float, "Seconds an idle connection stays open.")
+    header_timeout: float = _key(10.0, positive_float, "Seconds a request's headers may take.")
+    body_timeout: float = _key(60.0, positive_float, "Seconds a request's body may take.")
     idempotency_window: float = _key(
-        3600.0, _positive_float, "Seconds an Idempotency-Key is remembered."
+        3600.0, positive_float, "Seconds an Idempotency-Key is remembered."
     )
     delivery_timeout: float = _key(
         30.0,
-        _positive_float,
+        positive_float,
         "Seconds a job taken for good waits for its answer to be written before it comes back.",
     )
     allowed_hosts: tuple[str, ...] = _key(
         ("localhost", "127.0.0.1", "::1"),
-        _words,
+        words,
         "The host names requests may name (Host, and a browser's Origin); * for any.",
     )
     cors_origins: tuple[str, ...] = _key(
-        (), _origins, "Origins of browser pages that may call the API (CORS); * for any."
+        (), origins, "Origins of browser pages that may call the API (CORS); * for any."
     )
 
 
@@ -195,44 +100,44 @@ class RedisSettings:
 
     address: RedisAddress | None = _key(
         None,
-        _optional_redis_url,
+        optional_redis_url,
         "redis://, rediss:// (TLS) or unix:// URL; empty: the embedded server (without sentinels).",
         "url",
     )
     sentinels: tuple[tuple[str, int], ...] = _key(
         (),
-        _host_ports,
+        host_ports,
         "Redis Sentinels (host:port ...) that name the master; url then gives only its"
         " credentials, database and TLS.",
     )
     master_name: str = _key("", str.strip, "The master's name for the sentinels.")
-    sentinel_username: str | None = _key(None, _optional_text, "The sentinels' user, if any.")
-    sentinel_password: str | None = _key(None, _optional_text, "The sentinels' password, if any.")
+    sentinel_username: str | None = _key(None, optional_text, "The sentinels' user, if any.")
+    sentinel_password: str | None = _key(None, optional_text, "The sentinels' password, if any.")
     min_replicas: int = _key(
         0,
-        _non_negative_int,
+        non_negative_int,
         "Replicas that must confirm every change before it is answered (WAIT); 0: none.",
     )
     replica_timeout: float = _key(
-        1.0, _positive_float, "Seconds replicas may take to confirm; longer: 503."
+        1.0, positive_float, "Seconds replicas may take to confirm; longer: 503."
     )
     data_dir: Path = _key(Path("var/redis"), Path, "The embedded server's data directory.")
-    appendfsync: str = _key("everysec", _appendfsync, "The embedded server's fsync policy.")
-    pool_size: int = _key(4, _positive_int, "Connections to Redis.")
-    command_timeout: float = _key(5.0, _positive_float, "Seconds before a Redis call gives up.")
-    connect_timeout: float = _key(2.0, _positive_float, "Seconds for one connection attempt.")
+    appendfsync: str = _key("everysec", appendfsync, "The embedded server's fsync policy.")
+    pool_size: int = _key(4, positive_int, "Connections to Redis.")
+    command_timeout: float = _key(5.0, positive_float, "Seconds before a Redis call gives up.")
+    connect_timeout: float = _key(2.0, positive_float, "Seconds for one connection attempt.")
     producer_memory_share: float = _key(
         0.9,
-        _share,
+        share,
         "Past this share of Redis' maxmemory, posts get 429 while consumers drain; 1: never.",
     )
     tls_ca_file: Path | None = _key(
-        None, _optional_path, "rediss://: PEM authorities to trust; empty: the system's."
+        None, optional_path, "rediss://: PEM authorities to trust; empty: the system's."
     )
     tls_cert_file: Path | None = _key(
-        None, _optional_path, "rediss://: the client's PEM certificate, if Redis asks for one."
+        None, optional_path, "rediss://: the client's PEM certificate, if Redis asks for one."
     )
-    tls_key_file: Path | None = _key(None, _optional_path, "rediss://: the client's PEM key.")
+    tls_key_file: Path | None = _key(None, optional_path, "rediss://: the client's PEM key.")
     prefix: str = _key(
         DEFAULT_PREFIX,
         check_prefix,
@@ -263,16 +168,16 @@ class RedisSettings:
 class SchedulerSettings:
     """[scheduler]: background work every server does."""
 
-    interval: float = _key(1.0, _positive_float, "Seconds between two rounds of due work.")
+    interval: float = _key(1.0, positive_float, "Seconds between two rounds of due work.")
 
 
 @dataclass(frozen=True)
 class WorkerSettings:
     """[workers]: how workers are watched."""
 
-    alive_window: float = _key(60.0, _positive_float, "A worker seen this recently is alive.")
+    alive_window: float = _key(60.0, positive_float, "A worker seen this recently is alive.")
     retention: float = _key(
-        86400.0, _positive_float, "Seconds a worker's record outlives its last request."
+        86400.0, positive_float, "Seconds a worker's record outlives its last request."
     )
 
 
@@ -280,9 +185,9 @@ class WorkerSettings:
 class HistorySettings:
     """[history]: the per-minute samples of each queue, for charts."""
 
-    max_queues: int = _key(200, _positive_int, "Queues sampled, the first in name order.")
+    max_queues: int = _key(200, positive_int, "Queues sampled, the first in name order.")
     retention: float = _key(
-        7 * 86400.0, _positive_float, "Seconds a sample is kept (7 days: 10,080 samples)."
+        7 * 86400.0, positive_float, "Seconds a sample is kept (7 days: 10,080 samples)."
     )
 
 
@@ -291,10 +196,10 @@ class MetricsSettings:
     """[metrics]: what GET /metrics reports, and how much it may cost."""
 
     max_queues: int = _key(
-        200, _positive_int, "Queues with labels of their own; the others count together."
+        200, positive_int, "Queues with labels of their own; the others count together."
     )
     cache: float = _key(
-        2.0, _non_negative_float, "Seconds the figures read from Redis serve every scrape."
+        2.0, non_negative_float, "Seconds the figures read from Redis serve every scrape."
     )
 
 
@@ -338,7 +243,7 @@ class Config:
         config = self
         if listen:
             for endpoint in listen:
-                _parse("--listen", lambda endpoint=endpoint: _check_endpoint(endpoint))
+                _parse("--listen", lambda endpoint=endpoint: check_endpoint(endpoint))
             config = replace(config, server=replace(config.server, listen=tuple(listen)))
         if redis_url is not None:
             address = _parse("--redis", lambda: parse_redis_url(redis_url))
@@ -392,7 +297,7 @@ def _integer(text: str) -> int:
 
 def _queue_setting_parser(declared: Field[Any]) -> Callable[[str], Any]:
     # The setting's own range is checked by QueueSettings.updated.
-    return _integer if is_count(declared) else _non_negative_float
+    return _integer if is_count(declared) else non_negative_float
 
 
 class _Reader:

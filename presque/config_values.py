@@ -1,0 +1,140 @@
+"""
+How the text of each configuration key is read: one function per kind of
+value, raising C{ValueError} with a message that says what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+from presque.redis_url import RedisAddress, parse_redis_url
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _number(text: str, smallest: float, description: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= smallest):
+        raise ValueError(f"must be {description}, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    return _number(text, math.ulp(0), "a positive number")
+
+
+def share(text: str) -> float:
+    value = _number(text, math.ulp(0), "a share from 0 to 1 (0.9: 90%)")
+    if value > 1:
+        raise ValueError(f"must be a share from 0 to 1 (0.9: 90%), got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    return _number(text, 0.0, "zero or a positive number")
+
+
+def boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "yes", "true", "on"):
+        return True
+    if lowered in ("0", "no", "false", "off"):
+        return False
+    raise ValueError(f"must be one of yes/no/true/false/on/off/1/0, got {text!r}")
+
+
+def words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+def origins(text: str) -> tuple[str, ...]:
+    origins = words(text)
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ValueError(f"{origin!r} is not an origin such as https://app.example.com")
+    return origins
+
+
+def endpoints(text: str) -> tuple[str, ...]:
+    endpoints = tuple(text.split())
+    if not endpoints:
+        raise ValueError("needs at least one endpoint, e.g. tcp:8080:interface=127.0.0.1")
+    for endpoint in endpoints:
+        check_endpoint(endpoint)
+    return endpoints
+
+
+def check_endpoint(description: str) -> None:
+    from twisted.internet.endpoints import serverFromString
+
+    try:
+        # Parsing only: no reactor is touched until the endpoint listens.
+        serverFromString(None, description)
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"must be a Twisted server endpoint such as tcp:8080:interface=127.0.0.1,"
+            f" got {description!r} ({error})"
+        ) from None
+
+
+def appendfsync(text: str) -> str:
+    if text not in ("always", "everysec", "no"):
+        raise ValueError(f"must be always, everysec or no, got {text!r}")
+    return text
+
+
+def non_negative_int(text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError(f"must be zero or a positive integer, got {text!r}")
+    return int(text)
+
+
+def host_ports(text: str) -> tuple[tuple[str, int], ...]:
+    """C{host:port ...}, an IPv6 host in brackets: C{[::1]:26379}."""
+    addresses = []
+    for word in text.split():
+        host, colon, port = word.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not (colon and host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError(f"must be host:port words such as 127.0.0.1:26379, got {word!r}")
+        addresses.append((host, int(port)))
+    return tuple(addresses)
+
+
+def optional_text(text: str) -> str | None:
+    return text.strip() or None
+
+
+def optional_redis_url(text: str) -> RedisAddress | None:
+    return parse_redis_url(text) if text.strip() else None
+
+
+def optional_path(text: str) -> Path | None:
+    return Path(text.strip()) if text.strip() else None
+
+
+def process_count(text: str) -> int:
+    """A positive integer, or C{auto}: as many as the CPUs this process may run on."""
+    if text.strip().lower() == "auto":
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError(f"must be a positive integer or auto, got {text!r}")
+    return int(text)

@@ -7,6 +7,7 @@ the ceiling of the stack. Then runs every scenario with wrk at 1 and at 50
 connections and prints one table. It prints figures; it asserts nothing.
 
     .venv/bin/python -m bench.run [--duration 10] [--quick] [--against PATH] [--scrape [this]]
+                                  [--processes N]
 
 With --against PATH (another presque checkout, with its own .venv), a second
 daemon from PATH runs beside this checkout's, with its own private Redis; each
@@ -71,7 +72,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         choices=("all", "this"),
         help="GET /metrics of every daemon (or of this checkout's only) every second meanwhile",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="[server] processes of this checkout's daemon (the --against one keeps its default)",
+    )
     args = parser.parse_args(argv)
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
     if args.duration is None:
         args.duration = QUICK_DURATION if args.quick else DEFAULT_DURATION
     if args.duration < 1:
@@ -112,14 +122,13 @@ def keep_logs(servers: Servers, run_dir: Path, comparing: bool) -> list[str]:
     return notes
 
 
-def benchmark(
-    duration: int, against: Path | None, scrape: str | None, children: Children, workdir: Path
-) -> None:
+def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> None:
     """Start the servers, run everything, print and keep the report."""
+    duration, against, scrape = args.duration, args.against, args.scrape
     checkouts = None
     if against is not None:
         checkouts = {THIS: describe_checkout(ROOT), AGAINST: describe_checkout(against)}
-    servers = start_servers(children, workdir, against)
+    servers = start_servers(children, workdir, against, args.processes)
     run_dir = RESULTS_DIR / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True)
     run = Run(servers, children, duration, run_dir)
@@ -143,7 +152,7 @@ def main(argv: list[str]) -> int:
 
     def work(children: Children, workdir: Path) -> None:
         require_wrk()
-        benchmark(args.duration, args.against, args.scrape, children, workdir)
+        benchmark(args, children, workdir)
 
     return run_benchmark("presque-bench-", work)
 

@@ -92,15 +92,23 @@ def start_redis(children: Children, workdir: Path, name: str = "redis-server") -
 
 
 def start_daemon(
-    children: Children, workdir: Path, redis_port: int, twistd: str, name: str = "presque"
+    children: Children,
+    workdir: Path,
+    redis_port: int,
+    twistd: str,
+    name: str = "presque",
+    processes: int = 1,
 ) -> tuple[int, Path]:
-    """One presque daemon with the default settings; return its port and its log."""
+    """
+    One presque daemon with the default settings (but C{processes}, if not
+    1); return its port and its log.
+    """
     port = free_port()
     config = workdir / "presque.ini"
     config.write_text(
         "# bench.run: every setting at its default (access log on);\n"
         "# --listen and --redis come from the command line.\n"
-        "[server]\n"
+        "[server]\n" + (f"processes = {processes}\n" if processes != 1 else "")
     )
     args = [
         twistd,
@@ -127,13 +135,15 @@ def start_daemon(
     return port, log_path
 
 
-def start_presque(children: Children, workdir: Path, label: str, checkout: Path | None) -> Presque:
+def start_presque(
+    children: Children, workdir: Path, label: str, checkout: Path | None, processes: int = 1
+) -> Presque:
     """A private Redis, then a daemon of C{checkout} (None: this one) against it."""
     twistd = twistd_of(checkout)
     workdir.mkdir(exist_ok=True)
     redis_port = start_redis(children, workdir, f"redis-server{suffix(label)}")
     port, daemon_log = start_daemon(
-        children, workdir, redis_port, twistd, f"presque{suffix(label)}"
+        children, workdir, redis_port, twistd, f"presque{suffix(label)}", processes
     )
     return Presque(
         label=label,
@@ -156,9 +166,14 @@ def start_bare(children: Children, workdir: Path) -> int:
     return port
 
 
-def start_servers(children: Children, workdir: Path, against: Path | None = None) -> Servers:
-    """Redis and a presque daemon per checkout (this one, C{against}), the bare server."""
-    daemons = [start_presque(children, workdir, THIS, None)]
+def start_servers(
+    children: Children, workdir: Path, against: Path | None = None, processes: int = 1
+) -> Servers:
+    """
+    Redis and a presque daemon per checkout (this one, with C{processes}
+    serving processes, and C{against}, with its default), the bare server.
+    """
+    daemons = [start_presque(children, workdir, THIS, None, processes)]
     if against is not None:
         daemons.append(start_presque(children, workdir / AGAINST, AGAINST, against))
     return Servers(daemons=tuple(daemons), bare=start_bare(children, workdir))

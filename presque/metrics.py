@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info
@@ -40,6 +41,7 @@ from twisted.internet import defer
 
 from presque import __version__
 from presque.counts import QUEUE_TOTALS
+from presque.metrics_share import SharedFigures
 
 if TYPE_CHECKING:
     from presque.broker.model import Figures
@@ -95,7 +97,12 @@ class QueueLabels:
 class Metrics:
     """Every figure of one server, in a registry of its own."""
 
-    def __init__(self, settings: MetricsSettings | None = None, clock: Any = time) -> None:
+    def __init__(
+        self,
+        settings: MetricsSettings | None = None,
+        clock: Any = time,
+        shared_in: Path | None = None,
+    ) -> None:
         if settings is None:
             # Here: presque.config needs the broker, which needs this module.
             from presque.config import MetricsSettings
@@ -105,7 +112,12 @@ class Metrics:
         self.clock = clock
         self.registry = CollectorRegistry(auto_describe=True)
         self.label = QueueLabels(self.settings.max_queues)
-        r = self.registry
+        #: The figures of this process alone (its requests, calls, waiters),
+        #: added to those of the daemon's other serving processes when it
+        #: has some (C{shared_in}: the folder where each writes its own).
+        self.own = CollectorRegistry(auto_describe=True)
+        self.shared = None if shared_in is None else SharedFigures(shared_in, self.own.collect)
+        r = self.own
         self._http = _Histogram(
             "presque_http_request_duration_seconds",
             "This server: time to answer a request, by route template and status class.",
@@ -150,11 +162,12 @@ class Metrics:
             "presque_longpoll_waiters", "This server: requests waiting for a job.", registry=r
         )
         self.streams = Gauge("presque_sse_streams", "This server: open /sse streams.", registry=r)
-        Info("presque_build", "The presque version this server runs.", registry=r).info(
+        self.registry.register(_Combined(self))
+        Info("presque_build", "The presque version this server runs.", registry=self.registry).info(
             {"version": __version__}
         )
         self._queues = _QueueFigures()
-        r.register(self._queues)
+        self.registry.register(self._queues)
         self._read_at = float("-inf")
         self._written: dict[str, tuple[float, bytes]] = {}
         self._reading: defer.Deferred[None] | None = None
@@ -305,6 +318,20 @@ class _Histogram:
                 buckets.append((floatToGoString(bound), seen))
             family.add_metric(list(labels), buckets, series.total)
         yield family
+
+
+class _Combined:
+    """This process's own figures, with the other serving processes' when it has some."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        shared = self.metrics.shared
+        return self.metrics.own.collect() if shared is None else shared.collect()
 
 
 class _QueueFigures:

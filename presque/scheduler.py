@@ -40,8 +40,13 @@ class Scheduler(Service):
         reactor: IReactorTime,
         history: HistorySettings | None = None,
         memory_share: float = 1.0,
+        due_work: bool = True,
     ) -> None:
         self.broker = broker
+        #: Whether this server does the due work, or (a daemon's other
+        #: serving processes) only keeps what it must know up to date:
+        #: Redis' memory and the virtual queues.
+        self.due_work = due_work
         self.interval = interval
         self.history = history or HistorySettings()
         #: Past this share of Redis' maxmemory, posts are refused (1: never).
@@ -56,9 +61,11 @@ class Scheduler(Service):
         try:
             if self.memory_share < 1:
                 await self.broker.watch_memory(self.memory_share)
+            await self.broker.reload_virtual()
+            if not self.due_work:
+                return
             done = await self.broker.run_due()
             await self.broker.fire_schedules()
-            await self.broker.reload_virtual()
             await self.broker.sweep(SWEEP_PER_ROUND)
             await self.broker.record_history(self.history.max_queues, self.history.retention)
         except RedisUnavailable:

@@ -16,26 +16,29 @@ the daemon says it is ready once it accepts connections.
 from __future__ import annotations
 
 import gc
-import re
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from twisted.application.service import IService, MultiService, Service
 from twisted.internet import defer
-from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 
 from presque.auth import Authority
 from presque.broker import Broker
 from presque.broker.keys import KeySpace
-from presque.config import Config, RedisSettings, ServerSettings
+from presque.config import Config, RedisSettings
 from presque.embedded import EmbeddedRedis, require_redis_server
+from presque.listeners import InheritedListener, Listener, warn_of_unnamed_hosts
 from presque.logs import quiet_reconnection_attempts
 from presque.longpoll import LongPoll
 from presque.lua import loaded_scripts
 from presque.metrics import Metrics
+from presque.metrics_share import FiguresWriter, FolderRemoval
+from presque.processes import FIRST_INHERITED_FD, ChildPlan, ServingProcesses
 from presque.redis import Redis
 from presque.redis_tls import client_options
 from presque.redis_url import RedisAddress
@@ -134,78 +137,6 @@ class Confirmations(Service):
         return self.broker.confirm_deliveries()
 
 
-class Listener(Service):
-    """
-    Serves C{site} on the endpoint C{description}: bound at start, accepting
-    connections once C{ready} fires (they wait in the listen backlog until then).
-    """
-
-    def __init__(
-        self, description: str, site: PresqueSite, reactor: Any, ready: defer.Deferred[None]
-    ) -> None:
-        self.description = description
-        self.site = site
-        self.reactor = reactor
-        self.ready = ready
-        self.port: IListeningPort | None = None
-
-    def privilegedStartService(self) -> None:
-        super().privilegedStartService()
-        self._bind()
-
-    def startService(self) -> None:
-        super().startService()
-        if self.port is None:
-            self._bind()
-
-    def _bind(self) -> None:
-        endpoint = serverFromString(self.reactor, self.description)
-        bound = endpoint.listen(self.site)
-        # TCP, UNIX and SSL endpoints listen at once: a failure is raised here.
-        failure: list[Any] = []
-        bound.addCallbacks(self._bound, failure.append)
-        if failure:
-            failure[0].raiseException()
-
-    def _bound(self, port: IListeningPort) -> None:
-        self.port = port
-        port.stopReading()
-        self.ready.addCallback(self._accept)
-        log.info("presque listens on {where}", where=_describe(port.getHost()))
-
-    def _accept(self, _: object) -> None:
-        if self.port is not None and self.running:
-            self.port.startReading()
-
-    def stopService(self) -> defer.Deferred[None] | None:
-        super().stopService()
-        port, self.port = self.port, None
-        return defer.maybeDeferred(port.stopListening) if port is not None else None
-
-
-_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
-def _warn_of_unnamed_hosts(server: ServerSettings) -> None:
-    """Say so when presque listens beyond loopback but allows only loopback names."""
-    if "*" in server.allowed_hosts or not set(server.allowed_hosts) <= _LOOPBACK:
-        return
-    for endpoint in server.listen:
-        kind, _, rest = endpoint.partition(":")
-        if kind not in ("tcp", "tcp6", "ssl"):
-            continue
-        parts = re.split(r"(?<!\\):", rest)
-        options = dict(part.split("=", 1) for part in parts if "=" in part)
-        if options.get("interface", "").replace("\\", "") not in _LOOPBACK:
-            log.warn(
-                "presque listens beyond loopback ({endpoint}) but [server] allowed_hosts names"
-                " only loopback: requests naming another host get 421; list the names clients"
-                " use",
-                endpoint=endpoint,
-            )
-            return
-
-
 def _authority(config: Config) -> Authority | None:
     """The tokens the routes need, or None when they are off; saying what it means."""
     if config.auth.mode == "off":
@@ -217,12 +148,6 @@ def _authority(config: Config) -> Authority | None:
     else:
         log.info("tokens on: {names}", names=", ".join(token.name for token in config.tokens))
     return Authority(config.tokens)
-
-
-def _describe(address: Any) -> str:
-    if hasattr(address, "port"):
-        return f"{address.host}:{address.port}"
-    return str(getattr(address, "name", address))
 
 
 class Waiters(Service):
@@ -311,7 +236,8 @@ def _sentinels(
 
 def make_service(config: Config, reactor: Any = None) -> MultiService:
     """
-    The whole daemon for C{config}.
+    The whole daemon for C{config}: with C{[server] processes} above 1, the
+    first of its serving processes, which supervises the others.
 
     @raise DataDirInUse: another daemon runs the embedded Redis of C{data_dir}.
     @raise BadTLSFiles: the files for TLS to Redis are unusable.
@@ -333,8 +259,65 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         embedded.claim_data_dir()
         embedded.setServiceParent(root)
         address, started = embedded.address, embedded.when_ready
+        # The other serving processes talk to the same redis-server.
+        config = replace(config, redis=replace(settings, address=address))
 
-    metrics = Metrics(config.metrics)
+    figures = None
+    if config.server.processes > 1:
+        figures = Path(tempfile.mkdtemp(prefix="presque-figures-"))
+        FolderRemoval(figures).setServiceParent(root)
+    site, ready = _serve(config, address, started, reactor, root, figures, due_work=True)
+    listeners = [
+        Listener(description, site, reactor, ready) for description in config.server.listen
+    ]
+    for listener in listeners:
+        listener.setServiceParent(root)
+    if figures is not None:
+        plan = ChildPlan(config, config.server.listen, figures, os.getpid())
+        others = ServingProcesses(plan, listeners, config.server.processes - 1, ready, reactor)
+        others.setServiceParent(root)
+    # Last: ready once every listener accepts, and the first to say a stop began.
+    SystemdNotification(Notifier(), ready, reactor).setServiceParent(root)
+    quiet_reconnection_attempts()
+    return root
+
+
+def make_child_service(plan: ChildPlan, reactor: Any) -> MultiService:
+    """
+    A serving child of a daemon (L{presque.processes}): every route, over
+    the sockets it inherited, with no embedded Redis and no due work.
+    """
+    root = SequentialMultiService()
+    config = plan.config
+    address = config.redis.address or RedisAddress()
+    site, ready = _serve(config, address, None, reactor, root, plan.figures, due_work=False)
+    for offset, description in enumerate(plan.listen):
+        fd = FIRST_INHERITED_FD + offset
+        InheritedListener(fd, description, site, reactor, ready).setServiceParent(root)
+    quiet_reconnection_attempts()
+    return root
+
+
+def _serve(
+    config: Config,
+    address: RedisAddress,
+    started: Callable[[], defer.Deferred[None]] | None,
+    reactor: Any,
+    root: MultiService,
+    figures: Path | None,
+    due_work: bool,
+) -> tuple[PresqueSite, defer.Deferred[None]]:
+    """
+    What every serving process runs, under C{root}: Redis, the broker, the
+    scheduler (with the C{due_work}, or only what each process needs to
+    know), the site and its drain, and with C{figures}, the writing of its
+    own figures there for the others. Returns the site and when it may
+    accept (Redis answers, the scripts and the virtual queues are loaded).
+    """
+    settings = config.redis
+    metrics = Metrics(config.metrics, shared_in=figures)
+    if metrics.shared is not None:
+        FiguresWriter(metrics.shared, reactor).setServiceParent(root)
     redis = Redis(
         address,
         pool_size=settings.pool_size,
@@ -376,15 +359,11 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
         reactor,
         config.history,
         memory_share=config.redis.producer_memory_share,
+        due_work=due_work,
     ).setServiceParent(root)
 
-    _warn_of_unnamed_hosts(config.server)
+    warn_of_unnamed_hosts(config.server)
     site = build_site(broker, config.server, longpoll, _authority(config))
     Drain(site, config.server.shutdown_grace, reactor).setServiceParent(root)
     Waiters(longpoll).setServiceParent(root)
-    for description in config.server.listen:
-        Listener(description, site, reactor, connection.ready).setServiceParent(root)
-    # Last: ready once every listener accepts, and the first to say a stop began.
-    SystemdNotification(Notifier(), connection.ready, reactor).setServiceParent(root)
-    quiet_reconnection_attempts()
-    return root
+    return site, connection.ready

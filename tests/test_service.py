@@ -97,9 +97,9 @@ def test_listening_beyond_loopback_with_only_loopback_names_is_warned_of(
     from twisted.logger import capturedLogs
 
     from presque.config import ServerSettings
-    from presque.service import _warn_of_unnamed_hosts
+    from presque.listeners import warn_of_unnamed_hosts
 
     settings = ServerSettings(listen=(listen,), **({"allowed_hosts": hosts} if hosts else {}))
     with capturedLogs() as events:
-        _warn_of_unnamed_hosts(settings)
+        warn_of_unnamed_hosts(settings)
     assert any("allowed_hosts" in event["log_format"] for event in events) is warned

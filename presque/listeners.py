@@ -1,0 +1,156 @@
+"""
+Where a server accepts connections: endpoints it binds itself
+(L{Listener}), or sockets inherited from the daemon by a serving child
+(L{InheritedListener}, see L{presque.processes}). Both accept only once
+Redis is ready, so that a client of a server that just started waits a
+moment in the listen backlog instead of getting a 503.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from typing import Any
+
+from twisted.application.service import Service
+from twisted.internet import defer
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IListeningPort
+from twisted.logger import Logger
+
+from presque.config import ServerSettings
+from presque.web.site import PresqueSite
+
+log = Logger()
+
+
+class Listener(Service):
+    """
+    Serves C{site} on the endpoint C{description}: bound at start, accepting
+    connections once C{ready} fires (they wait in the listen backlog until then).
+    """
+
+    def __init__(
+        self, description: str, site: PresqueSite, reactor: Any, ready: defer.Deferred[None]
+    ) -> None:
+        self.description = description
+        self.site = site
+        self.reactor = reactor
+        self.ready = ready
+        self.port: IListeningPort | None = None
+
+    def privilegedStartService(self) -> None:
+        super().privilegedStartService()
+        self._bind()
+
+    def startService(self) -> None:
+        super().startService()
+        if self.port is None:
+            self._bind()
+
+    def _bind(self) -> None:
+        endpoint = serverFromString(self.reactor, self.description)
+        bound = endpoint.listen(self.site)
+        # TCP, UNIX and SSL endpoints listen at once: a failure is raised here.
+        failure: list[Any] = []
+        bound.addCallbacks(self._bound, failure.append)
+        if failure:
+            failure[0].raiseException()
+
+    def _bound(self, port: IListeningPort) -> None:
+        self.port = port
+        port.stopReading()
+        self.ready.addCallback(self._accept)
+        log.info("presque listens on {where}", where=_describe(port.getHost()))
+
+    def _accept(self, _: object) -> None:
+        if self.port is not None and self.running:
+            self.port.startReading()
+
+    def stopService(self) -> defer.Deferred[None] | None:
+        super().stopService()
+        port, self.port = self.port, None
+        return defer.maybeDeferred(port.stopListening) if port is not None else None
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def warn_of_unnamed_hosts(server: ServerSettings) -> None:
+    """Say so when presque listens beyond loopback but allows only loopback names."""
+    if "*" in server.allowed_hosts or not set(server.allowed_hosts) <= _LOOPBACK:
+        return
+    for endpoint in server.listen:
+        kind, _, rest = endpoint.partition(":")
+        if kind not in ("tcp", "tcp6", "ssl"):
+            continue
+        parts = re.split(r"(?<!\\):", rest)
+        options = dict(part.split("=", 1) for part in parts if "=" in part)
+        if options.get("interface", "").replace("\\", "") not in _LOOPBACK:
+            log.warn(
+                "presque listens beyond loopback ({endpoint}) but [server] allowed_hosts names"
+                " only loopback: requests naming another host get 421; list the names clients"
+                " use",
+                endpoint=endpoint,
+            )
+            return
+
+
+def _describe(address: Any) -> str:
+    if hasattr(address, "port"):
+        return f"{address.host}:{address.port}"
+    return str(getattr(address, "name", address))
+
+
+class InheritedListener(Service):
+    """
+    Serves C{site} on the listening socket of descriptor C{fd}, inherited
+    from the daemon that bound it from the endpoint C{description}.
+    """
+
+    def __init__(
+        self,
+        fd: int,
+        description: str,
+        site: PresqueSite,
+        reactor: Any,
+        ready: defer.Deferred[None],
+    ) -> None:
+        self.fd = fd
+        self.description = description
+        self.site = site
+        self.reactor = reactor
+        self.ready = ready
+        self.port: IListeningPort | None = None
+
+    def startService(self) -> None:
+        super().startService()
+        self.ready.addCallback(self._adopt)
+
+    def _adopt(self, _: object) -> None:
+        if not self.running:
+            return
+        with socket.socket(fileno=os.dup(self.fd)) as inherited:
+            family = inherited.family
+        self.port = self.reactor.adoptStreamPort(
+            self.fd, family, _factory(self.description, self.site)
+        )
+        # The reactor listens on a copy of the descriptor.
+        os.close(self.fd)
+
+    def stopService(self) -> defer.Deferred[None] | None:
+        super().stopService()
+        port, self.port = self.port, None
+        return defer.maybeDeferred(port.stopListening) if port is not None else None
+
+
+def _factory(description: str, site: PresqueSite) -> Any:
+    """C{site}, behind TLS when C{description} is an C{ssl:} endpoint's."""
+    if not description.startswith("ssl:"):
+        return site
+    from twisted.internet import reactor
+    from twisted.protocols.tls import TLSMemoryBIOFactory
+
+    endpoint = serverFromString(reactor, description)
+    return TLSMemoryBIOFactory(endpoint._sslContextFactory, False, site)

@@ -209,17 +209,21 @@ def job_view(
 ) -> JobView:
     """
     A job as Redis holds it: C{state_time} is its due time, lease deadline
-    or time of death (ms), as its C{state} has one.
+    or time of death (ms), as its C{state} has one. C{raw_info} is its
+    metadata, C{{}} for a job stored with every default (none is stored then).
     """
     info = json.loads(raw_info)
     at = seconds(state_time)
+    # Metadata stored before presque stopped writing defaults holds the
+    # creation time; since then, the job's id tells it.
+    created = seconds(info["created"]) if "created" in info else job_time(job_id)
     return JobView(
         id=job_id,
         state=state,
         payload=payload,
         attempts=info.get("attempts", 0),
         errors=errors_of(info),
-        created=seconds(info.get("created")),
+        created=created,
         next_run=at if state == "delayed" else None,
         lease_expires=at if state == "leased" else None,
         dead_since=at if state == "dead" else None,

@@ -56,8 +56,9 @@ QUEUE_KEYS: tuple[tuple[str, str], ...] = (
     ("jobs", "hash: job id -> payload"),
     (
         "info",
-        "hash: job id -> JSON {created, uniq, attempts, errors, receipt, delivered, priority,"
-        " group, blockers, progress}",
+        "hash: job id -> JSON {uniq, attempts, errors, receipt, delivered, priority, group,"
+        " blockers, progress}, only for a job with more than the defaults (includes/jobs.lua);"
+        " entries written before that also hold its creation time, 'created'",
     ),
     ("uniq", "hash: uniq key -> job id"),
     ("stats", "hash: the queue's totals (QUEUE_TOTALS)"),

@@ -94,7 +94,10 @@ if priority > 0 then
 end
 local reply = {'ok', 0, 0}
 -- Every job of the call starts with the same metadata, but for its group.
-local info = {created = now, attempts = 0}
+-- Only what differs from the defaults is stored (see includes/jobs.lua): a
+-- plain job gets no entry in K.info at all, and none holds its creation
+-- time, which its id tells.
+local info = {}
 if priority > 0 then
   info.priority = priority
 end
@@ -108,21 +111,27 @@ if blockers then
   end
 end
 local encoded, encoded_groups = {}, 0
+-- The metadata of a job of `group` as stored, or false for none.
 local function info_of(group)
-  if not encoded[group] then
+  if encoded[group] == nil then
     info.group = group ~= '' and group or nil
     encoded_groups = encoded_groups + (info.group and 1 or 0)
-    encoded[group] = cjson.encode(info)
+    encoded[group] = next(info) ~= nil and cjson.encode(info)
   end
   return encoded[group]
 end
 local ids, added, grouped, infos = {}, {}, {}, {}
+local stored = 0
 for i = FIRST_JOB, NARGV, JOB_WIDTH do
   local id, group = ARGV[i], JOB_WIDTH == 3 and ARGV[i + 2] or ''
   ids[#ids + 1] = id
   if redis.call('HSETNX', K.jobs, id, ARGV[i + 1]) == 1 then
-    infos[#infos + 1] = id
-    infos[#infos + 1] = info_of(group)
+    stored = stored + 1
+    local entry = info_of(group)
+    if entry then
+      infos[#infos + 1] = id
+      infos[#infos + 1] = entry
+    end
     if uniq ~= '' then
       redis.call('HSET', K.uniq, uniq, id)
     end
@@ -143,8 +152,8 @@ if encoded_groups > 0 then
   redis.call('HSET', K.meta, 'grouping', '1')
 end
 call_in_slices('HSET', K.info, infos, 2)
-if #infos > 0 then
-  redis.call('HINCRBY', K.stats, 'enqueued', #infos / 2)
+if stored > 0 then
+  redis.call('HINCRBY', K.stats, 'enqueued', stored)
 end
 
 for i = 1, #grouped, 2 do

@@ -147,7 +147,8 @@ if lease > 0 then
   local worker = ARGV[7] ~= '' and ARGV[7] or nil
   local scored, saved = {}, {}
   for i, id in ipairs(taken) do
-    local info = taken_infos[i] and cjson.decode(taken_infos[i]) or {created = now, attempts = 0}
+    -- A job stored without metadata has every default (includes/jobs.lua).
+    local info = taken_infos[i] and cjson.decode(taken_infos[i]) or {}
     info.attempts = (info.attempts or 0) + 1
     info.receipt = ARGV[4] .. '.' .. i
     info.delivered = now

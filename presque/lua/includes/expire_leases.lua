@@ -22,7 +22,8 @@ local function expire_leases(now, limit)
     lease_ended(info)
     info.receipt = nil
     push_error(info, 'lease expired', now)
-    if info.attempts >= max_attempts then
+    -- A job stored without metadata has made no attempt (includes/jobs.lua).
+    if (info.attempts or 0) >= max_attempts then
       bury(id, info, now)
       after_burial(now)
       release_dependents(id, 'dead', now)

@@ -12,8 +12,8 @@
 -- slices and dependencies.
 
 -- Takes the jobs `ids` (with their `payloads` and `infos`, the raw texts
--- of K.jobs and K.info) out of the queue, kept under `token` until
--- `deadline` (ms).
+-- of K.jobs and K.info, false for a job stored without metadata) out of
+-- the queue, kept under `token` until `deadline` (ms).
 local function hand_off(token, deadline, ids, payloads, infos)
   redis.call('HSET', K.handed, token, cmsgpack.pack({ids, payloads, infos}))
   redis.call('ZADD', K.handoff, deadline, token)

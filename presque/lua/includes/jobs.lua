@@ -1,17 +1,44 @@
 -- Reading and writing one job's metadata, and taking a job out for good.
+--
+-- A job's metadata (K.info) is stored only while it holds more than the
+-- defaults (no attempt yet, no uniq key, priority 0, no group, nothing
+-- waited for): a plain queued job costs its payload and its place in a
+-- list, nothing more. Its creation time is read off its id
+-- (presque.broker.keys.job_time); entries written before, each with its
+-- "created", keep it and read as they always did.
 
 local MAX_ERRORS = 10
 
+-- The metadata of job `id`: {} (every default) for a job stored without
+-- any, nil when the queue holds no such job.
 local function load_info(id)
   local raw = redis.call('HGET', K.info, id)
-  if not raw then
-    return nil
+  if raw then
+    return cjson.decode(raw)
   end
-  return cjson.decode(raw)
+  -- Only a job without metadata pays for this second look.
+  if redis.call('HEXISTS', K.jobs, id) == 1 then
+    return {}
+  end
+  return nil
+end
+
+-- Whether `info` holds nothing but defaults (then it is not stored).
+local function holds_nothing(info)
+  for name, value in pairs(info) do
+    if name ~= 'attempts' or value ~= 0 then
+      return false
+    end
+  end
+  return true
 end
 
 local function save_info(id, info)
-  redis.call('HSET', K.info, id, cjson.encode(info))
+  if holds_nothing(info) then
+    redis.call('HDEL', K.info, id)
+  else
+    redis.call('HSET', K.info, id, cjson.encode(info))
+  end
 end
 
 -- The uniq key is held only while the job may still run.

@@ -13,17 +13,18 @@ import time
 
 from pytest_twisted import ensureDeferred as async_test
 
-from presque.broker.keys import job_time, new_job_id, queue_keys
+from presque.broker.keys import KeySpace, job_time, new_job_id
 from tests.conftest import Presque
 from tests.leasing import ack, dead_ids, fail, lease_one
 from tests.support import Http
 
+KEYS = KeySpace()
 QUEUE = "meta"
 
 
 def stored_info(presque: Presque, job_id: str, queue: str = QUEUE) -> dict | None:
     """The metadata Redis holds for C{job_id}, decoded, or None."""
-    raw = presque.redis_server.call("HGET", queue_keys(queue).info, job_id)
+    raw = presque.redis_server.call("HGET", KEYS.queue(queue).info, job_id)
     return None if raw is None else json.loads(raw)
 
 
@@ -44,7 +45,7 @@ def old_layout_job(presque: Presque, job: object, created_ms: int, **info: objec
     A ready job written straight into Redis as versions before this one
     stored every job: its metadata with its creation time and no attempt.
     """
-    keys, job_id = queue_keys(QUEUE), new_job_id()
+    keys, job_id = KEYS.queue(QUEUE), new_job_id()
     metadata = {"created": created_ms, "attempts": 0, **info}
     presque.redis_server.call("HSET", keys.jobs, job_id, json.dumps(job))
     presque.redis_server.call("HSET", keys.info, job_id, json.dumps(metadata))
@@ -69,8 +70,8 @@ async def test_a_plain_job_posted_alone_stores_no_metadata(presque: Presque) -> 
 async def test_plain_jobs_posted_in_a_batch_store_no_metadata(presque: Presque) -> None:
     reply = await presque.http.post(f"/qb/{QUEUE}", json_body={"jobs": [{"n": 1}, {"n": 2}]})
     assert reply.status == 201, reply.body
-    assert presque.redis_server.call("HLEN", queue_keys(QUEUE).info) == 0
-    assert presque.redis_server.call("HLEN", queue_keys(QUEUE).jobs) == 2
+    assert presque.redis_server.call("HLEN", KEYS.queue(QUEUE).info) == 0
+    assert presque.redis_server.call("HLEN", KEYS.queue(QUEUE).jobs) == 2
 
 
 @async_test

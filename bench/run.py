@@ -7,6 +7,7 @@ the ceiling of the stack. Then runs every scenario with wrk at 1 and at 50
 connections and prints one table. It prints figures; it asserts nothing.
 
     .venv/bin/python -m bench.run [--duration 10] [--quick] [--against PATH] [--scrape [this]]
+                                  [--only TEXT ...]
 
 With --against PATH (another presque checkout, with its own .venv), a second
 daemon from PATH runs beside this checkout's, with its own private Redis; each
@@ -16,6 +17,10 @@ With --scrape, every daemon's /metrics is fetched every second meanwhile,
 as Prometheus would; with --scrape this, only this checkout's daemon's, so
 that "this/against" against a copy of the same checkout is what being
 scraped costs.
+
+With --only TEXT (given once or more), only the scenarios whose name holds
+one of the TEXTs run: C{--only lease+} compares acking a leased batch job by
+job with settling it in one request.
 
 Raw wrk outputs, the table, the daemon's non-access log lines and Redis's log
 are kept in bench/results/<date-time>/.
@@ -28,12 +33,14 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench.children import Children, run_benchmark
 from bench.daemon_log import daemon_log_notes
 from bench.measure import Run, run_all, warm_up
 from bench.report import report
+from bench.scenarios import SCENARIOS, Scenario
 from bench.scraper import scraping
 from bench.servers import AGAINST, THIS, Servers, start_servers
 from bench.wrk import require_wrk
@@ -71,7 +78,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         choices=("all", "this"),
         help="GET /metrics of every daemon (or of this checkout's only) every second meanwhile",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="run only the scenarios whose name holds TEXT (may be given more than once)",
+    )
     args = parser.parse_args(argv)
+    args.scenarios = [s for s in SCENARIOS if not args.only or any(t in s.name for t in args.only)]
+    if not args.scenarios:
+        parser.error(f"--only: no scenario's name holds {' or '.join(args.only)}")
     if args.duration is None:
         args.duration = QUICK_DURATION if args.quick else DEFAULT_DURATION
     if args.duration < 1:
@@ -113,16 +129,21 @@ def keep_logs(servers: Servers, run_dir: Path, comparing: bool) -> list[str]:
 
 
 def benchmark(
-    duration: int, against: Path | None, scrape: str | None, children: Children, workdir: Path
+    duration: int,
+    against: Path | None,
+    scrape: str | None,
+    children: Children,
+    workdir: Path,
+    scenarios: Sequence[Scenario] = SCENARIOS,
 ) -> None:
-    """Start the servers, run everything, print and keep the report."""
+    """Start the servers, run C{scenarios}, print and keep the report."""
     checkouts = None
     if against is not None:
         checkouts = {THIS: describe_checkout(ROOT), AGAINST: describe_checkout(against)}
     servers = start_servers(children, workdir, against)
     run_dir = RESULTS_DIR / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True)
-    run = Run(servers, children, duration, run_dir)
+    run = Run(servers, children, duration, run_dir, scenarios=list(scenarios))
     warm_up(run)
     if scrape:
         scraped = [d for d in servers.daemons if scrape == "all" or d.label == THIS]
@@ -143,7 +164,7 @@ def main(argv: list[str]) -> int:
 
     def work(children: Children, workdir: Path) -> None:
         require_wrk()
-        benchmark(args.duration, args.against, args.scrape, children, workdir)
+        benchmark(args.duration, args.against, args.scrape, children, workdir, args.scenarios)
 
     return run_benchmark("presque-bench-", work)
 

@@ -46,7 +46,15 @@ from twisted.logger import (
 )
 from twisted.python.threadpool import ThreadPool
 
-from presque.client import AsyncClient, Job, PresqueError, QueueClosed, StaleReceipt, UnknownJob
+from presque.client import (
+    AsyncClient,
+    Fail,
+    Job,
+    PresqueError,
+    QueueClosed,
+    StaleReceipt,
+    UnknownJob,
+)
 from presque.client.errors import Unavailable
 from presque.worker_batch import describe, handle_batch
 from presque.worker_options import (
@@ -161,8 +169,8 @@ class Worker:
         finished = winner == 0
         # Jobs done and being settled are left to finish settling.
         abandoned = [] if finished else [r for r in self.in_hand.values() if not r.done]
-        for running in abandoned:
-            await self._abandon(running)
+        if abandoned:
+            await self._abandon(abandoned)
         try:
             for queue in self.options.served:
                 await self.client.unregister(queue)
@@ -173,18 +181,26 @@ class Worker:
             self._threads.stop()
         log.info("worker {worker} stopped", worker=self.options.worker_id)
 
-    async def _abandon(self, running: InHand) -> None:
-        """Give back a job still running after the grace period, to be delivered again now
-        rather than when its lease runs out."""
-        running.abandoned = True
-        if running.call is not None:
-            running.call.cancel()  # stops an async function; a thread runs on, unheard
+    async def _abandon(self, hand: list[InHand]) -> None:
+        """Give back the jobs still running (or, of a batch, not run yet) after the grace
+        period, to be delivered again now rather than when their leases run out: in one
+        request."""
+        for running in hand:
+            running.abandoned = True
+            if running.call is not None:
+                running.call.cancel()  # stops an async function; a thread runs on, unheard
+        why = "worker stopped before the job finished"
         try:
-            await self.client.fail(running.job, "worker stopped before the job finished", 0)
+            settlement = await self.client.settle_many(
+                fails=[Fail(running.job, why, delay=0) for running in hand]
+            )
         except PresqueError as error:
-            log.warn("job {id}: could not give it back: {error}", id=running.job.id, error=error)
+            log.warn("{n} job(s) could not be given back: {error}", n=len(hand), error=error)
             return
-        log.warn("job {id} abandoned: still running at the end; given back", id=running.job.id)
+        for refused in settlement.refused:
+            log.warn("job {id}: could not give it back: {error}", **refused)
+        for given in settlement.settled:
+            log.warn("job {id} abandoned: still running at the end; given back", id=given["id"])
 
     def _nap(self, seconds: float) -> Deferred[None]:
         """Sleep C{seconds}, or until the worker stops."""

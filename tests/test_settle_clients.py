@@ -6,6 +6,7 @@ failures of many jobs go out as POST /qb/Q/settle, as the server counts.
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -193,3 +194,24 @@ def test_a_worker_with_batch_keeps_the_leases_of_a_long_batch(
     totals = client.queue_info("jobs")["totals"]
     assert (totals["expired"], totals["failed"]) == (0, 0), json.dumps(totals)
     assert "lost" not in worker.output()
+
+
+@pytest.mark.parametrize("batch", ["1", "3"])
+def test_the_end_of_the_grace_period_gives_back_the_jobs_in_hand_in_one_request(
+    worker: Worker, daemon: Daemon, batch: str
+) -> None:
+    client = Client(worker.url)
+    count = int(batch)
+    ids = client.post_many("jobs", [{"n": n, "seconds": 5} for n in range(count)])
+    worker.start("jobs", "sleep", "--batch", batch, "--grace", "0.5")
+    wait_until(lambda: worker.notes(), 10, worker.output)
+    assert worker.process is not None
+    worker.process.send_signal(signal.SIGTERM)
+    assert worker.process.wait(timeout=15) == 0, worker.output()
+    # Ready again at once, not when their leases run out; the batch's unrun jobs too.
+    assert client.queue_info("jobs")["counts"]["ready"] == count
+    assert daemon_requests(daemon, SETTLE, "POST") == 1
+    assert daemon_requests(daemon, ACK, "PUT") == 0
+    errors = [client.job_info("jobs", job_id)["errors"][-1]["error"] for job_id in ids]
+    assert errors == ["worker stopped before the job finished"] * count
+    assert worker.output().count("abandoned: still running at the end; given back") == count

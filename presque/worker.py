@@ -107,7 +107,7 @@ class Worker:
         self.in_hand: dict[str, InHand] = {}  # by receipt: a job may come back
         self.stopping = False
         self._loops: list[Deferred[None]] = []
-        self._polls: set[Deferred[Job | None]] = set()
+        self._polls: set[Deferred[Any]] = set()
         self._naps: set[Deferred[None]] = set()
         self._stopped: Deferred[None] | None = None
         #: Fires once the worker has stopped and unregistered.
@@ -269,7 +269,8 @@ class Worker:
             error = await self.run(running)
         finally:
             running.settling = True
-            extender.stop()
+            if extender.running:
+                extender.stop()
         try:
             if not running.abandoned:
                 await self._settle(running, error, self.reactor.seconds() - began)

@@ -49,6 +49,8 @@ class Run:
     duration: int
     run_dir: Path
     notes: list[str] = field(default_factory=list)
+    #: The scenarios to run (every one unless --only says otherwise), in order.
+    scenarios: list[Scenario] = field(default_factory=lambda: list(SCENARIOS))
 
     @property
     def comparing(self) -> bool:
@@ -196,7 +198,7 @@ def run_all(run: Run) -> list[Row]:
     """
     rows = []
     pairs = 0
-    for scenario in SCENARIOS:
+    for scenario in run.scenarios:
         for connections in CONNECTIONS:
             if scenario.server != "presque":
                 rows.append(measure(run, scenario, connections, None))

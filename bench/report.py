@@ -62,6 +62,8 @@ def format_targets(rows: list[Row], comparing: bool = False) -> str:
     lines = [f"targets{whose} (figures only; nothing is enforced):"]
     for scenario in SCENARIOS:
         measured = [row for row in rows if row.scenario is scenario and row.daemon == THIS]
+        if not measured:
+            continue  # not run (--only)
         if scenario.baseline:
             goal = f">= {TARGET_RATIO} x {scenario.baseline}"
             cells = [

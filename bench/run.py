@@ -7,7 +7,7 @@ the ceiling of the stack. Then runs every scenario with wrk at 1 and at 50
 connections and prints one table. It prints figures; it asserts nothing.
 
     .venv/bin/python -m bench.run [--duration 10] [--quick] [--against PATH] [--scrape [this]]
-                                  [--processes N]
+                                  [--processes N] [--only TEXT ...]
 
 With --against PATH (another presque checkout, with its own .venv), a second
 daemon from PATH runs beside this checkout's, with its own private Redis; each
@@ -17,6 +17,10 @@ With --scrape, every daemon's /metrics is fetched every second meanwhile,
 as Prometheus would; with --scrape this, only this checkout's daemon's, so
 that "this/against" against a copy of the same checkout is what being
 scraped costs.
+
+With --only TEXT (given once or more), only the scenarios whose name holds
+one of the TEXTs run: C{--only lease+} compares acking a leased batch job by
+job with settling it in one request.
 
 Raw wrk outputs, the table, the daemon's non-access log lines and Redis's log
 are kept in bench/results/<date-time>/.
@@ -35,6 +39,7 @@ from bench.children import Children, run_benchmark
 from bench.daemon_log import daemon_log_notes
 from bench.measure import Run, run_all, warm_up
 from bench.report import report
+from bench.scenarios import SCENARIOS
 from bench.scraper import scraping
 from bench.servers import AGAINST, THIS, Servers, start_servers
 from bench.wrk import require_wrk
@@ -79,9 +84,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="N",
         help="[server] processes of this checkout's daemon (the --against one keeps its default)",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="run only the scenarios whose name holds TEXT (may be given more than once)",
+    )
     args = parser.parse_args(argv)
     if args.processes < 1:
         parser.error("--processes must be at least 1")
+    args.scenarios = [s for s in SCENARIOS if not args.only or any(t in s.name for t in args.only)]
+    if not args.scenarios:
+        parser.error(f"--only: no scenario's name holds {' or '.join(args.only)}")
     if args.duration is None:
         args.duration = QUICK_DURATION if args.quick else DEFAULT_DURATION
     if args.duration < 1:
@@ -123,7 +137,7 @@ def keep_logs(servers: Servers, run_dir: Path, comparing: bool) -> list[str]:
 
 
 def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> None:
-    """Start the servers, run everything, print and keep the report."""
+    """Start the servers, run the scenarios of C{args}, print and keep the report."""
     duration, against, scrape = args.duration, args.against, args.scrape
     checkouts = None
     if against is not None:
@@ -131,7 +145,7 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> No
     servers = start_servers(children, workdir, against, args.processes)
     run_dir = RESULTS_DIR / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True)
-    run = Run(servers, children, duration, run_dir)
+    run = Run(servers, children, duration, run_dir, scenarios=list(args.scenarios))
     warm_up(run)
     if scrape:
         scraped = [d for d in servers.daemons if scrape == "all" or d.label == THIS]

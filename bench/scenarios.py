@@ -21,6 +21,9 @@ JOBS_PER_BATCH = 100
 PREFILL_MARGIN = 1.5
 TARGET_RATIO = 0.3
 TARGET_BATCH_JOBS = 50_000
+# Lease + ack end to end with batches: a GET of 100 leased jobs, one settle.
+TARGET_SETTLED_JOBS = 10_000
+LEASE_PATH = f"/qb/{QUEUE}?batch_size={JOBS_PER_BATCH}&lease=60"
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Scenario:
     server: str  # "bare" or "presque"
     path: str
     script: str | None = None  # a wrk Lua script in bench/; None: plain GET
-    jobs_per_request: int = 0  # 0: no jobs (the bare server)
+    jobs_per_request: int = 0  # 0: no jobs (the bare server); on average for a mix
     takes_jobs: bool = False  # a GET: needs a pre-filled queue
     # Requests/s the pre-fill is sized for; generous, the queue must not run dry.
     rate_estimate: float = 0.0
@@ -75,6 +78,28 @@ SCENARIOS = (
         takes_jobs=True,
         rate_estimate=3000,
         min_jobs_per_second=TARGET_BATCH_JOBS,
+    ),
+    # Workers' end to end: each batch of 100 leased jobs is acked with one
+    # DELETE /q/Q/<id> per job (101 requests per 100 jobs), or with one
+    # POST /qb/Q/settle (2 requests per 100 jobs). Jobs/s counts the acks.
+    Scenario(
+        f"lease+ack x{JOBS_PER_BATCH}",
+        "presque",
+        LEASE_PATH,
+        "lease_ack.lua",
+        1,
+        takes_jobs=True,
+        rate_estimate=4000,
+    ),
+    Scenario(
+        f"lease+settle x{JOBS_PER_BATCH}",
+        "presque",
+        LEASE_PATH,
+        "lease_settle.lua",
+        JOBS_PER_BATCH // 2,
+        takes_jobs=True,
+        rate_estimate=800,
+        min_jobs_per_second=TARGET_SETTLED_JOBS,
     ),
 )
 

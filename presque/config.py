@@ -59,7 +59,9 @@ class ServerSettings:
 
     listen: tuple[str, ...] = _key(DEFAULT_LISTEN, endpoints, "Twisted server endpoints.")
     max_body_size: int = _key(1024 * 1024, positive_int, "Largest request body, in bytes.")
-    max_batch_size: int = _key(1000, positive_int, "Most jobs in one POST /qb or GET /qb.")
+    max_batch_size: int = _key(
+        1000, positive_int, "Most jobs in one POST /qb, GET /qb or POST /qb/Q/settle."
+    )
     max_result_size: int = _key(
         64 * 1024, positive_int, "Largest result an ack may carry, in bytes of JSON."
     )

@@ -2,7 +2,7 @@
 C{presque-worker}: run a Python function on every job of a queue.
 
     presque-worker --url URL --queue Q [--concurrency N] [--lease S] [--wait S]
-                   [--worker-id ID] [--grace S] package.module:function
+                   [--batch N] [--worker-id ID] [--grace S] package.module:function
 
 The successor of presque 1's Perl C{presque::worker}, with leases. N loops
 each long-poll for one job leased for S seconds and call the function with
@@ -10,6 +10,10 @@ the job's decoded JSON body: a return acks the job, an exception fails it
 (C{"ValueError: ..."} goes into the job's errors; the server retries it after
 a backoff, then dead-letters it). While the function runs its lease is
 extended every S/3 seconds, so a job may run longer than its lease.
+
+With C{--batch N}, each loop fetches up to N leased jobs in one request,
+runs them one after the other (their leases extended meanwhile), then acks
+and fails them all in one request (L{presque.worker_batch}).
 
 Plain functions run in a pool of N threads; C{async def} functions run on
 the Twisted reactor, so they may await Deferreds (treq, deferLater...).
@@ -21,16 +25,12 @@ unregisters the worker and exits 0.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import inspect
-import os
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 from twisted.internet.defer import Deferred, DeferredList, race, succeed
@@ -46,57 +46,52 @@ from twisted.logger import (
 )
 from twisted.python.threadpool import ThreadPool
 
-from presque import __version__, headers
-from presque.client import AsyncClient, Job, PresqueError, QueueClosed, StaleReceipt, UnknownJob
+from presque.client import (
+    AsyncClient,
+    Fail,
+    Job,
+    PresqueError,
+    QueueClosed,
+    StaleReceipt,
+    UnknownJob,
+)
 from presque.client.errors import Unavailable
+from presque.worker_batch import describe, handle_batch
+from presque.worker_options import (
+    MAX_LEASE,
+    Handler,
+    Options,
+    load_handler,
+    parse_options,
+    virtual_name,
+)
+
+__all__ = [
+    "MAX_LEASE",
+    "Options",
+    "Worker",
+    "load_handler",
+    "main",
+    "parse_options",
+    "virtual_name",
+]
 
 T = TypeVar("T")
-Handler = Callable[[Any], Any]
 
 log = Logger(namespace="presque.worker")
 
-MAX_LEASE = 7 * 24 * 3600  # the server's limit
 RETRY_PAUSE = 1.0  # seconds between two tries while the server is away or the queue closed
 QUICK_EMPTY = 0.5  # a poll answering "no job" faster than this did not wait: pause
 
 
 @dataclass
-class Options:
-    """What the command line says."""
-
-    url: str
-    #: The queue fetched from: the one named, or the virtual queue of several.
-    queue: str
-    handler: str
-    concurrency: int = 1
-    lease: float = 60.0
-    wait: float = 20.0
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
-    grace: float = 30.0
-    #: None: $PRESQUE_TOKEN, if set.
-    token: str | None = None
-    #: The queues named, when several: served in that order through a
-    #: virtual queue (L{virtual_name}) that the worker defines at start.
-    queues: tuple[str, ...] = ()
-
-    @property
-    def served(self) -> tuple[str, ...]:
-        """The queues whose jobs the worker handles, and registers on."""
-        return self.queues or (self.queue,)
-
-
-def virtual_name(queues: list[str]) -> str:
-    """The name of the virtual queue that serves C{queues} in that order."""
-    return "presque-worker:" + "+".join(queues)
-
-
-@dataclass
-class _InHand:
+class InHand:
     """A job being handled, and what became of its lease."""
 
     job: Job
     call: Deferred[Any] | None = None
-    done: bool = False  # the function returned or raised: stop extending
+    done: bool = False  # the function returned or raised
+    settling: bool = False  # its ack or failure is on its way: stop extending
     lost: str | None = None  # why the lease is no longer ours, if it is not
     abandoned: bool = False  # still running at the end of the grace period
 
@@ -109,10 +104,10 @@ class Worker:
         self.client = client
         self.options = options
         self.handler = handler
-        self.in_hand: dict[str, _InHand] = {}  # by receipt: a job may come back
+        self.in_hand: dict[str, InHand] = {}  # by receipt: a job may come back
         self.stopping = False
         self._loops: list[Deferred[None]] = []
-        self._polls: set[Deferred[Job | None]] = set()
+        self._polls: set[Deferred[Any]] = set()
         self._naps: set[Deferred[None]] = set()
         self._stopped: Deferred[None] | None = None
         #: Fires once the worker has stopped and unregistered.
@@ -174,8 +169,8 @@ class Worker:
         finished = winner == 0
         # Jobs done and being settled are left to finish settling.
         abandoned = [] if finished else [r for r in self.in_hand.values() if not r.done]
-        for running in abandoned:
-            await self._abandon(running)
+        if abandoned:
+            await self._abandon(abandoned)
         try:
             for queue in self.options.served:
                 await self.client.unregister(queue)
@@ -186,18 +181,26 @@ class Worker:
             self._threads.stop()
         log.info("worker {worker} stopped", worker=self.options.worker_id)
 
-    async def _abandon(self, running: _InHand) -> None:
-        """Give back a job still running after the grace period, to be delivered again now
-        rather than when its lease runs out."""
-        running.abandoned = True
-        if running.call is not None:
-            running.call.cancel()  # stops an async function; a thread runs on, unheard
+    async def _abandon(self, hand: list[InHand]) -> None:
+        """Give back the jobs still running (or, of a batch, not run yet) after the grace
+        period, to be delivered again now rather than when their leases run out: in one
+        request."""
+        for running in hand:
+            running.abandoned = True
+            if running.call is not None:
+                running.call.cancel()  # stops an async function; a thread runs on, unheard
+        why = "worker stopped before the job finished"
         try:
-            await self.client.fail(running.job, "worker stopped before the job finished", 0)
+            settlement = await self.client.settle_many(
+                fails=[Fail(running.job, why, delay=0) for running in hand]
+            )
         except PresqueError as error:
-            log.warn("job {id}: could not give it back: {error}", id=running.job.id, error=error)
+            log.warn("{n} job(s) could not be given back: {error}", n=len(hand), error=error)
             return
-        log.warn("job {id} abandoned: still running at the end; given back", id=running.job.id)
+        for refused in settlement.refused:
+            log.warn("job {id}: could not give it back: {error}", **refused)
+        for given in settlement.settled:
+            log.warn("job {id} abandoned: still running at the end; given back", id=given["id"])
 
     def _nap(self, seconds: float) -> Deferred[None]:
         """Sleep C{seconds}, or until the worker stops."""
@@ -209,11 +212,11 @@ class Worker:
         return nap.addBoth(lambda _: self._naps.discard(nap))
 
     async def _loop(self) -> None:
-        """Fetch and handle one job at a time until the worker stops."""
+        """Fetch and handle one job (or one batch) at a time until the worker stops."""
         while not self.stopping:
             began = self.reactor.seconds()
             try:
-                job = await self._poll()
+                jobs = await self._poll()
             except QueueClosed:
                 await self._nap(RETRY_PAUSE)  # paused: it may be resumed any time
                 continue
@@ -226,22 +229,30 @@ class Worker:
                 log.failure("fetch failed")
                 await self._nap(RETRY_PAUSE)
                 continue
-            if job is not None:
+            if jobs:
                 try:
-                    await self._handle(job)
+                    if self.options.batch > 1:
+                        await handle_batch(self, jobs)
+                    else:
+                        await self._handle(jobs[0])
                 except Exception:
-                    log.failure("job {id} went wrong", id=job.id)
+                    log.failure("jobs {ids} went wrong", ids=",".join(job.id for job in jobs))
             elif self.reactor.seconds() - began < QUICK_EMPTY:
                 await self._nap(QUICK_EMPTY)  # the server did not hold the poll: do not spin
 
-    async def _poll(self) -> Job | None:
+    async def _poll(self) -> list[Job]:
         o = self.options
-        poll = Deferred.fromCoroutine(self.client.fetch(o.queue, lease=o.lease, wait=o.wait))
+        if o.batch > 1:
+            fetch = self.client.fetch_many(o.queue, o.batch, lease=o.lease, wait=o.wait)
+        else:
+            fetch = self.client.fetch(o.queue, lease=o.lease, wait=o.wait)
+        poll = Deferred.fromCoroutine(fetch)
         self._polls.add(poll)
         try:
-            return await poll
+            found = await poll
         finally:
             self._polls.discard(poll)
+        return found if isinstance(found, list) else [found] if found else []
 
     def _call(self, body: Any) -> Deferred[Any]:
         """Run the function on C{body}: on the reactor if it is async, else in a thread."""
@@ -251,37 +262,61 @@ class Worker:
 
     async def _handle(self, job: Job) -> None:
         """Run the function on C{job} under a lease kept alive, then settle it."""
-        running = _InHand(job)
-        self.in_hand[str(job.receipt)] = running
+        running = self.take_in_hand(job)
+        extender = self.keep_leases([running])
         began = self.reactor.seconds()
-        extender = LoopingCall(self._extend, running)
-        extender.clock = self.reactor
-        extending = extender.start(self.options.lease / 3, now=False)
-        extending.addErrback(lambda failure: log.failure("extending failed", failure))
-        error: BaseException | None = None
         try:
-            running.call = self._call(job.body)
-            await running.call
-        except BaseException as raised:  # the job's failure, whatever it is
-            error = raised
+            error = await self.run(running)
         finally:
-            running.done = True
+            running.settling = True
             if extender.running:
                 extender.stop()
         try:
             if not running.abandoned:
                 await self._settle(running, error, self.reactor.seconds() - began)
         finally:
-            del self.in_hand[str(job.receipt)]
+            self.let_go(running)
 
-    async def _extend(self, running: _InHand) -> None:
-        """Renew the lease of a job being handled (called every lease/3 seconds)."""
-        if running.done or running.lost:
+    def take_in_hand(self, job: Job) -> InHand:
+        """C{job}, now in hand: given back if still there at the end of the grace period."""
+        running = self.in_hand[str(job.receipt)] = InHand(job)
+        return running
+
+    def let_go(self, running: InHand) -> None:
+        """The job is settled, or given up: no longer in hand."""
+        del self.in_hand[str(running.job.receipt)]
+
+    async def run(self, running: InHand) -> BaseException | None:
+        """Run the function on the job in hand; what it raised, if it did."""
+        try:
+            running.call = self._call(running.job.body)
+            await running.call
+        except BaseException as raised:  # the job's failure, whatever it is
+            return raised
+        finally:
+            running.done = True
+        return None
+
+    def keep_leases(self, hand: list[InHand]) -> LoopingCall:
+        """Extend the leases of the jobs in C{hand} every lease/3 seconds until stopped."""
+        extender = LoopingCall(self._extend_all, hand)
+        extender.clock = self.reactor
+        extending = extender.start(self.options.lease / 3, now=False)
+        extending.addErrback(lambda failure: log.failure("extending failed", failure))
+        return extender
+
+    def _extend_all(self, hand: list[InHand]) -> Deferred[Any]:
+        return DeferredList([Deferred.fromCoroutine(self._extend(running)) for running in hand])
+
+    async def _extend(self, running: InHand) -> None:
+        """Renew the lease of a job in hand that is not being settled yet."""
+        if running.settling or running.lost or running.abandoned:
             return
         try:
             await self.client.extend(running.job, self.options.lease)
         except (StaleReceipt, UnknownJob) as error:
-            if not running.done:
+            # Settled meanwhile: the answer that tells is its settle's.
+            if not running.settling:
                 running.lost = str(error)
                 log.warn("job {id}: lease lost ({why})", id=running.job.id, why=running.lost)
         except PresqueError as error:
@@ -289,20 +324,20 @@ class Worker:
                 "job {id}: could not extend its lease: {error}", id=running.job.id, error=error
             )
 
-    async def _settle(self, running: _InHand, error: BaseException | None, took: float) -> None:
+    async def _settle(self, running: InHand, error: BaseException | None, took: float) -> None:
         """Ack or fail the job, and log its outcome in one line."""
         job = running.job
-        head = f"job {job.id} (attempt {job.attempt}, {took:.2f}s)"
+        head = describe(job, took)
         if running.lost:
             log.warn("{head} lost its lease ({why}): not acked", head=head, why=running.lost)
             return
         try:
             if error is None:
-                await self._insist(lambda: self.client.ack(job))
+                await self.insist(lambda: self.client.ack(job))
                 log.info("{head} acked", head=head)
                 return
             message = f"{type(error).__name__}: {error}"
-            answer = await self._insist(lambda: self.client.fail(job, message))
+            answer = await self.insist(lambda: self.client.fail(job, message))
         except (StaleReceipt, UnknownJob) as lost:
             log.warn("{head} lost its lease ({lost}): not settled", head=head, lost=lost)
             return
@@ -312,7 +347,7 @@ class Worker:
         after = "dead-lettered" if answer.get("state") == "dead" else "will be retried"
         log.info("{head} failed, {after}: {message}", head=head, after=after, message=message)
 
-    async def _insist(self, action: Callable[[], Awaitable[T]]) -> T:
+    async def insist(self, action: Callable[[], Awaitable[T]]) -> T:
         """C{action()}, tried again while the server is away, for up to a lease."""
         waited = 0.0
         while True:
@@ -329,101 +364,6 @@ def _daemon_thread(*args: Any, **kwargs: Any) -> threading.Thread:
     thread = threading.Thread(*args, **kwargs)
     thread.daemon = True
     return thread
-
-
-def load_handler(spec: str) -> Handler:
-    """
-    The function named C{package.module:function} (or C{module:Class.method}),
-    looked for in the working directory first, as C{python -m} and the
-    runners of its kind (celery, rq, gunicorn) do.
-    """
-    module_name, colon, name = spec.partition(":")
-    if not colon or not module_name or not name:
-        raise ValueError(f"{spec!r} is not package.module:function")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    target: Any = importlib.import_module(module_name)
-    for part in name.split("."):
-        target = getattr(target, part)
-    if not callable(target):
-        raise ValueError(f"{spec} is not callable")
-    return target
-
-
-def _bounded(kind: Callable[[str], T], lowest: float, highest: float = 1e18) -> Callable[[str], T]:
-    """An argparse type: C{kind} of the text, from C{lowest} to C{highest}."""
-
-    def parse(text: str) -> T:
-        if not lowest <= (value := kind(text)) <= highest:  # type: ignore[operator]
-            raise argparse.ArgumentTypeError(f"{text}: must be from {lowest:g} to {highest:g}")
-        return value
-
-    return parse
-
-
-def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
-    """The L{Options} of a command line, and the function it names."""
-    parser = argparse.ArgumentParser(
-        prog="presque-worker",
-        description="Run package.module:function on every job of a presque queue.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    seconds = _bounded(float, 0)
-    add, default = parser.add_argument, Options("", "", "")
-    add("--version", action="version", version=f"presque-worker {__version__}")
-    add(
-        "--url",
-        default=os.environ.get("PRESQUE_URL", "http://127.0.0.1:8080"),
-        help="the presque server ($PRESQUE_URL if set)",
-    )
-    add(
-        "--queue",
-        required=True,
-        metavar="Q",
-        action="append",
-        help="the queue to serve; several are served in the order given (through a virtual"
-        " queue the worker defines: its token needs the admin scope)",
-    )
-    add(
-        "--token",
-        default=None,
-        help=f"the token to send (${headers.TOKEN_VARIABLE} if set); it needs the consume scope",
-    )
-    add(
-        "--concurrency",
-        metavar="N",
-        type=_bounded(int, 1),
-        default=default.concurrency,
-        help="jobs handled at once",
-    )
-    add(
-        "--lease",
-        metavar="S",
-        type=_bounded(float, 0.001, MAX_LEASE),
-        default=default.lease,
-        help="lease in seconds, extended every lease/3 while a job runs",
-    )
-    add("--wait", metavar="S", type=seconds, default=default.wait, help="long poll of a fetch")
-    add("--worker-id", metavar="ID", default=default.worker_id, help="hostname-pid")
-    add(
-        "--grace",
-        metavar="S",
-        type=seconds,
-        default=default.grace,
-        help="seconds the jobs in hand get to finish after SIGTERM or SIGINT",
-    )
-    add("handler", metavar="package.module:function", help="called with each job's body")
-    args = parser.parse_args(argv)
-    try:
-        handler = load_handler(args.handler)
-    except (ImportError, AttributeError, ValueError) as error:
-        parser.error(f"cannot load {args.handler}: {error}")
-    named = list(dict.fromkeys(args.queue))
-    if len(named) > 1:
-        args.queue, args.queues = virtual_name(named), tuple(named)
-    else:
-        args.queue = named[0]
-    return Options(**vars(args)), handler
 
 
 async def serve(reactor: Any, options: Options, handler: Handler) -> None:

@@ -51,6 +51,7 @@ from presque.broker.model import (
 from presque.broker.queues import QueueOperations
 from presque.broker.recurring import RecurringOperations, Schedule, check_schedule
 from presque.broker.settings import QueueSettings
+from presque.broker.settling import Ack, Fail, Settled, SettleOperations
 from presque.broker.virtual import ACTIONS as VIRTUAL_ACTIONS
 from presque.broker.virtual import VirtualOperations
 
@@ -58,12 +59,14 @@ __all__ = [
     "MAX_LEASED_BATCH",
     "PRIORITIES",
     "VIRTUAL_ACTIONS",
+    "Ack",
     "Backpressure",
     "Blocker",
     "Broker",
     "Delivery",
     "DuplicateJob",
     "Enqueued",
+    "Fail",
     "FailOutcome",
     "Figures",
     "IdempotencyConflict",
@@ -84,6 +87,7 @@ __all__ = [
     "Sample",
     "Schedule",
     "ScheduleFull",
+    "Settled",
     "StaleReceipt",
     "TooManyDependents",
     "TooManyMembers",
@@ -100,6 +104,7 @@ class Broker(
     RecurringOperations,
     JobOperations,
     DeliveryOperations,
+    SettleOperations,
     DeadLetterOperations,
     BrowseOperations,
     QueueOperations,

@@ -17,6 +17,9 @@ body; L{Unavailable} also covers a server that cannot be reached.
     if job is not None:
         send(job.body)
         client.ack(job)
+
+    jobs = client.fetch_many("mail", 100, lease=60)
+    client.settle_many(acks=[job for job in jobs if send(job.body)])  # one request
 """
 
 from presque.client.asynchronous import AsyncClient
@@ -30,17 +33,21 @@ from presque.client.errors import (
     UnknownJob,
 )
 from presque.client.models import Job, Outcome
+from presque.client.settling import Ack, Fail, Settlement
 from presque.client.sync import Client
 
 __all__ = [
+    "Ack",
     "AsyncClient",
     "Client",
+    "Fail",
     "Full",
     "Job",
     "NoJob",
     "Outcome",
     "PresqueError",
     "QueueClosed",
+    "Settlement",
     "StaleReceipt",
     "Unavailable",
     "UnknownJob",

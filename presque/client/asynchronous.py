@@ -25,6 +25,7 @@ from presque.client.models import (
 )
 from presque.client.requests import NO_RESULT
 from presque.client.requests import Requests as R
+from presque.client.settling import Ack, Fail, Settlement, settle_calls
 
 T = TypeVar("T")
 
@@ -162,6 +163,15 @@ class AsyncClient:
         """Settle a leased job as done, with C{result} if given (see L{Client.ack})."""
         if call := R.ack(job, result):
             await self._send(call)
+
+    async def settle_many(
+        self, acks: Iterable[Job | Ack] = (), fails: Iterable[Fail] = (), batch: int = DEFAULT_BATCH
+    ) -> Settlement:
+        """Ack and fail many leased jobs at once (see L{Client.settle_many})."""
+        settlement = Settlement()
+        for call in settle_calls(acks, fails, batch):
+            settlement.add(await self._send(call))
+        return settlement
 
     async def progress(self, job: Job, value: float, message: str = "") -> None:
         """Tell how far a leased job got (see L{Client.progress})."""

@@ -27,6 +27,7 @@ from presque.client.models import (
 )
 from presque.client.requests import NO_RESULT
 from presque.client.requests import Requests as R
+from presque.client.settling import Ack, Fail, Settlement, settle_calls
 
 T = TypeVar("T")
 
@@ -152,6 +153,19 @@ class Client:
         with C{result} (any JSON value) for the producer, if given."""
         if call := R.ack(job, result):
             self._send(call)
+
+    def settle_many(
+        self, acks: Iterable[Job | Ack] = (), fails: Iterable[Fail] = (), batch: int = DEFAULT_BATCH
+    ) -> Settlement:
+        """Ack and fail many leased jobs, in one request per C{batch} jobs of a queue:
+        a L{Job} in C{acks} is acked without a result, an L{Ack} with one; each L{Fail}
+        fails its job as L{fail} would. Each job is settled on its own: the answer lists
+        those settled and those refused (a receipt no longer current, say), which are
+        left as they were. Jobs taken for good have no ack to send."""
+        settlement = Settlement()
+        for call in settle_calls(acks, fails, batch):
+            settlement.add(self._send(call))
+        return settlement
 
     def progress(self, job: Job, value: float, message: str = "") -> None:
         """Tell how far a leased job got (C{value} on the worker's own scale)."""

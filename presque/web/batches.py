@@ -1,7 +1,8 @@
 """
 C{/qb/Q}: jobs in batches. GET takes up to C{batch_size} jobs, POST adds
 C{{"jobs": [...]}}, each element stored as its own text, byte for byte as
-posted; PUT and DELETE are refused, as in presque 1.
+posted; PUT and DELETE are refused, as in presque 1. POST C{/qb/Q/settle}
+acks and fails many leased jobs at once (L{presque.web.settlements}).
 
 The job ids of a batch come in C{X-Presque-Job-Ids} only when the client
 asks with C{ids=1} (or leases the jobs): for a large batch that header
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from presque import headers
-from presque.web.answers import Answer, empty_answer
+from presque.web.answers import Answer, empty_answer, json_answer
 from presque.web.context import Resource
 from presque.web.errors import WAIT_ANSWER, ApiError
 from presque.web.fetching import fetch_jobs
@@ -36,6 +37,7 @@ from presque.web.inputs import (
 from presque.web.jobs import refuse_virtual, replayed
 from presque.web.jsontext import body_text, encode_json, read_batch
 from presque.web.routing import Call, Route
+from presque.web.settlements import settle_document, settlements
 
 
 class Batches(Resource):
@@ -70,6 +72,22 @@ class Batches(Resource):
                 answers={201: ("Stored.", None), **WAIT_ANSWER},
                 sighting="queue",
                 scope="produce",
+            ),
+            Route(
+                "POST",
+                "/qb/{queue}/settle",
+                self.settle,
+                "Settle many leased jobs at once: ack those of acks, fail those of fails,"
+                " each job on its own; the answer tells which were settled, and why the"
+                " others were not.",
+                headers=(WORKER,),
+                body="Settlements",
+                answers={
+                    200: ("What became of each job.", "SettleOutcome"),
+                    413: ("A result is larger than max_result_size.", "Error"),
+                },
+                sighting="queue",
+                scope="consume",
             ),
             Route(
                 "PUT",
@@ -135,6 +153,17 @@ class Batches(Resource):
         if with_ids:
             answer_headers[headers.JOB_IDS] = ",".join(enqueued.ids)
         return empty_answer(201, answer_headers)
+
+    async def settle(self, call: Call) -> Answer:
+        # A virtual queue holds no job: its members' are settled on them,
+        # each of a batch handed out coming from one member (X-Presque-Queue).
+        refuse_virtual(self.broker, call.queue)
+        request = call.request
+        require_json_content_type(request)
+        settings = self.context.settings
+        acks, fails = settlements(body(request), settings.max_batch_size, settings.max_result_size)
+        outcomes = await self.broker.settle(call.queue, acks, fails, call.worker)
+        return json_answer(settle_document(outcomes))
 
     async def refuse(self, call: Call) -> Answer:
         raise ApiError(400, f"{call.request.method.decode('ascii')} is not supported in batch mode")

@@ -35,6 +35,11 @@ def error_message(text: bytes) -> str:
     error = document.get("error", "") if isinstance(document, dict) else None
     if not isinstance(error, str):
         raise ApiError(400, 'the body must be {"error": "<what went wrong>"}')
+    return kept_error(error)
+
+
+def kept_error(error: str) -> str:
+    """What is kept of the error a worker tells: its first L{MAX_ERROR_LENGTH} characters."""
     return error[:MAX_ERROR_LENGTH]
 
 
@@ -54,14 +59,23 @@ def ack_result(text: bytes, most: int) -> bytes | None:
         raise ApiError(400, 'the body must be {"result": <any JSON>}')
     if "result" not in document:
         return None
+    return compact_result(document["result"], most)
+
+
+def compact_result(value: object, most: int, what: str = "result") -> bytes:
+    """
+    A decoded result as compact JSON text of at most C{most} bytes (C{what}
+    names it in a refusal: 400 for a number JSON cannot write, 413 when it
+    is too large).
+    """
     try:
         result = json.dumps(
-            document["result"], separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            value, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         ).encode("utf-8")
     except ValueError:
-        raise ApiError(400, "result has a number too large for JSON") from None
+        raise ApiError(400, f"{what} has a number too large for JSON") from None
     if len(result) > most:
-        raise ApiError(413, f"result is larger than {most} bytes")
+        raise ApiError(413, f"{what} is larger than {most} bytes")
     return result
 
 

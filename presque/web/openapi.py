@@ -161,7 +161,15 @@ def _operation(route: Route, path: str, settings: ServerSettings) -> dict[str, A
 _BEARER = "token"
 
 #: The bodies a route cannot do without.
-_REQUIRED_BODIES = ("Job", "Batch", "ControlChange", "Settings", "DropIds", "Login")
+_REQUIRED_BODIES = (
+    "Job",
+    "Batch",
+    "ControlChange",
+    "Settings",
+    "DropIds",
+    "Login",
+    "Settlements",
+)
 
 
 def _responses(route: Route) -> dict[str, Any]:

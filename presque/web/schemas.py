@@ -11,8 +11,9 @@ from presque.broker.recurring import MISSED, OVERLAPS
 from presque.broker.settings import MAX_SECONDS, is_count, plain_number, setting_fields
 from presque.config import ServerSettings
 from presque.counts import QUEUE_TOTALS, STATES
-from presque.web.inputs import GROUP, text_schema
+from presque.web.inputs import GROUP, RECEIPT, text_schema
 from presque.web.jsontext import MAX_DEPTH
+from presque.web.settlements import MAX_ID_LENGTH
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _COUNT = {"type": "integer", "minimum": 0}
@@ -63,6 +64,11 @@ def schemas(settings: ServerSettings) -> dict[str, Any]:
         "counts": counts,
     }
     page = {"total": _COUNT, "offset": _COUNT, "limit": _COUNT}
+    # A leased job being settled, in a batch; the rules of the single routes.
+    settled_job = {
+        "id": {**text_schema(MAX_ID_LENGTH), "minLength": 1},
+        "receipt": {**text_schema(RECEIPT.longest), "minLength": 1},
+    }
     return {
         "Error": _object({"error": {"type": "string"}}),
         "Job": {
@@ -188,6 +194,64 @@ def schemas(settings: ServerSettings) -> dict[str, Any]:
                 "id": {"type": "string"},
                 "state": {"enum": ["delayed", "dead"]},
                 "next_run": _NUMBER_OR_NULL,
+            }
+        ),
+        "Settlements": _object(
+            {},
+            {
+                "acks": {
+                    "type": "array",
+                    "items": _object(
+                        settled_job,
+                        {"result": {"description": "Any JSON, at most max_result_size bytes."}},
+                    ),
+                },
+                "fails": {
+                    "type": "array",
+                    "items": _object(
+                        settled_job,
+                        {
+                            "error": {"type": "string", "description": "What went wrong."},
+                            "delay": {
+                                "anyOf": [
+                                    {"type": "number", "const": 0},
+                                    {"type": "number", "minimum": 0.001, "maximum": MAX_SECONDS},
+                                    {"type": "null"},
+                                ],
+                                "description": "Retry after exactly this many seconds"
+                                " (null, or none: after the backoff).",
+                            },
+                            "dead": {
+                                "type": "boolean",
+                                "description": "Send the job to the dead letters at once.",
+                            },
+                        },
+                    ),
+                },
+            },
+        ),
+        "SettleOutcome": _object(
+            {
+                "settled": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "id": {"type": "string"},
+                            "state": {"enum": ["done", "delayed", "dead"]},
+                            "next_run": _NUMBER_OR_NULL,
+                        }
+                    ),
+                },
+                "refused": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "id": {"type": "string"},
+                            "status": {"enum": [404, 409]},
+                            "error": {"type": "string"},
+                        }
+                    ),
+                },
             }
         ),
         "Extension": _object({"id": {"type": "string"}, "lease_expires": {"type": "number"}}),

@@ -57,7 +57,16 @@ local function unready_in_group(id, group)
   redis.call('ZREM', K.grouped, id)
 end
 
+-- A wake-up names no job, so one says as much as many: a script that
+-- settles a batch holds them back while it works (wakes.held) and sends
+-- the one it owes at its end (includes/settle_one.lua).
+local wakes = {held = false, owed = false}
+
 -- Tells the waiting consumers of every server that jobs became ready.
 local function wake_waiters()
+  if wakes.held then
+    wakes.owed = true
+    return
+  end
   redis.call('PUBLISH', K.wake, '')
 end

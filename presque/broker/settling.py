@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from presque.broker.base import millis, seconds
-from presque.broker.keys import worker_key
 from presque.broker.schedule import ScheduleOperations
 from presque.broker.scripts import load_script
 from presque.redis import RedisArg
@@ -109,7 +108,7 @@ class SettleOperations(ScheduleOperations):
         self, worker: str, acked: Sequence[Settled], failed: Sequence[Settled]
     ) -> None:
         """The worker's counters, as one ack or failure at a time moves them."""
-        key = worker_key(worker)
+        key = self.keys.worker(worker)
         for field, outcomes in (("processed", acked), ("failed", failed)):
             count = sum(not outcome.refused for outcome in outcomes)
             if count:

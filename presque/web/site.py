@@ -110,6 +110,15 @@ class PresqueChannel(HTTPChannel):
     _deadline: Any = None
     _reading = False
     _refused = False
+    _host: Any = None
+
+    def getHost(self) -> Any:
+        # Asked for by every request (twisted.web's Request takes it at
+        # once), and a system call each time: a connection's own address
+        # does not change (measured: 4% of a POST /q).
+        if self._host is None:
+            self._host = super().getHost()
+        return self._host
 
     def dataReceived(self, data: bytes) -> None:
         if not self._reading and not self._handlingRequest:

@@ -63,7 +63,7 @@ class BrokerBase:
         self, script: LuaScript, queue: str, args: Sequence[RedisArg] = ()
     ) -> defer.Deferred[Any]:
         """Run a per-queue script with the queue's keys (and the defaults it needs)."""
-        keys = self.keys.queue(queue).all
+        keys = self.keys.queue(queue).script_keys
         if uses_settings(script):
             args = [*args, *self._default_args]
         return self.redis.eval(script, keys, args)

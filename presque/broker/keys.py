@@ -123,13 +123,18 @@ def check_prefix(prefix: str) -> str:
 class QueueKeys:
     """The Redis keys and channels of one queue, as attributes named in L{QUEUE_KEYS}."""
 
-    __slots__ = ("all", *(name for name, _ in QUEUE_KEYS), *(name for name, _ in QUEUE_CHANNELS))
+    __slots__ = (
+        "script_keys",
+        *(name for name, _ in QUEUE_KEYS),
+        *(name for name, _ in QUEUE_CHANNELS),
+    )
 
     def __init__(self, start: str) -> None:
         for name, _ in (*QUEUE_KEYS, *QUEUE_CHANNELS):
             setattr(self, name, start + name)
-        #: The KEYS of every per-queue script, in order.
-        self.all = [start + name for name, _ in QUEUE_KEYS]
+        #: The KEYS of every per-queue script: the first key, from which the
+        #: script names the others (L{presque.broker.scripts}).
+        self.script_keys = [start + QUEUE_KEYS[0][0]]
 
 
 class KeySpace:

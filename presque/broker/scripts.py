@@ -5,7 +5,9 @@ once, in Python:
 
 - C{queue_keys}: the table C{K} of a queue's keys (C{K.ready}, ...) and
   channels (C{K.wake}, ...), from L{presque.broker.keys}; a script that
-  uses it is a per-queue one, called with the queue's keys as KEYS. It
+  uses it is a per-queue one, called with the queue's meta key as its one
+  KEYS, from which it names the others (sending all 27 cost more than the
+  script on the hot path). It
   spells no prefix: C{PREFIX} (what the queue's keys start with) and
   C{QUEUE} come from those KEYS, so one script serves every key space.
 - C{totals}: C{TOTALS}, the names of a queue's totals, and C{totals()},
@@ -29,22 +31,27 @@ TOTALS_INCLUDE = "totals"
 
 
 def _queue_keys() -> str:
-    listing = "\n".join(
-        f"-- KEYS[{i}] {name}: {what}" for i, (name, what) in enumerate(QUEUE_KEYS, start=1)
-    )
-    names = ", ".join(f"{name} = KEYS[{i}]" for i, (name, _) in enumerate(QUEUE_KEYS, start=1))
+    first = QUEUE_KEYS[0][0]
+    listing = "\n".join(f"--   {name}: {what}" for name, what in QUEUE_KEYS)
+    names = ", ".join(f"{name} = PREFIX .. '{name}'" for name, _ in QUEUE_KEYS[1:])
     channels = "\n".join(
         f"K.{name} = PREFIX .. '{name}'  -- channel: {what}" for name, what in QUEUE_CHANNELS
     )
-    first = QUEUE_KEYS[0][0]
+    every = ", ".join(f"K.{name}" for name, _ in QUEUE_KEYS)
     return (
-        f"-- The queue's keys (presque.broker.keys), in this order:\n{listing}\n"
-        f"local K = {{{names}}}\n"
-        f"local PREFIX = string.sub(K.{first}, 1, -{len(first) + 1})\n"
+        f"-- KEYS[1] is the queue's {first} key; its other keys (presque.broker.keys)\n"
+        "-- are named from it, in the same hash tag, so the same cluster slot:\n"
+        f"{listing}\n"
+        f"local PREFIX = string.sub(KEYS[1], 1, -{len(first) + 1})\n"
+        f"local K = {{{first} = KEYS[1], {names}}}\n"
         "-- The queue's name, between the braces of its hash tag: from the first\n"
         "-- brace (a key space's prefix has none) to the '}:' that ends PREFIX.\n"
         "local QUEUE = string.sub(PREFIX, string.find(PREFIX, '{', 1, true) + 1, -3)\n"
         f"{channels}\n"
+        "-- Every key of the queue, in the order above.\n"
+        "local function all_keys()\n"
+        f"  return {{{every}}}\n"
+        "end\n"
     )
 
 

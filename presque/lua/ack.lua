@@ -1,6 +1,6 @@
 -- A worker is done with a leased job (DELETE /q/Q/<id>): gone for good.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  job id
 -- ARGV[2]  the receipt of the delivery being acknowledged
 -- ARGV[3]  the result (JSON text), or '' for none

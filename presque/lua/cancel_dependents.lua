@@ -3,7 +3,7 @@
 -- dead letters, with the reason); those of other queues through the outbox,
 -- which the broker then delivers.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV: none
 --
 -- Returns how many jobs of the queue had jobs waiting on them.

@@ -2,7 +2,7 @@
 -- jobs are gone for good (see includes/handoff.lua). Fetches carry such
 -- confirmations too (fetch.lua); this one is for those no fetch carried.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV  the deliveries' tokens
 --
 -- Returns {deliveries confirmed, schedule_at}: schedule_at, when not 0, is

@@ -1,7 +1,7 @@
 -- Which of the given deliveries are still current: leased, under the same
 -- receipt (GET /sse/Q counts its unsettled jobs this way). Changes nothing.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV  job id, receipt, job id, receipt, ...
 --
 -- Returns the ids of the deliveries still current.

@@ -3,7 +3,7 @@
 -- The broker then takes the queue out of the set of queues and calls
 -- forget_queue.lua, which tells whether a job arrived in between.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV: none but the server's default settings (settings)
 --
 -- Returns the time of the queue's due work that the schedule may hold
@@ -16,6 +16,6 @@
 
 local indexed = tonumber(redis.call('HGET', K.meta, 'indexed')) or 0
 unlink_groups()
-redis.call('UNLINK', unpack(KEYS))
+redis.call('UNLINK', unpack(all_keys()))
 redis.call('HSET', K.meta, 'deleting', '1')
 return indexed

@@ -2,7 +2,7 @@
 -- ?depends=KEY, after the waiting job was stored): registers it among the
 -- dependents of that job if it may still run.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  'id' or 'uniq': how the job waited on is named
 -- ARGV[2]  its id, or the uniq key it holds
 -- ARGV[3]  the waiting job's queue

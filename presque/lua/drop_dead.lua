@@ -1,6 +1,6 @@
 -- Removes dead letters for good (DELETE /dead/Q, DELETE /dead/Q/<id>).
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]   the most jobs to remove when no ids are given
 -- ARGV[2..] the ids to remove; none: the oldest dead letters
 --

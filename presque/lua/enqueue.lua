@@ -1,6 +1,6 @@
 -- Adds one or more jobs to a queue (POST /q, PUT /q, POST /qb).
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  due time in ms, or '' to make the jobs ready now
 -- ARGV[2]  uniq key, or '' (only with a single job)
 -- ARGV[3]  '1' to count a failed job first (a worker gave it back), else '0'

@@ -1,6 +1,6 @@
 -- A worker needs more time for a leased job (POST /q/Q/<id>/lease).
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  job id
 -- ARGV[2]  the receipt of the current delivery
 -- ARGV[3]  the new lease, in ms from now

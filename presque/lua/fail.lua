@@ -1,7 +1,7 @@
 -- A worker gives a leased job back as failed (PUT /q/Q/<id>): it is retried
 -- after a backoff, or parked in the dead letters.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  job id
 -- ARGV[2]  the receipt of the delivery that failed
 -- ARGV[3]  the error, as the worker told it ('' for none)

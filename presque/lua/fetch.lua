@@ -3,7 +3,7 @@
 -- server confirms that its answer was written (confirm.lua, or the next
 -- fetch) or gives it back (release.lua); see includes/handoff.lua.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  the most jobs to hand out
 -- ARGV[2]  the most due delayed jobs, expired leases and lost deliveries
 --          to handle first

@@ -1,7 +1,7 @@
 -- The last step of deleting a queue (see delete_queue.lua): the tombstone
 -- goes, unless a job arrived since, which removed it.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV: none
 --
 -- Returns 'gone', or 'revived' when jobs arrived meanwhile: the broker

@@ -4,7 +4,7 @@
 -- writes nothing. Nor does a minute in which nothing changed, so an idle
 -- queue's history costs nothing: its last sample still holds.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  the minute's start, in ms
 -- ARGV[2]  the start of the oldest minute to keep, in ms
 --

@@ -1,7 +1,7 @@
 -- What may hold a ready or delayed job back, for its view (GET /q/Q/<id>:
 -- "held_by"). Changes nothing.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  the job's group, or ''
 -- then the server's default settings (settings)
 --

@@ -1,6 +1,6 @@
 -- Everything about one job (GET /q/Q/<id>). Changes nothing.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  job id
 --
 -- Returns {payload, info JSON, delayed due ms, lease deadline ms,

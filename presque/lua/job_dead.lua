@@ -2,7 +2,7 @@
 -- from any state, with the reason among its errors. A leased job's holder
 -- then finds its receipt unknown.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  job id
 -- ARGV[2]  the reason
 --

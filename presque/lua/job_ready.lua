@@ -3,7 +3,7 @@
 -- fresh attempts. It joins the end
 -- of its priority.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  job id
 --
 -- Returns 'ok', announced on the queue's wake channel; 'unknown' when the

@@ -2,7 +2,7 @@
 -- /queues/Q/jobs/<id>); a leased job only when forced, as its worker may be
 -- halfway through it.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  job id
 -- ARGV[2]  '1' to remove a leased job too, else '0'
 -- then the server's default settings (settings)

@@ -3,7 +3,7 @@
 -- out, delayed ones by due time, leased ones by lease deadline, dead
 -- letters by time of death. Changes nothing.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  the state: ready, delayed, leased or dead
 -- ARGV[2]  offset
 -- ARGV[3]  limit (0: just the total)

@@ -1,6 +1,6 @@
 -- Outcomes of the outbox told to their queues (see outbox_take.lua).
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV  the entries
 --
 -- Returns how many were removed.

@@ -2,7 +2,7 @@
 -- server: each is held `hold` ms (its score moved ahead), so that another
 -- server takes it again only if this one dies before outbox_done.lua.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  the most to take
 -- ARGV[2]  hold, in ms
 --

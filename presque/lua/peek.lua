@@ -1,7 +1,7 @@
 -- Reads the payloads of a queue's ready jobs, in the order they will be
 -- handed out (priorities first) (GET /status/Q?with_desc=1). Changes nothing.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  the index of the last job to read (-1 for all)
 --
 -- Returns the list of payloads.

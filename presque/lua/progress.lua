@@ -2,7 +2,7 @@
 -- /q/Q/<id>/progress): kept with the job, shown in its view, replaced by
 -- the next report.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  job id
 -- ARGV[2]  the receipt of the current delivery
 -- ARGV[3]  how far, a number (the worker's scale: a percentage, a count)

@@ -3,7 +3,7 @@
 -- Idempotency-Keys (their jobs were stored, then purged) and place in the
 -- set of queues stay.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV: none but the server's default settings (settings)
 --
 -- Returns the number of keys removed. UNLINK frees the memory in the
@@ -20,7 +20,7 @@ local kept = {
 }
 local gone = unlink_groups()
 local removed = {}
-for _, key in ipairs(KEYS) do
+for _, key in ipairs(all_keys()) do
   if not kept[key] then
     removed[#removed + 1] = key
   end

@@ -2,7 +2,7 @@
 -- first): each job is ready again at the head of its queue at once, as if
 -- it had not been handed out (no attempt, no failure, no processed count).
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]   'lease' or 'handoff': how the jobs were handed out
 -- ARGV[2..] for a lease: job id, receipt, job id, receipt, ...;
 --           for a handoff: the delivery's token (all its jobs come back)

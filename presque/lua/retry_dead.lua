@@ -1,7 +1,7 @@
 -- Puts dead letters back at the end of the queue with fresh attempts
 -- (POST /dead/Q/retry).
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]   the most jobs to move when no ids are given
 -- ARGV[2..] the ids to retry; none: the oldest dead letters
 --

@@ -3,7 +3,7 @@
 -- lets the groups held at their limit take their turn again, and the
 -- waiting consumers try again.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV  field, value, field, value, ...
 --
 -- Returns 1 when the queue is not yet recorded in the set of queues, else 0:

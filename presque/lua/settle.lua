@@ -3,7 +3,7 @@
 -- (includes/settle_one.lua), and each on its own: a refused one (unknown,
 -- or its receipt stale) leaves the others settled.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  how many acks, A
 -- ARGV[2]  how many failures, F
 -- then A times: job id, receipt, result (JSON text, '' for none)

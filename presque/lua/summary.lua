@@ -1,7 +1,7 @@
 -- A queue's status and counts, for the views of queues (GET /j/Q, /queues,
 -- /queues/Q). Changes nothing.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV: none
 --
 -- Returns {status, ready of priority 0, ..., ready of priority 9, delayed,

@@ -3,7 +3,7 @@
 -- to the dead letters), lost deliveries for good back to it; outcomes of
 -- acked jobs and dead letters past their time or count forgotten.
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  the most jobs of each kind to handle in this call
 -- then the server's default settings (settings)
 --

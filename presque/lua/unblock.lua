@@ -1,7 +1,7 @@
 -- A waiting job of this queue learns what became of a job it waits on
 -- (after depend.lua, or from another queue's outbox).
 --
--- KEYS: the queue's keys (queue_keys)
+-- KEYS[1]: the queue's meta key; the others are named from it (queue_keys)
 -- ARGV[1]  the waiting job's id
 -- ARGV[2]  the blocker, as the waiting job names it
 -- ARGV[3]  'done', 'dead' or 'cancelled'

@@ -162,7 +162,10 @@ class Waiters(Service):
 
 
 class Drain(Service):
-    """On stop, waits for the site's requests in flight, up to C{grace} seconds."""
+    """
+    On stop, ends the connections kept alive and waits for the site's
+    requests in flight, up to C{grace} seconds.
+    """
 
     def __init__(self, site: PresqueSite, grace: float, reactor: Any) -> None:
         self.site = site
@@ -171,6 +174,7 @@ class Drain(Service):
 
     def stopService(self) -> defer.Deferred[None]:
         super().stopService()
+        self.site.stop_keeping_alive()
         if self.site.in_flight:
             log.info("waiting for {n} requests in flight", n=self.site.in_flight)
         return self.site.when_idle().addTimeout(self.grace, self.reactor).addErrback(_give_up)

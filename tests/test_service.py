@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
 
 from harness.polling import eventually
 from harness.processes import free_port
@@ -77,6 +80,70 @@ async def test_a_stop_lets_requests_in_flight_finish_and_refuses_new_ones(
     reply = await in_flight
     assert (reply.status, reply.json()) == REDIS_UNAVAILABLE
     await stopped
+
+
+def kept_alive(port: int) -> socket.socket:
+    """A connection that asked one request and is kept alive for the next."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+    connection.sendall(b"GET /j/probe HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+        answer += connection.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    return connection
+
+
+def read_until_closed(connection: socket.socket) -> tuple[bytes, bool]:
+    """What the server sends until it hangs up; (bytes, whether it did within 5 s)."""
+    data = b""
+    while True:
+        try:
+            chunk = connection.recv(65536)
+        except ConnectionResetError:
+            return data, True
+        except TimeoutError:
+            return data, False
+        if not chunk:
+            return data, True
+        data += chunk
+
+
+@async_test
+async def test_a_stop_closes_the_connections_kept_alive_between_requests(
+    own_redis: RedisServer,
+) -> None:
+    # Else their next request, sent while the server stops, gets a 503 once
+    # Redis is closed, instead of going to a server that can serve it.
+    port = free_port()
+    service = make_service(config_for(own_redis, port), reactor)
+    service.startService()
+    http = Http(f"http://127.0.0.1:{port}")
+    await eventually(lambda: answers(http), ANSWER_WITHIN, "the service never answered")
+    with await deferToThread(kept_alive, port) as connection:
+        await service.stopService()
+        data, closed = await deferToThread(read_until_closed, connection)
+    assert (data, closed) == (b"", True)
+
+
+@async_test
+async def test_a_request_in_flight_at_a_stop_is_answered_connection_close(
+    own_redis: RedisServer,
+) -> None:
+    port = free_port()
+    service = make_service(config_for(own_redis, port), reactor)
+    service.startService()
+    http = Http(f"http://127.0.0.1:{port}")
+    await eventually(lambda: answers(http), ANSWER_WITHIN, "the service never answered")
+    with await deferToThread(kept_alive, port) as connection:
+        own_redis.pause()
+        connection.sendall(b"GET /q/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await deferLater(reactor, 0.2)
+        stopped = service.stopService()
+        data, closed = await deferToThread(read_until_closed, connection)
+        await stopped
+    head = data.partition(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 503") and b"\r\nconnection: close" in head, data
+    assert closed
 
 
 @pytest.mark.parametrize(

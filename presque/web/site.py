@@ -169,9 +169,27 @@ class PresqueChannel(HTTPChannel):
     def _respondToBadRequestAndDisconnect(self) -> None:
         self._refuse(400, "the request is not valid HTTP")
 
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.site.channels.add(self)
+
     def connectionLost(self, reason: Any) -> None:
         self._set_deadline(None, "")
+        self.site.channels.discard(self)
         super().connectionLost(reason)
+
+    def stop_keeping_alive(self) -> None:
+        """
+        Take no more requests: hang up now if none is under way, else once
+        its answer is written, which tells the client (C{Connection: close}).
+        """
+        if not self._handlingRequest:
+            self.loseConnection()
+            return
+        self.persistent = False
+        for request in self.requests:
+            if not request.startedWriting:
+                request.setHeader(b"Connection", b"close")
 
     def _set_deadline(self, seconds: float | None, what: str) -> None:
         if self._deadline is not None and self._deadline.active():
@@ -223,6 +241,8 @@ class PresqueSite(Site):
         self.metrics = metrics or Metrics()
         self.in_flight = 0
         self._idle: list[defer.Deferred[None]] = []
+        #: The open connections, which a stop stops keeping alive.
+        self.channels: set[PresqueChannel] = set()
 
     def request_started(self, request: PresqueRequest) -> None:
         """Count C{request} as in flight until it is answered or dropped."""
@@ -235,6 +255,14 @@ class PresqueSite(Site):
             idle, self._idle = self._idle, []
             for waiter in idle:
                 waiter.callback(None)
+
+    def stop_keeping_alive(self) -> None:
+        """
+        A stop began: every connection ends after the request it is serving,
+        if any, so that no new request arrives to find Redis closed.
+        """
+        for channel in list(self.channels):
+            channel.stop_keeping_alive()
 
     def when_idle(self) -> defer.Deferred[None]:
         """Fire once no request is in flight."""

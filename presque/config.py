@@ -152,13 +152,19 @@ class RedisSettings:
         Refuse settings that would be ignored or cannot work together.
 
         @raise ValueError: sentinels without a master_name or with a unix://
-            URL; TLS files without a rediss:// URL, or one of the client's
+            URL; min_replicas with the embedded server; TLS files without a
+            rediss:// URL, or one of the client's
             certificate and key without the other.
         """
         if self.sentinels and not self.master_name:
             raise ValueError("sentinels need the master_name they know the master by")
         if self.sentinels and self.address and self.address.unix_path:
             raise ValueError("sentinels name a master by host and port: url cannot be unix://")
+        if self.min_replicas and not self.sentinels and self.address is None:
+            raise ValueError(
+                "min_replicas needs a Redis with replicas (url or sentinels):"
+                " the embedded one has none"
+            )
         files = (self.tls_ca_file, self.tls_cert_file, self.tls_key_file)
         if any(files) and not (self.address and self.address.tls):
             raise ValueError("tls_* files need a rediss:// url (in [redis] url or --redis)")

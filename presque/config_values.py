@@ -97,10 +97,23 @@ def appendfsync(text: str) -> str:
     return text
 
 
+#: The largest count Redis takes (a signed 64-bit integer), as WAIT's replicas.
+LARGEST_REDIS_COUNT = 2**63 - 1
+
+
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() is also true of non-ASCII digits, which int() may refuse
+    # (u'\u00b2') or read (u'\u0662' is 2): neither is a number of the file's.
+    return text.isascii() and text.isdigit()
+
+
 def non_negative_int(text: str) -> int:
-    if not text.strip().isdigit():
-        raise ValueError(f"must be zero or a positive integer, got {text!r}")
-    return int(text)
+    digits = text.strip()
+    if not _ascii_digits(digits) or len(digits) > 19 or int(digits) > LARGEST_REDIS_COUNT:
+        raise ValueError(
+            f"must be zero or a positive integer up to {LARGEST_REDIS_COUNT}, got {text!r}"
+        )
+    return int(digits)
 
 
 def host_ports(text: str) -> tuple[tuple[str, int], ...]:
@@ -109,7 +122,8 @@ def host_ports(text: str) -> tuple[tuple[str, int], ...]:
     for word in text.split():
         host, colon, port = word.rpartition(":")
         host = host.removeprefix("[").removesuffix("]")
-        if not (colon and host and port.isdigit() and 0 < int(port) < 65536):
+        usable = _ascii_digits(port) and len(port) <= 5 and 0 < int(port) < 65536
+        if not (colon and host and usable):
             raise ValueError(f"must be host:port words such as 127.0.0.1:26379, got {word!r}")
         addresses.append((host, int(port)))
     return tuple(addresses)
@@ -135,6 +149,6 @@ def process_count(text: str) -> int:
             if hasattr(os, "sched_getaffinity")
             else os.cpu_count() or 1
         )
-    if not text.strip().isdigit() or int(text) < 1:
+    if not _ascii_digits(text.strip()) or int(text) < 1:
         raise ValueError(f"must be a positive integer or auto, got {text!r}")
     return int(text)

@@ -196,6 +196,41 @@ def test_min_replicas_is_a_count(tmp_path: Path, value: str) -> None:
         load_config(path)
 
 
+@pytest.mark.parametrize("value", ["\u0662", "\u00b2", "9" * 5000, "9223372036854775808"])
+def test_min_replicas_is_a_count_that_wait_takes(tmp_path: Path, value: str) -> None:
+    # Non-ASCII digits, and numbers Redis' WAIT refuses (every change then
+    # answered 503 "redis refused the command").
+    path = write(tmp_path, f"[redis]\nmin_replicas = {value}\nurl = redis://h")
+    with pytest.raises(ConfigError, match=r"\[redis\] min_replicas: must be zero or a positive"):
+        load_config(path)
+
+
+def test_min_replicas_with_the_embedded_redis_is_refused(tmp_path: Path) -> None:
+    # It has no replica: every change would wait replica_timeout, then be a 503.
+    config = load_config(write(tmp_path, "[redis]\nmin_replicas = 1"))
+    with pytest.raises(ConfigError, match=r"^\[redis\]: min_replicas needs a Redis with replicas"):
+        config.with_overrides()
+
+
+def test_min_replicas_with_a_command_line_redis_is_read(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[redis]\nmin_replicas = 1"))
+    assert config.with_overrides(redis_url="redis://h:7000").redis.min_replicas == 1
+
+
+@pytest.mark.parametrize("port", ["2\u00b2", "\u0662\u0666\u0663\u0667\u0669", "9" * 5000])
+def test_a_sentinel_port_is_ascii_digits(tmp_path: Path, port: str) -> None:
+    path = write(tmp_path, f"[redis]\nsentinels = h:{port}\nmaster_name = main")
+    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port words"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0662"])
+def test_processes_is_ascii_digits(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, f"[server]\nprocesses = {value}")
+    with pytest.raises(ConfigError, match=r"\[server\] processes: must be a positive integer"):
+        load_config(path)
+
+
 def test_a_bad_listen_option_is_a_config_error_naming_it() -> None:
     with pytest.raises(ConfigError, match=r"^--listen: "):
         Config().with_overrides(listen=("bogus:1",))

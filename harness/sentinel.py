@@ -114,6 +114,12 @@ class Sentinels:
         wait_until(moved, timeout, f"the sentinels did not fail over in {timeout} s")
         return self.master_port()
 
+    def fail_over(self) -> int:
+        """Kill the master, wait until the sentinels promote a replica; the new master's port."""
+        old = self.master_port()
+        self.kill_master()
+        return self.until_failed_over(old)
+
     def stop(self) -> None:
         """Stop every process still running, sentinels first."""
         for process in self.processes:

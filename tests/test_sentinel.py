@@ -109,7 +109,7 @@ async def test_with_min_replicas_no_answered_job_is_lost_or_acked_twice_in_a_fai
 ) -> None:
     config = sentinel_config(tmp_path, sentinels, min_replicas=1)
     daemon = daemons.start(tmp_path, config=config)
-    outcome = await play(daemon.url, sentinels)
+    outcome = await play(daemon.url, sentinels.fail_over)
     assert len(outcome.posted) > 100
     assert outcome.refused, "the failover went unnoticed: the test tested nothing"
     assert outcome.lost == set()

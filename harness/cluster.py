@@ -46,25 +46,41 @@ class Cluster:
         return " ".join(f"127.0.0.1:{server.port}" for server in self.servers[:2])
 
     def start(self) -> Cluster:
-        """Start every node, make the cluster, wait until it serves every slot."""
-        for server in self.servers:
-            server.start()
-        nodes = [f"127.0.0.1:{server.port}" for server in self.servers]
-        _redis_cli_cluster("create", *nodes, "--cluster-replicas", str(self.replicas))
-        self.until_ok()
+        """
+        Start every node, make the cluster, wait until it serves every slot;
+        if that fails, stop the nodes started, then fail.
+        """
+        try:
+            for server in self.servers:
+                server.start()
+            nodes = [f"127.0.0.1:{server.port}" for server in self.servers]
+            _redis_cli_cluster("create", *nodes, "--cluster-replicas", str(self.replicas))
+            self.until_ok()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
-    def until_ok(self, timeout: float = 30) -> None:
-        """Wait until every running node says the cluster is ok."""
+    def until_ok(self, timeout: float = 60) -> None:
+        """
+        Wait until every running node says the cluster is ok, and every
+        master has its replicas in sync (else a WAIT for them fails).
+        """
 
         def ok() -> bool:
-            return all(
-                "cluster_state:ok" in server.call("CLUSTER", "INFO")
-                for server in self.servers
-                if server.process is not None
-            )
+            running = [server for server in self.servers if server.process is not None]
+            try:
+                if not all("cluster_state:ok" in node.call("CLUSTER", "INFO") for node in running):
+                    return False
+                return all(
+                    redis_command(port, "INFO", "replication").count("state=online")
+                    >= self.replicas
+                    for port in self.master_ports()
+                )
+            except RuntimeError:
+                return False  # a node that restarts is loading its data
 
-        wait_until(ok, timeout, f"the cluster was not ok within {timeout} s")
+        wait_until(ok, timeout, f"the cluster was not ok and in sync within {timeout} s")
 
     def master_ports(self) -> list[int]:
         """The ports of the masters serving slots, as a running node sees them."""

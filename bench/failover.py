@@ -51,7 +51,7 @@ def one_setting(min_replicas: int, duration: int) -> tuple[float, Outcome]:
         daemon.until_redis_answers()
         rate = post_rate(daemon, duration)
         outcomes: list[Outcome] = []
-        done = defer.Deferred.fromCoroutine(play(daemon.url, sentinels))
+        done = defer.Deferred.fromCoroutine(play(daemon.url, sentinels.fail_over))
         done.addCallback(outcomes.append).addBoth(lambda _: reactor.stop())
         reactor.run()
         return rate, outcomes[0]

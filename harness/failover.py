@@ -1,8 +1,8 @@
 """
-A master failover under load: producers post numbered jobs and leasing
-consumers ack them through a presque daemon while the Redis master is
-killed; then every job is accounted for. The failover test and
-C{bench/failover.py} play it.
+Redis disrupted under load: producers post numbered jobs and leasing
+consumers ack them through a presque daemon while Redis is disrupted (a
+master killed, slots migrated); then every job is accounted for. The
+Sentinel and Cluster tests and C{bench/failover.py} play it.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import collections
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from harness.sentinel import Sentinels
 
 QUEUE = "failover"
 #: Short, so that jobs whose ack was lost with the master come back soon.
@@ -49,15 +48,16 @@ class Outcome:
 
 async def play(
     url: str,
-    sentinels: Sentinels,
+    disrupt: Callable[[], object],
     producers: int = 4,
     consumers: int = 4,
     before: float = 2.0,
     after: float = 2.0,
 ) -> Outcome:
     """
-    Load the daemon at C{url} for C{before} seconds, kill the master, load
-    it until C{after} seconds past the failover, then drain the queue.
+    Load the daemon at C{url} for C{before} seconds, call C{disrupt} (in a
+    thread: it blocks until Redis serves again), load it C{after} seconds
+    more, then drain the queue.
     """
     import treq
     from twisted.internet import reactor
@@ -69,7 +69,7 @@ async def play(
     outcome = Outcome()
     pool = HTTPConnectionPool(reactor, persistent=True)
     numbers = iter(range(1_000_000_000))
-    state: dict[str, Any] = {"producing": True, "killed": False, "refused_at": None}
+    state: dict[str, Any] = {"producing": True, "disrupted": False, "refused_at": None}
 
     async def request(method: str, path: str, **options: Any) -> tuple[int, bytes, Any]:
         try:
@@ -89,7 +89,7 @@ async def play(
                     outcome.without_service = time.monotonic() - refused_at
             else:
                 outcome.refused[status] += 1
-                if state["killed"] and state["refused_at"] is None:
+                if state["disrupted"] and state["refused_at"] is None:
                     state["refused_at"] = time.monotonic()
                 await deferLater(reactor, 0.01)
 
@@ -119,10 +119,8 @@ async def play(
 
     async def fail_over() -> None:
         await deferLater(reactor, before)
-        old = sentinels.master_port()
-        await deferToThread(sentinels.kill_master)
-        state["killed"] = True
-        await deferToThread(sentinels.until_failed_over, old)
+        state["disrupted"] = True
+        await deferToThread(disrupt)
         await deferLater(reactor, after)
         state["producing"] = False
 

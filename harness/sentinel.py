@@ -52,7 +52,18 @@ class Sentinels:
         return " ".join(f"127.0.0.1:{port}" for port in self.ports)
 
     def start(self) -> Sentinels:
-        """Start every process, and wait until they all know each other."""
+        """
+        Start every process, and wait until they all know each other; if
+        that fails, stop the processes started, then fail.
+        """
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         for server in self.servers:
             server.start()
         quorum = len(self.ports) // 2 + 1
@@ -73,7 +84,6 @@ class Sentinels:
             self.processes.append(process)
             wait_for_port(port, process=process)
         wait_until(self._acquainted, 30, "the sentinels did not learn of each other in 30 s")
-        return self
 
     def _acquainted(self) -> bool:
         for port in self.ports:
@@ -113,6 +123,12 @@ class Sentinels:
 
         wait_until(moved, timeout, f"the sentinels did not fail over in {timeout} s")
         return self.master_port()
+
+    def fail_over(self) -> int:
+        """Kill the master, wait until the sentinels promote a replica; the new master's port."""
+        old = self.master_port()
+        self.kill_master()
+        return self.until_failed_over(old)
 
     def stop(self) -> None:
         """Stop every process still running, sentinels first."""

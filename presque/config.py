@@ -113,6 +113,12 @@ class RedisSettings:
         " credentials, database and TLS.",
     )
     master_name: str = _key("", str.strip, "The master's name for the sentinels.")
+    cluster: tuple[tuple[str, int], ...] = _key(
+        (),
+        host_ports,
+        "Nodes of a Redis Cluster (host:port ...) to learn its map from; url then gives only"
+        " its credentials and TLS.",
+    )
     sentinel_username: str | None = _key(None, optional_text, "The sentinels' user, if any.")
     sentinel_password: str | None = _key(None, optional_text, "The sentinels' password, if any.")
     min_replicas: int = _key(
@@ -156,6 +162,14 @@ class RedisSettings:
             rediss:// URL, or one of the client's
             certificate and key without the other.
         """
+        if self.cluster and self.sentinels:
+            raise ValueError(
+                "cluster and sentinels exclude each other: a cluster fails over itself"
+            )
+        if self.cluster and self.address and (self.address.unix_path or self.address.db):
+            raise ValueError(
+                "a cluster is reached by host and port, database 0: url cannot say otherwise"
+            )
         if self.sentinels and not self.master_name:
             raise ValueError("sentinels need the master_name they know the master by")
         if self.sentinels and self.address and self.address.unix_path:

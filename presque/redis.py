@@ -261,6 +261,29 @@ class Redis:
         await waits_of(connection, self.min_replicas, self.replica_timeout).confirm()
         return result
 
+    def eval_asking(
+        self, script: Script, keys: Sequence[RedisArg], args: Sequence[RedisArg]
+    ) -> defer.Deferred[Any]:
+        """
+        Run a Lua script after C{ASKING}, on one connection: Redis Cluster's
+        answer for a slot being migrated to this node (L{presque.cluster}).
+        """
+        return self._call(script.name, self._asking, script, keys, args)
+
+    def _asking(
+        self, connection: Any, script: Script, keys: Sequence[RedisArg], args: Sequence[RedisArg]
+    ) -> defer.Deferred[Any]:
+        async def asking() -> Any:
+            # The whole source: a NOSCRIPT retry would come after the one
+            # command that ASKING lets through.
+            connection.execute_command("ASKING")
+            result = await connection.eval(script.source, keys, args)
+            if self.min_replicas and script.writes:
+                await waits_of(connection, self.min_replicas, self.replica_timeout).confirm()
+            return result
+
+        return defer.Deferred.fromCoroutine(asking())
+
     def execute(self, *command: RedisArg) -> defer.Deferred[Any]:
         """Run one Redis command, e.g. C{execute("SMEMBERS", key)}."""
         return self._call(str(command[0]), _execute, *command)

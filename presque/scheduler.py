@@ -22,6 +22,7 @@ from twisted.logger import Logger
 from presque.broker import Broker
 from presque.config import HistorySettings
 from presque.redis import RedisRefused, RedisUnavailable
+from presque.replicas import NotReplicated
 
 log = Logger()
 
@@ -70,7 +71,7 @@ class Scheduler(Service):
             await self.broker.record_history(self.history.max_queues, self.history.retention)
         except RedisUnavailable:
             return  # said once per outage, by the Redis connection
-        except RedisRefused as error:
+        except (RedisRefused, NotReplicated) as error:
             if not self._redis_refused:
                 log.warn("scheduler: redis refused its work: {error}", error=error)
             self._redis_refused = True

@@ -30,6 +30,7 @@ from twisted.logger import Logger
 from presque.auth import Authority
 from presque.broker import Broker
 from presque.broker.keys import KeySpace
+from presque.cluster import RedisCluster
 from presque.config import Config, RedisSettings
 from presque.embedded import EmbeddedRedis, require_redis_server
 from presque.listeners import InheritedListener, Listener, warn_of_unnamed_hosts
@@ -252,9 +253,9 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
 
     settings = config.redis
     address, started = settings.address, None
-    if settings.sentinels:
-        # Where the master is comes from the sentinels; the url, if any,
-        # says how to log in to it.
+    if settings.sentinels or settings.cluster:
+        # Where the master is comes from the sentinels or the cluster's map;
+        # the url, if any, says how to log in to it.
         address = address or RedisAddress()
     elif address is None:
         embedded = EmbeddedRedis(
@@ -322,20 +323,35 @@ def _serve(
     metrics = Metrics(config.metrics, shared_in=figures)
     if metrics.shared is not None:
         FiguresWriter(metrics.shared, reactor).setServiceParent(root)
-    redis = Redis(
-        address,
-        pool_size=settings.pool_size,
-        command_timeout=settings.command_timeout,
-        connect_timeout=settings.connect_timeout,
-        timed=metrics.redis_called,
-        tls=_redis_tls(settings, address),
-        min_replicas=settings.min_replicas,
-        replica_timeout=settings.replica_timeout,
-    )
+
+    def pool_for(node: RedisAddress) -> Redis:
+        return Redis(
+            node,
+            pool_size=settings.pool_size,
+            command_timeout=settings.command_timeout,
+            connect_timeout=settings.connect_timeout,
+            timed=metrics.redis_called,
+            tls=_redis_tls(settings, node),
+            min_replicas=settings.min_replicas,
+            replica_timeout=settings.replica_timeout,
+        )
+
     # One key space for the broker and the long polls: they must agree on
     # the channels the scripts publish on.
     keys = KeySpace(settings.prefix)
     longpoll = LongPoll(reactor, keys)
+    redis: Redis | RedisCluster
+    if settings.cluster:
+        seeds = [replace(address, host=host, port=port) for host, port in settings.cluster]
+        redis = RedisCluster(
+            seeds,
+            pool_for,
+            reactor,
+            on_nodes=lambda node: longpoll.move_to(node, _redis_tls(settings, node)),
+        )
+        redis.tls = _redis_tls(settings, seeds[0])
+    else:
+        redis = pool_for(address)
     sentinels = _sentinels(settings, address, redis, longpoll, reactor)
     connection = RedisConnection(redis, longpoll, reactor, started, sentinels)
     connection.setServiceParent(root)

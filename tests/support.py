@@ -207,6 +207,20 @@ def assert_a_post_wakes_a_waiting_consumer(daemon: Daemon) -> None:
     assert time.monotonic() - started < 10, "woken by its deadline, not by the post"
 
 
+def assert_every_job_accounted_for(outcome: Any, daemon: Daemon) -> None:
+    """
+    After L{harness.failover.play}: no job answered 201 was lost, none acked
+    came back, and none was left in the queue.
+    """
+    from harness.failover import QUEUE
+
+    assert len(outcome.posted) > 100
+    assert outcome.lost == set()
+    assert outcome.acked_twice == set()
+    counts = json.loads(daemon.request("GET", f"/queues/{QUEUE}")[1])["counts"]
+    assert set(counts.values()) == {0}, f"jobs were left behind, neither acked nor lost: {counts}"
+
+
 def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -189,6 +189,25 @@ def test_sentinels_refuse_a_unix_url(tmp_path: Path) -> None:
         load_config(write(tmp_path, text)).with_overrides()
 
 
+def test_cluster_nodes_are_read_as_hosts_and_ports(tmp_path: Path) -> None:
+    text = "[redis]\ncluster = 10.0.0.1:7000 10.0.0.2:7000"
+    redis = load_config(write(tmp_path, text)).with_overrides().redis
+    assert redis.cluster == (("10.0.0.1", 7000), ("10.0.0.2", 7000))
+
+
+def test_a_cluster_with_sentinels_is_refused(tmp_path: Path) -> None:
+    text = "[redis]\ncluster = h:7000\nsentinels = h:26379\nmaster_name = main"
+    with pytest.raises(ConfigError, match="cluster and sentinels exclude each other"):
+        load_config(write(tmp_path, text)).with_overrides()
+
+
+@pytest.mark.parametrize("url", ["redis://h/2", "unix:///tmp/r.sock"])
+def test_a_cluster_refuses_a_database_or_a_socket(tmp_path: Path, url: str) -> None:
+    text = f"[redis]\ncluster = h:7000\nurl = {url}"
+    with pytest.raises(ConfigError, match="a cluster is reached by host and port, database 0"):
+        load_config(write(tmp_path, text)).with_overrides()
+
+
 @pytest.mark.parametrize("value", ["-1", "1.5", "many"])
 def test_min_replicas_is_a_count(tmp_path: Path, value: str) -> None:
     path = write(tmp_path, f"[redis]\nmin_replicas = {value}")

@@ -29,6 +29,7 @@ from twisted.logger import Logger
 from presque.broker.base import BATCH_LIMIT, BrokerBase, gather
 from presque.broker.scripts import load_script
 from presque.redis import RedisRefused, RedisUnavailable
+from presque.replicas import NotReplicated
 
 log = Logger()
 
@@ -80,8 +81,10 @@ class ScheduleOperations(BrokerBase):
             return
         try:
             await self.redis.eval(_NOTE, self.keys.due_keys, [queue, at_ms])
-        except RedisUnavailable:
-            pass  # said once per outage, by the Redis connection
+        except (RedisUnavailable, NotReplicated):
+            # Said once per outage, by the Redis connection; a note made but
+            # not replicated in time is made again by the sweep if it is lost.
+            pass
         except RedisRefused as error:
             log.warn(
                 "the schedule did not hear of due work of {queue}: {error}",

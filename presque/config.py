@@ -174,9 +174,9 @@ class RedisSettings:
             raise ValueError("sentinels need the master_name they know the master by")
         if self.sentinels and self.address and self.address.unix_path:
             raise ValueError("sentinels name a master by host and port: url cannot be unix://")
-        if self.min_replicas and not self.sentinels and self.address is None:
+        if self.min_replicas and not (self.sentinels or self.cluster) and self.address is None:
             raise ValueError(
-                "min_replicas needs a Redis with replicas (url or sentinels):"
+                "min_replicas needs a Redis with replicas (url, sentinels or cluster):"
                 " the embedded one has none"
             )
         files = (self.tls_ca_file, self.tls_cert_file, self.tls_key_file)

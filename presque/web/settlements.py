@@ -23,7 +23,8 @@ from presque.web.inputs import DELAY, RECEIPT, check_text
 from presque.web.job_inputs import compact_result, kept_error
 from presque.web.jsontext import read_json
 
-#: The longest job id an entry may name (presque's own are 26 characters).
+#: The longest job id an entry may name (presque's own are far shorter: see
+#: presque.broker.keys.JOB_ID_LENGTH and HEX_JOB_ID_LENGTH).
 MAX_ID_LENGTH = 128
 
 _SHAPE = 'the body must be {"acks": [...], "fails": [...]}'

@@ -5,21 +5,26 @@ Around a presque run the queue is purged, pre-filled for a GET scenario, and
 Redis settled; its counters before and after give the jobs/s, and a GET
 scenario whose queue ran dry gets a note. With a second daemon (C{--against})
 each presque run is made on both, one right after the other, the first of
-the pair taking turns, so that both meet the same machine noise.
+the pair taking turns, so that both meet the same machine noise. With the
+original presque (C{--perl}), its scenarios at its connections are run on it
+too, in the same turns.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import perl_peer
 from bench.children import Children
 from bench.errors import waiting_for
 from bench.presque_client import prefill, purge, queue_counts
-from bench.scenarios import CONNECTIONS, QUEUE, SCENARIOS, Scenario, prefill_size
-from bench.servers import AGAINST, THIS, Presque, Servers
+from bench.scenarios import CONNECTIONS, PERL_CONNECTIONS, QUEUE, SCENARIOS, Scenario, prefill_size
+from bench.servers import AGAINST, PERL, THIS, Presque, Servers
 from bench.wrk import WrkResult, parse_wrk, run_wrk, wrk_command
 from harness.polling import wait_until
 from harness.redis import redis_command
@@ -35,9 +40,10 @@ class Row:
     connections: int
     wrk: WrkResult
     jobs_per_second: float | None
-    daemon: str | None = None  # the label of the presque daemon (THIS, AGAINST); None: bare
+    daemon: str | None = None  # the label of the daemon (THIS, AGAINST, PERL); None: bare
     ratio: float | None = None  # req/s over the bare baseline's
     against_ratio: float | None = None  # on this checkout's rows: req/s over --against's
+    perl_ratio: float | None = None  # on this checkout's rows: req/s over --perl's
 
 
 @dataclass
@@ -57,6 +63,11 @@ class Run:
         """Whether a second daemon (--against) is measured too."""
         return len(self.servers.daemons) > 1
 
+    @property
+    def labelled(self) -> bool:
+        """Whether progress and notes name the daemon: more than one is measured."""
+        return self.comparing or self.servers.perl is not None
+
 
 def progress(message: str) -> None:
     """A progress line on stderr."""
@@ -66,7 +77,7 @@ def progress(message: str) -> None:
 def measure(run: Run, scenario: Scenario, connections: int, daemon: Presque | None) -> Row:
     """Run one scenario at C{connections} on C{daemon} (None: the bare server)."""
     label = f"{scenario.name} c={connections}"
-    if daemon is not None and run.comparing:
+    if daemon is not None and run.labelled:
         label += f" ({daemon.label})"
     before = prepare_queue(run, scenario, label, daemon) if daemon is not None else None
     progress(f"{label}: wrk for {run.duration}s")
@@ -79,14 +90,17 @@ def measure(run: Run, scenario: Scenario, connections: int, daemon: Presque | No
         f"$ {' '.join(args)}\n\n{output}"
     )
     result = parse_wrk(output)
+    if daemon is not None and daemon.label == PERL:
+        run.notes.append(perl_peer.closes_note(label, result))
+        result = perl_peer.without_closes(result)
     check_errors(label, result, run.notes)
     jobs_per_second = None
-    if before is not None:
+    if daemon is not None and before is not None:
         after = queue_counts(port)
         jobs_per_second = jobs_moved(scenario, before, after) / result.seconds
         if scenario.takes_jobs and after["job_count"] <= 0:
             run.notes.append(f"{label}: the queue ran dry (job_count 0 after the run)")
-        purge(port)
+        empty_queue(daemon)
     return Row(
         scenario, connections, result, jobs_per_second, None if daemon is None else daemon.label
     )
@@ -95,15 +109,24 @@ def measure(run: Run, scenario: Scenario, connections: int, daemon: Presque | No
 def prepare_queue(run: Run, scenario: Scenario, label: str, daemon: Presque) -> dict[str, int]:
     """Purge the queue, pre-fill it for a GET scenario; return its counters."""
     port = daemon.port
-    purge(port)
+    perl = daemon.label == PERL
+    empty_queue(daemon)
     if scenario.takes_jobs:
-        wanted = prefill_size(scenario, run.duration)
+        wanted = prefill_size(scenario, run.duration, perl)
         started = time.monotonic()
-        loaded = prefill(port, wanted)
+        loaded = perl_peer.prefill(daemon, wanted) if perl else prefill(port, wanted)
         elapsed = time.monotonic() - started
         progress(f"{label}: pre-filled {loaded:,} jobs in {elapsed:.1f}s")
     settle_redis(daemon.redis)
     return queue_counts(port)
+
+
+def empty_queue(daemon: Presque) -> None:
+    """No job and no counter left in the queue (DELETE /q; the Perl one's Redis emptied)."""
+    if daemon.label == PERL:
+        perl_peer.reset(daemon)
+    else:
+        purge(daemon.port)
 
 
 def rewrite_pending(port: int) -> bool:
@@ -151,30 +174,27 @@ def check_errors(label: str, result: WrkResult, notes: list[str]) -> None:
 def with_ratios(rows: list[Row]) -> list[Row]:
     """
     Fill in each row's ratio to its bare baseline at the same connections,
-    and on this checkout's rows the ratio to the --against daemon's.
+    and on this checkout's rows the ratios to the --against daemon's and to
+    the original presque's (--perl).
     """
     rate = {
         (row.scenario.name, row.connections, row.daemon): row.wrk.requests_per_second
         for row in rows
     }
+
+    def over(row: Row, name: str, daemon: str | None) -> float | None:
+        other = rate.get((name, row.connections, daemon))
+        return row.wrk.requests_per_second / other if other else None
+
     completed = []
     for row in rows:
-        ratio = against_ratio = None
-        base = rate.get((row.scenario.baseline or "", row.connections, None))
-        if base:
-            ratio = row.wrk.requests_per_second / base
-        other = rate.get((row.scenario.name, row.connections, AGAINST))
-        if row.daemon == THIS and other:
-            against_ratio = row.wrk.requests_per_second / other
+        this = row.daemon == THIS
         completed.append(
-            Row(
-                row.scenario,
-                row.connections,
-                row.wrk,
-                row.jobs_per_second,
-                row.daemon,
-                ratio,
-                against_ratio,
+            dataclasses.replace(
+                row,
+                ratio=over(row, row.scenario.baseline or "", None),
+                against_ratio=over(row, row.scenario.name, AGAINST) if this else None,
+                perl_ratio=over(row, row.scenario.name, PERL) if this else None,
             )
         )
     return completed
@@ -185,27 +205,40 @@ def warm_up(run: Run) -> None:
     progress("warming up")
     servers = run.servers
     urls = [f"http://127.0.0.1:{servers.bare}/"]
-    urls += [f"http://127.0.0.1:{daemon.port}/j/{QUEUE}" for daemon in servers.daemons]
+    urls += [f"http://127.0.0.1:{daemon.port}/j/{QUEUE}" for daemon in measured(servers)]
     for url in urls:
         run_wrk(run.children, wrk_command(url, 10, 1, None), 1)
+
+
+def measured(servers: Servers) -> tuple[Presque, ...]:
+    """Every daemon under test: this checkout's, --against's, the original presque."""
+    return (*servers.daemons, *([servers.perl] if servers.perl is not None else []))
+
+
+def daemons_of(servers: Servers, scenario: Scenario, connections: int) -> tuple[Presque, ...]:
+    """The daemons a presque run is made on: the original presque too, on its scenarios."""
+    if servers.perl is not None and scenario.perl and connections == PERL_CONNECTIONS:
+        return measured(servers)
+    return servers.daemons
 
 
 def run_all(run: Run) -> list[Row]:
     """
     Every scenario at every connection count, with the ratios. A presque
-    run is made on each daemon in turn, the first of the pair alternating;
+    run is made on each daemon in turn, the first of the group taking turns
+    from one group of the same daemons to the next (with two, alternating);
     the rows keep this checkout's first.
     """
     rows = []
-    pairs = 0
+    turns: dict[int, itertools.count[int]] = {}
     for scenario in run.scenarios:
         for connections in CONNECTIONS:
             if scenario.server != "presque":
                 rows.append(measure(run, scenario, connections, None))
                 continue
-            daemons = run.servers.daemons
-            order = daemons if pairs % 2 == 0 else daemons[::-1]
-            pairs += 1
-            measured = {d.label: measure(run, scenario, connections, d) for d in order}
-            rows += [measured[d.label] for d in daemons]
+            daemons = daemons_of(run.servers, scenario, connections)
+            first = next(turns.setdefault(len(daemons), itertools.count())) % len(daemons)
+            order = daemons[first:] + daemons[:first]
+            runs = {d.label: measure(run, scenario, connections, d) for d in order}
+            rows += [runs[d.label] for d in daemons]
     return with_ratios(rows)

@@ -18,6 +18,7 @@ from bench.scenarios import JOB, QUEUE
 # The default [server] max_batch_size: the most jobs one pre-fill POST may carry.
 PREFILL_BATCH = 1000
 PREFILL_CONNECTIONS = 4
+COUNTERS = ("job_count", "job_processed", "job_failed")
 
 
 def exchange(
@@ -46,7 +47,9 @@ def queue_counts(port: int) -> dict[str, int]:
     status, body = call(port, "GET", f"/j/{QUEUE}")
     if status != 200:
         raise BenchError(f"GET /j/{QUEUE} answered {status}: {body[:200]!r}")
-    return json.loads(body)
+    counts = json.loads(body)
+    # The original presque (--perl) sends job_count as a string once it has jobs.
+    return {name: int(counts.get(name) or 0) for name in COUNTERS}
 
 
 def purge(port: int) -> None:

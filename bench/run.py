@@ -7,7 +7,7 @@ the ceiling of the stack. Then runs every scenario with wrk at 1 and at 50
 connections and prints one table. It prints figures; it asserts nothing.
 
     .venv/bin/python -m bench.run [--duration 10] [--quick] [--against PATH] [--scrape [this]]
-                                  [--processes N] [--only TEXT ...]
+                                  [--processes N] [--only TEXT ...] [--perl DIR]
 
 With --against PATH (another presque checkout, with its own .venv), a second
 daemon from PATH runs beside this checkout's, with its own private Redis; each
@@ -17,6 +17,11 @@ With --scrape, every daemon's /metrics is fetched every second meanwhile,
 as Prometheus would; with --scrape this, only this checkout's daemon's, so
 that "this/against" against a copy of the same checkout is what being
 scraped costs.
+
+With --perl DIR (or PRESQUE_PERL=DIR), the original presque (Perl, 2010),
+installed in DIR by harness/perl-presque, runs beside this checkout's daemon
+with its own private Redis; POST /q and GET /q at 50 connections are run on
+both in turn, and the table adds "this/perl", against the target of 5 times.
 
 With --only TEXT (given once or more), only the scenarios whose name holds
 one of the TEXTs run: C{--only lease+} compares acking a leased batch job by
@@ -29,6 +34,7 @@ are kept in bench/results/<date-time>/.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -38,10 +44,11 @@ from pathlib import Path
 from bench.children import Children, run_benchmark
 from bench.daemon_log import daemon_log_notes
 from bench.measure import Run, run_all, warm_up
+from bench.perl_peer import log_notes as perl_log_notes
 from bench.report import report
 from bench.scenarios import SCENARIOS
 from bench.scraper import scraping
-from bench.servers import AGAINST, THIS, Servers, start_servers
+from bench.servers import AGAINST, PERL, THIS, Servers, describe_perl, start_servers
 from bench.wrk import require_wrk
 from harness.daemon import ROOT
 
@@ -90,6 +97,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="TEXT",
         help="run only the scenarios whose name holds TEXT (may be given more than once)",
     )
+    parser.add_argument(
+        "--perl",
+        type=Path,
+        metavar="DIR",
+        default=os.environ.get("PRESQUE_PERL") or None,
+        help="the original presque (Perl), installed in DIR by harness/perl-presque, to measure"
+        " beside this checkout on POST /q and GET /q (default: $PRESQUE_PERL)",
+    )
     args = parser.parse_args(argv)
     if args.processes < 1:
         parser.error("--processes must be at least 1")
@@ -104,6 +119,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.against = args.against.resolve()
         if not (args.against / ".venv" / "bin" / "twistd").exists():
             parser.error(f"--against: no {args.against}/.venv/bin/twistd")
+    if args.perl is not None:
+        args.perl = Path(args.perl).resolve()
+        if not (args.perl / "presque" / "app.psgi").is_file():
+            parser.error(f"--perl: no {args.perl}/presque/app.psgi (see harness/perl-presque)")
+        if not any(scenario.perl for scenario in args.scenarios):
+            print("bench: --perl: no scenario of the original presque is selected", file=sys.stderr)
+            args.perl = None
     return args
 
 
@@ -133,16 +155,22 @@ def keep_logs(servers: Servers, run_dir: Path, comparing: bool) -> list[str]:
         notes += daemon_log_notes(daemon, run_dir, comparing)
         kept = "redis.log" if daemon.label == THIS else f"redis-{daemon.label}.log"
         shutil.copy(daemon.redis_log, run_dir / kept)
+    if servers.perl is not None:
+        notes += perl_log_notes(servers.perl, run_dir)
     return notes
 
 
 def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> None:
     """Start the servers, run the scenarios of C{args}, print and keep the report."""
-    duration, against, scrape = args.duration, args.against, args.scrape
-    checkouts = None
+    duration, against, scrape, perl = args.duration, args.against, args.scrape, args.perl
+    checkouts = {}
+    if against is not None or perl is not None:
+        checkouts[THIS] = describe_checkout(ROOT)
     if against is not None:
-        checkouts = {THIS: describe_checkout(ROOT), AGAINST: describe_checkout(against)}
-    servers = start_servers(children, workdir, against, args.processes)
+        checkouts[AGAINST] = describe_checkout(against)
+    if perl is not None:
+        checkouts[PERL] = describe_perl(perl)
+    servers = start_servers(children, workdir, against, args.processes, perl)
     run_dir = RESULTS_DIR / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True)
     run = Run(servers, children, duration, run_dir, scenarios=list(args.scenarios))
@@ -154,7 +182,7 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> No
     else:
         rows = run_all(run)
     children.stop_all()  # the daemons' logs are complete once they have stopped
-    notes = run.notes + keep_logs(servers, run_dir, run.comparing)
+    notes = run.notes + keep_logs(servers, run_dir, run.labelled)
     text = report(rows, notes, duration, run_dir, checkouts)
     (run_dir / "summary.txt").write_text(text + "\n")
     print(text)

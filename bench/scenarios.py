@@ -3,7 +3,8 @@ What the benchmark measures: the queue, the job, the scenarios and their targets
 
 Each scenario is one kind of request, run with wrk at each connection count of
 L{CONNECTIONS}. GET scenarios take jobs, so the queue is pre-filled before
-them with L{prefill_size} jobs.
+them with L{prefill_size} jobs. The scenarios marked C{perl} are also run on
+the original presque (Perl, 2010; C{--perl DIR}), at L{PERL_CONNECTIONS}.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ TARGET_BATCH_JOBS = 50_000
 # Lease + ack end to end with batches: a GET of 100 leased jobs, one settle.
 TARGET_SETTLED_JOBS = 10_000
 LEASE_PATH = f"/qb/{QUEUE}?batch_size={JOBS_PER_BATCH}&lease=60"
+# The project's goal against the original presque: 5 times its req/s.
+TARGET_VS_PERL = 5.0
+PERL_CONNECTIONS = 50
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Scenario:
     rate_estimate: float = 0.0
     baseline: str | None = None  # the bare scenario of the ratio target
     min_jobs_per_second: float | None = None  # the throughput target
+    perl: bool = False  # also run on the original presque (--perl), at PERL_CONNECTIONS
+    perl_rate_estimate: float = 0.0  # rate_estimate, for the original presque
 
     @property
     def slug(self) -> str:
@@ -50,7 +56,9 @@ class Scenario:
 SCENARIOS = (
     Scenario("bare GET", "bare", f"/q/{QUEUE}"),
     Scenario("bare POST", "bare", f"/q/{QUEUE}", "post_job.lua"),
-    Scenario("POST /q", "presque", f"/q/{QUEUE}", "post_job.lua", 1, baseline="bare POST"),
+    Scenario(
+        "POST /q", "presque", f"/q/{QUEUE}", "post_job.lua", 1, baseline="bare POST", perl=True
+    ),
     Scenario(
         "GET /q",
         "presque",
@@ -60,6 +68,8 @@ SCENARIOS = (
         takes_jobs=True,
         rate_estimate=8000,
         baseline="bare GET",
+        perl=True,
+        perl_rate_estimate=4000,  # about 2,000 measured on 2 cores
     ),
     Scenario(
         f"POST /qb x{JOBS_PER_BATCH}",
@@ -104,6 +114,10 @@ SCENARIOS = (
 )
 
 
-def prefill_size(scenario: Scenario, duration: int) -> int:
-    """Jobs to load before a GET scenario so that the queue never runs dry."""
-    return math.ceil(scenario.rate_estimate * scenario.jobs_per_request * duration * PREFILL_MARGIN)
+def prefill_size(scenario: Scenario, duration: int, perl: bool = False) -> int:
+    """
+    Jobs to load before a GET scenario so that the queue never runs dry;
+    with C{perl}, on the original presque.
+    """
+    rate = scenario.perl_rate_estimate if perl else scenario.rate_estimate
+    return math.ceil(rate * scenario.jobs_per_request * duration * PREFILL_MARGIN)

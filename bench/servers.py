@@ -3,8 +3,10 @@ The servers under test, all on 127.0.0.1 and on free ports.
 
 For each presque checkout under test (this one, and the one of C{--against}),
 a private redis-server with an everysec append-only file and one presque
-daemon (twistd, default settings, its output in a file); once, bare_server.py,
-the ceiling of the stack. Each is started through L{Children}, which stops it.
+daemon (twistd, default settings, its output in a file); with C{--perl DIR},
+the original presque (Perl, 2010) installed in DIR, with its own such Redis
+(harness/perl-presque installs and starts it); once, bare_server.py, the
+ceiling of the stack. Each is started through L{Children}, which stops it.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ from harness.processes import free_port, wait_for_port
 START_TIMEOUT = 20.0
 THIS = "this"
 AGAINST = "against"
+PERL = "perl"
+# Installs, checks, describes and starts the original presque.
+PERL_PRESQUE = ROOT / "harness" / "perl-presque"
 
 
 @dataclass(frozen=True)
 class Presque:
     """One presque daemon under test and its private Redis."""
 
-    label: str  # THIS or AGAINST
+    label: str  # THIS, AGAINST or PERL (the original presque)
     port: int
     redis: int
     daemon_log: Path
@@ -49,6 +54,7 @@ class Servers:
 
     daemons: tuple[Presque, ...]  # this checkout's first, then the one of --against
     bare: int
+    perl: Presque | None = None  # the original presque, with --perl
 
 
 def twistd_of(checkout: Path | None) -> str:
@@ -121,6 +127,12 @@ def start_daemon(
     log_path = workdir / "presque.log"
     with log_path.open("wb") as log:
         process = children.start(name, args, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    wait_ready(name, port, process, log_path)
+    return port, log_path
+
+
+def wait_ready(name: str, port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Block until C{process} listens on C{port} and answers 200 to C{GET /j/bench}."""
     try:
         wait_listening(name, port, process)
     except BenchError as error:
@@ -132,7 +144,6 @@ def start_daemon(
             START_TIMEOUT,
             f"no 200 from GET /j/{QUEUE} after {START_TIMEOUT:.0f}s",
         )
-    return port, log_path
 
 
 def start_presque(
@@ -154,6 +165,34 @@ def start_presque(
     )
 
 
+def start_perl(children: Children, workdir: Path, perl_dir: Path) -> Presque:
+    """
+    A private Redis, then the original presque of C{perl_dir} against it:
+    C{harness/perl-presque start}, which writes its conf.yaml in C{workdir}
+    and execs plackup (Twiggy, -E deployment: no access log).
+    """
+    workdir.mkdir(exist_ok=True)
+    name = f"presque{suffix(PERL)}"
+    redis_port = start_redis(children, workdir, f"redis-server{suffix(PERL)}")
+    port = free_port()
+    args = [str(PERL_PRESQUE), "start", str(perl_dir), str(port), str(redis_port)]
+    log_path = workdir / "presque.log"
+    with log_path.open("wb") as log:
+        process = children.start(name, args, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    wait_ready(name, port, process, log_path)
+    return Presque(PERL, port, redis_port, log_path, workdir / "redis.log")
+
+
+def describe_perl(perl_dir: Path) -> str:
+    """C{perl_dir} and the versions of the original presque and its stack there."""
+    done = subprocess.run(
+        [str(PERL_PRESQUE), "describe", str(perl_dir)], capture_output=True, text=True, timeout=60
+    )
+    if done.returncode != 0:
+        raise BenchError(f"--perl {perl_dir}: {done.stderr.strip() or done.stdout.strip()}")
+    return f"{perl_dir}: {done.stdout.strip()}"
+
+
 def start_bare(children: Children, workdir: Path) -> int:
     """The bare twisted.web server; return its port."""
     port = free_port()
@@ -167,13 +206,19 @@ def start_bare(children: Children, workdir: Path) -> int:
 
 
 def start_servers(
-    children: Children, workdir: Path, against: Path | None = None, processes: int = 1
+    children: Children,
+    workdir: Path,
+    against: Path | None = None,
+    processes: int = 1,
+    perl: Path | None = None,
 ) -> Servers:
     """
     Redis and a presque daemon per checkout (this one, with C{processes}
-    serving processes, and C{against}, with its default), the bare server.
+    serving processes, and C{against}, with its default), Redis and the
+    original presque of C{perl}, the bare server.
     """
     daemons = [start_presque(children, workdir, THIS, None, processes)]
     if against is not None:
         daemons.append(start_presque(children, workdir / AGAINST, AGAINST, against))
-    return Servers(daemons=tuple(daemons), bare=start_bare(children, workdir))
+    peer = None if perl is None else start_perl(children, workdir / PERL, perl)
+    return Servers(daemons=tuple(daemons), bare=start_bare(children, workdir), perl=peer)

@@ -35,7 +35,8 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     non_2xx: int
-    socket_errors: int
+    socket_errors: int  # connect, read, write and timeout errors
+    read_errors: int = 0  # of which read errors (a server closing connections makes some)
 
 
 def require_wrk() -> str:
@@ -90,4 +91,5 @@ def parse_wrk(output: str) -> WrkResult:
         p99_ms=to_ms(*latency["99"]),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        read_errors=int(errors.group(2)) if errors else 0,
     )

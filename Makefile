@@ -25,6 +25,11 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# The original Perl presque joins the benchmark (bench.run --perl) where
+# harness/perl-presque installed it; PRESQUE_PERL=DIR names another place.
+PRESQUE_PERL ?= $(patsubst %/presque/app.psgi,%,$(wildcard /opt/presque-perl/presque/app.psgi))
+export PRESQUE_PERL
+
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run
 

@@ -36,12 +36,14 @@ def main() -> None:
     plan: ChildPlan = pickle.load(sys.stdin.buffer)
     if os.getppid() != plan.daemon:
         raise SystemExit("presque: the daemon that started this process is gone")
+    from twisted.internet import reactor
     from twisted.logger import globalLogBeginner, jsonFileLogObserver
 
-    # The daemon reads these events and logs them as its own.
-    globalLogBeginner.beginLoggingTo([jsonFileLogObserver(sys.stdout)], redirectStandardIO=False)
+    from presque.logs import TurnBufferedFile
 
-    from twisted.internet import reactor
+    # The daemon reads these events and logs them as its own.
+    events = jsonFileLogObserver(TurnBufferedFile(sys.stdout, reactor))
+    globalLogBeginner.beginLoggingTo([events], redirectStandardIO=False)
 
     from presque.service import make_child_service, tune_garbage_collector
 

@@ -61,7 +61,10 @@ class Options(usage.Options):
 
 def makeService(options: Options) -> IService:
     """Build the daemon from parsed C{options}."""
+    from twisted.internet import reactor
+
     from presque.embedded import RedisServerNotFound
+    from presque.logs import LoggingDaemon, daemon_observer
     from presque.redis_tls import BadTLSFiles
     from presque.service import make_service, tune_garbage_collector
 
@@ -70,4 +73,5 @@ def makeService(options: Options) -> IService:
     except (RedisServerNotFound, BadTLSFiles) as error:
         raise SystemExit(f"presque: {error}") from None
     tune_garbage_collector()
-    return service
+    observer = daemon_observer(options.parent, reactor)
+    return service if observer is None else LoggingDaemon(service, observer)

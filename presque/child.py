@@ -39,11 +39,14 @@ def main() -> None:
     from twisted.internet import reactor
     from twisted.logger import globalLogBeginner, jsonFileLogObserver
 
-    from presque.logs import TurnBufferedFile
+    from presque.logs import TurnBufferedFile, text_observer
 
-    # The daemon reads these events and logs them as its own.
-    events = jsonFileLogObserver(TurnBufferedFile(sys.stdout, reactor))
-    globalLogBeginner.beginLoggingTo([events], redirectStandardIO=False)
+    if plan.shares_text_log:
+        observer = text_observer(sys.stdout, reactor)
+    else:
+        # The daemon reads these events and logs them as its own.
+        observer = jsonFileLogObserver(TurnBufferedFile(sys.stdout, reactor))
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
     from presque.service import make_child_service, tune_garbage_collector
 

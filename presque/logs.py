@@ -14,6 +14,7 @@ is a key of its own.
 
 from __future__ import annotations
 
+import select
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -40,10 +41,19 @@ def json_observer() -> ILogObserver:
     return jsonFileLogObserver(sys.stdout, recordSeparator="")
 
 
+#: The most characters one write() of L{TurnBufferedFile} carries, unless
+#: one event alone is longer: a write of at most PIPE_BUF bytes to a pipe
+#: is never mixed with another process's, and serving processes that share
+#: the daemon's standard output write to it side by side (L{presque.child}).
+#: A character takes at most 4 bytes in UTF-8.
+WHOLE_WRITE = select.PIPE_BUF // 4
+
+
 class TurnBufferedFile:
     """
     A text file whose writes reach C{file} once per reactor turn, in one
-    system call: twisted.logger's file observers flush after each event,
+    system call per L{WHOLE_WRITE} characters: twisted.logger's file
+    observers flush after each event,
     which cost the access log a write() per request, a tenth of a request's
     time. Outside the reactor's thread, or while it does not run (before
     it starts, once it stopped), each write goes straight through.
@@ -62,8 +72,7 @@ class TurnBufferedFile:
         """Keep C{text} for the end of the turn."""
         if threading.get_ident() != self._thread:
             # The reactor's turn is not this thread's to end, nor to flush.
-            self._file.write(text)
-            self._file.flush()
+            self._write(text)
             return
         self._pending.append(text)
         if not self._reactor.running:
@@ -80,10 +89,21 @@ class TurnBufferedFile:
             if self._flush_call.active():
                 self._flush_call.cancel()
             self._flush_call = None
-        if self._pending:
-            text, self._pending = "".join(self._pending), []
-            self._file.write(text)
-            self._file.flush()
+        pending, self._pending = self._pending, []
+        chunk: list[str] = []
+        size = 0
+        for text in pending:
+            if chunk and size + len(text) > WHOLE_WRITE:
+                self._write("".join(chunk))
+                chunk, size = [], 0
+            chunk.append(text)
+            size += len(text)
+        if chunk:
+            self._write("".join(chunk))
+
+    def _write(self, text: str) -> None:
+        self._file.write(text)
+        self._file.flush()
 
 
 def _seconds_formatter() -> Callable[[float | None], str]:

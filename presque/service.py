@@ -239,10 +239,12 @@ def _sentinels(
     )
 
 
-def make_service(config: Config, reactor: Any = None) -> MultiService:
+def make_service(config: Config, reactor: Any = None, text_log: bool = False) -> MultiService:
     """
     The whole daemon for C{config}: with C{[server] processes} above 1, the
-    first of its serving processes, which supervises the others.
+    first of its serving processes, which supervises the others; with
+    C{text_log}, they write their own log lines on its standard output, as
+    it writes its own (L{presque.logs.text_observer}).
 
     @raise DataDirInUse: another daemon runs the embedded Redis of C{data_dir}.
     @raise BadTLSFiles: the files for TLS to Redis are unusable.
@@ -278,7 +280,7 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
     for listener in listeners:
         listener.setServiceParent(root)
     if figures is not None:
-        plan = ChildPlan(config, config.server.listen, figures, os.getpid())
+        plan = ChildPlan(config, config.server.listen, figures, os.getpid(), text_log)
         others = ServingProcesses(plan, listeners, config.server.processes - 1, ready, reactor)
         others.setServiceParent(root)
     # Last: ready once every listener accepts, and the first to say a stop began.

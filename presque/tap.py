@@ -68,10 +68,10 @@ def makeService(options: Options) -> IService:
     from presque.redis_tls import BadTLSFiles
     from presque.service import make_service, tune_garbage_collector
 
+    observer = daemon_observer(options.parent, reactor)
     try:
-        service = make_service(options["settings"])
+        service = make_service(options["settings"], reactor, text_log=observer is not None)
     except (RedisServerNotFound, BadTLSFiles) as error:
         raise SystemExit(f"presque: {error}") from None
     tune_garbage_collector()
-    observer = daemon_observer(options.parent, reactor)
     return service if observer is None else LoggingDaemon(service, observer)

@@ -15,7 +15,7 @@ from twisted.internet.task import deferLater
 from twisted.logger import LogLevel, textFileLogObserver
 from twisted.scripts.twistd import ServerOptions
 
-from presque.logs import TurnBufferedFile, daemon_observer, text_observer
+from presque.logs import WHOLE_WRITE, TurnBufferedFile, daemon_observer, text_observer
 
 
 class CountedWrites(io.StringIO):
@@ -53,6 +53,19 @@ async def test_what_a_turn_logs_is_written_at_its_end_in_one_write() -> None:
     assert file.getvalue() == ""
     await deferLater(reactor, 0, lambda: None)
     assert (file.getvalue(), file.writes) == ("one\ntwo\n", 1)
+
+
+@async_test
+async def test_a_long_turn_is_written_in_whole_events_of_at_most_whole_write_characters() -> None:
+    file = CountedWrites()
+    buffered = TurnBufferedFile(file, reactor)
+    line = "x" * 99 + "\n"
+    lines = WHOLE_WRITE // len(line) * 3
+    for _ in range(lines):
+        buffered.write(line)
+    await deferLater(reactor, 0, lambda: None)
+    assert file.getvalue() == line * lines
+    assert file.writes == 3
 
 
 def test_a_write_from_another_thread_goes_straight_through() -> None:

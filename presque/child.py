@@ -39,10 +39,11 @@ def main() -> None:
     from twisted.internet import reactor
     from twisted.logger import globalLogBeginner, jsonFileLogObserver
 
-    from presque.logs import TurnBufferedFile, text_observer
+    from presque.logs import TextLog, TurnBufferedFile
 
-    if plan.shares_text_log:
-        observer = text_observer(sys.stdout, reactor)
+    text_log = TextLog(sys.stdout, reactor) if plan.shares_text_log else None
+    if text_log is not None:
+        observer = text_log.observer
     else:
         # The daemon reads these events and logs them as its own.
         observer = jsonFileLogObserver(TurnBufferedFile(sys.stdout, reactor))
@@ -50,7 +51,7 @@ def main() -> None:
 
     from presque.service import make_child_service, tune_garbage_collector
 
-    service = make_child_service(plan, reactor)
+    service = make_child_service(plan, reactor, text_log)
     tune_garbage_collector()
     reactor.callWhenRunning(service.startService)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)

@@ -55,7 +55,7 @@ class ChildPlan:
     #: The daemon's pid: a child whose parent is another process by then stops at once.
     daemon: int
     #: Whether the child writes its log itself, as twistd's text lines on the
-    #: daemon's standard output (L{presque.logs.text_observer}), rather than
+    #: daemon's standard output (L{presque.logs.TextLog}), rather than
     #: sending its events to the daemon, which logs them wherever its own go.
     shares_text_log: bool = False
 

@@ -64,14 +64,14 @@ def makeService(options: Options) -> IService:
     from twisted.internet import reactor
 
     from presque.embedded import RedisServerNotFound
-    from presque.logs import LoggingDaemon, daemon_observer
+    from presque.logs import LoggingDaemon, daemon_text_log
     from presque.redis_tls import BadTLSFiles
     from presque.service import make_service, tune_garbage_collector
 
-    observer = daemon_observer(options.parent, reactor)
+    text_log = daemon_text_log(options.parent, reactor)
     try:
-        service = make_service(options["settings"], reactor, text_log=observer is not None)
+        service = make_service(options["settings"], reactor, text_log)
     except (RedisServerNotFound, BadTLSFiles) as error:
         raise SystemExit(f"presque: {error}") from None
     tune_garbage_collector()
-    return service if observer is None else LoggingDaemon(service, observer)
+    return service if text_log is None else LoggingDaemon(service, text_log.observer)

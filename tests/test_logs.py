@@ -15,7 +15,7 @@ from twisted.internet.task import deferLater
 from twisted.logger import LogLevel, textFileLogObserver
 from twisted.scripts.twistd import ServerOptions
 
-from presque.logs import WHOLE_WRITE, TurnBufferedFile, daemon_observer, text_observer
+from presque.logs import WHOLE_WRITE, TextLog, TurnBufferedFile, daemon_text_log
 
 
 class CountedWrites(io.StringIO):
@@ -80,7 +80,7 @@ def test_a_write_from_another_thread_goes_straight_through() -> None:
 @async_test
 async def test_lines_are_twistds_own_text_lines() -> None:
     ours, twistds = io.StringIO(), io.StringIO()
-    observer = text_observer(ours, reactor)
+    observer = TextLog(ours, reactor).observer
     now = time.time()
     for line, when in (("GET /q/a 200", now), ("GET /q/b 404", now + 0.5), ("later", now + 3)):
         observer(event(line, when))
@@ -89,9 +89,20 @@ async def test_lines_are_twistds_own_text_lines() -> None:
     assert ours.getvalue() == twistds.getvalue()
 
 
+@async_test
+async def test_an_access_line_is_the_line_of_its_event() -> None:
+    ours, twistds = io.StringIO(), io.StringIO()
+    before = time.time()
+    TextLog(ours, reactor).access_line("GET /q/a 200 7 0.5ms 127.0.0.1")
+    await deferLater(reactor, 0, lambda: None)
+    for when in (before, time.time()):
+        textFileLogObserver(twistds)(event("GET /q/a 200 7 0.5ms 127.0.0.1", when))
+    assert ours.getvalue() in twistds.getvalue().splitlines(keepends=True)
+
+
 def test_twistd_nodaemon_logs_through_the_buffered_observer() -> None:
-    assert daemon_observer(twistd_options("--nodaemon"), reactor) is not None
-    assert daemon_observer(twistd_options("--nodaemon", "--logfile", "-"), reactor) is not None
+    assert daemon_text_log(twistd_options("--nodaemon"), reactor) is not None
+    assert daemon_text_log(twistd_options("--nodaemon", "--logfile", "-"), reactor) is not None
 
 
 def test_a_logger_syslog_or_log_file_of_twistd_keeps_twistds_observer() -> None:
@@ -101,4 +112,4 @@ def test_a_logger_syslog_or_log_file_of_twistd_keeps_twistds_observer() -> None:
         ("--nodaemon", "--logfile", "presque.log"),
         (),
     ):
-        assert daemon_observer(twistd_options(*args), reactor) is None, args
+        assert daemon_text_log(twistd_options(*args), reactor) is None, args

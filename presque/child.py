@@ -36,16 +36,22 @@ def main() -> None:
     plan: ChildPlan = pickle.load(sys.stdin.buffer)
     if os.getppid() != plan.daemon:
         raise SystemExit("presque: the daemon that started this process is gone")
+    from twisted.internet import reactor
     from twisted.logger import globalLogBeginner, jsonFileLogObserver
 
-    # The daemon reads these events and logs them as its own.
-    globalLogBeginner.beginLoggingTo([jsonFileLogObserver(sys.stdout)], redirectStandardIO=False)
+    from presque.logs import TextLog, TurnBufferedFile
 
-    from twisted.internet import reactor
+    text_log = TextLog(sys.stdout, reactor) if plan.shares_text_log else None
+    if text_log is not None:
+        observer = text_log.observer
+    else:
+        # The daemon reads these events and logs them as its own.
+        observer = jsonFileLogObserver(TurnBufferedFile(sys.stdout, reactor))
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
     from presque.service import make_child_service, tune_garbage_collector
 
-    service = make_child_service(plan, reactor)
+    service = make_child_service(plan, reactor, text_log)
     tune_garbage_collector()
     reactor.callWhenRunning(service.startService)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)

@@ -54,6 +54,10 @@ class ChildPlan:
     figures: Path
     #: The daemon's pid: a child whose parent is another process by then stops at once.
     daemon: int
+    #: Whether the child writes its log itself, as twistd's text lines on the
+    #: daemon's standard output (L{presque.logs.TextLog}), rather than
+    #: sending its events to the daemon, which logs them wherever its own go.
+    shares_text_log: bool = False
 
 
 class ServingProcesses(Service):
@@ -94,8 +98,9 @@ class ServingProcesses(Service):
         ports = [listener.port for listener in self.listeners]
         if any(port is None for port in ports):
             return
-        # stdin: the plan; stdout: its log events; stderr: the daemon's own.
-        fds: dict[int, int | str] = {0: "w", 1: "r", 2: 2}
+        # stdin: the plan; stdout: its log events, or the daemon's own
+        # stdout; stderr: the daemon's own.
+        fds: dict[int, int | str] = {0: "w", 1: 1 if self.plan.shares_text_log else "r", 2: 2}
         for offset, port in enumerate(ports):
             fds[FIRST_INHERITED_FD + offset] = port.fileno()
         child = _Child(self, slot, self.reactor.seconds())

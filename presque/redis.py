@@ -145,7 +145,11 @@ class Redis:
         tls: Any = None,
         min_replicas: int = 0,
         replica_timeout: float = 1.0,
+        reactor: Any = None,
     ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor
+        self._reactor = reactor
         self.address = address
         #: The client TLS options (see L{presque.redis_tls}) for a rediss:// address.
         self.tls = tls
@@ -158,6 +162,7 @@ class Redis:
         self.replica_timeout = replica_timeout
         self._pool: Any = None
         self._turn = 0
+        self._turn_ends: Any = None
         self._outage = _Outage(address.describe())
         #: Told the name and the duration (seconds) of every call, if given.
         self.timed = timed
@@ -298,9 +303,8 @@ class Redis:
         connections = self._live_connections()
         if not connections:
             return defer.fail(RedisUnavailable("redis is not connected")).addErrback(self._failed)
-        self._turn = (self._turn + 1) % len(connections)
         try:
-            call = method(connections[self._turn], *args)
+            call = method(self._turn_connection(connections), *args)
         except Exception:
             call = defer.fail()
         if self._outage.since is not None:
@@ -308,6 +312,19 @@ class Redis:
         if self.timed is not None:
             call.addBoth(self._time, name, time.perf_counter())
         return call.addErrback(self._failed)
+
+    def _turn_connection(self, connections: list[Any]) -> Any:
+        # The calls of one reactor turn share a connection: their commands
+        # leave in one write() and Redis reads them in one read(), where one
+        # connection each cost a system call more on both sides. The next
+        # turn takes the next connection.
+        if self._turn_ends is None:
+            self._turn = (self._turn + 1) % self.pool_size
+            self._turn_ends = self._reactor.callLater(0, self._end_turn)
+        return connections[self._turn % len(connections)]
+
+    def _end_turn(self) -> None:
+        self._turn_ends = None
 
     def _time(self, result: Any, name: str, started: float) -> Any:
         assert self.timed is not None

@@ -34,7 +34,7 @@ from presque.cluster import RedisCluster
 from presque.config import Config, RedisSettings
 from presque.embedded import EmbeddedRedis, require_redis_server
 from presque.listeners import InheritedListener, Listener, warn_of_unnamed_hosts
-from presque.logs import quiet_reconnection_attempts
+from presque.logs import TextLog, quiet_reconnection_attempts
 from presque.longpoll import LongPoll
 from presque.lua import loaded_scripts
 from presque.metrics import Metrics
@@ -239,10 +239,14 @@ def _sentinels(
     )
 
 
-def make_service(config: Config, reactor: Any = None) -> MultiService:
+def make_service(
+    config: Config, reactor: Any = None, text_log: TextLog | None = None
+) -> MultiService:
     """
     The whole daemon for C{config}: with C{[server] processes} above 1, the
-    first of its serving processes, which supervises the others.
+    first of its serving processes, which supervises the others. With
+    C{text_log}, the daemon's log on standard output, the access lines go
+    there as text, and the other processes write their own there too.
 
     @raise DataDirInUse: another daemon runs the embedded Redis of C{data_dir}.
     @raise BadTLSFiles: the files for TLS to Redis are unusable.
@@ -271,14 +275,14 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
     if config.server.processes > 1:
         figures = Path(tempfile.mkdtemp(prefix="presque-figures-"))
         FolderRemoval(figures).setServiceParent(root)
-    site, ready = _serve(config, address, started, reactor, root, figures, due_work=True)
+    site, ready = _serve(config, address, started, reactor, root, figures, True, text_log)
     listeners = [
         Listener(description, site, reactor, ready) for description in config.server.listen
     ]
     for listener in listeners:
         listener.setServiceParent(root)
     if figures is not None:
-        plan = ChildPlan(config, config.server.listen, figures, os.getpid())
+        plan = ChildPlan(config, config.server.listen, figures, os.getpid(), text_log is not None)
         others = ServingProcesses(plan, listeners, config.server.processes - 1, ready, reactor)
         others.setServiceParent(root)
     # Last: ready once every listener accepts, and the first to say a stop began.
@@ -287,15 +291,18 @@ def make_service(config: Config, reactor: Any = None) -> MultiService:
     return root
 
 
-def make_child_service(plan: ChildPlan, reactor: Any) -> MultiService:
+def make_child_service(
+    plan: ChildPlan, reactor: Any, text_log: TextLog | None = None
+) -> MultiService:
     """
     A serving child of a daemon (L{presque.processes}): every route, over
-    the sockets it inherited, with no embedded Redis and no due work.
+    the sockets it inherited, with no embedded Redis and no due work; its
+    access lines go to C{text_log} as text, if given.
     """
     root = SequentialMultiService()
     config = plan.config
     address = config.redis.address or RedisAddress()
-    site, ready = _serve(config, address, None, reactor, root, plan.figures, due_work=False)
+    site, ready = _serve(config, address, None, reactor, root, plan.figures, False, text_log)
     for offset, description in enumerate(plan.listen):
         fd = FIRST_INHERITED_FD + offset
         InheritedListener(fd, description, site, reactor, ready).setServiceParent(root)
@@ -311,6 +318,7 @@ def _serve(
     root: MultiService,
     figures: Path | None,
     due_work: bool,
+    text_log: TextLog | None,
 ) -> tuple[PresqueSite, defer.Deferred[None]]:
     """
     What every serving process runs, under C{root}: Redis, the broker, the
@@ -334,6 +342,7 @@ def _serve(
             tls=_redis_tls(settings, node),
             min_replicas=settings.min_replicas,
             replica_timeout=settings.replica_timeout,
+            reactor=reactor,
         )
 
     # One key space for the broker and the long polls: they must agree on
@@ -383,7 +392,8 @@ def _serve(
     ).setServiceParent(root)
 
     warn_of_unnamed_hosts(config.server)
-    site = build_site(broker, config.server, longpoll, _authority(config))
+    access_lines = text_log.access_line if text_log is not None else None
+    site = build_site(broker, config.server, longpoll, _authority(config), access_lines)
     Drain(site, config.server.shutdown_grace, reactor).setServiceParent(root)
     Waiters(longpoll).setServiceParent(root)
     return site, connection.ready

@@ -61,13 +61,17 @@ class Options(usage.Options):
 
 def makeService(options: Options) -> IService:
     """Build the daemon from parsed C{options}."""
+    from twisted.internet import reactor
+
     from presque.embedded import RedisServerNotFound
+    from presque.logs import LoggingDaemon, daemon_text_log
     from presque.redis_tls import BadTLSFiles
     from presque.service import make_service, tune_garbage_collector
 
+    text_log = daemon_text_log(options.parent, reactor)
     try:
-        service = make_service(options["settings"])
+        service = make_service(options["settings"], reactor, text_log)
     except (RedisServerNotFound, BadTLSFiles) as error:
         raise SystemExit(f"presque: {error}") from None
     tune_garbage_collector()
-    return service
+    return service if text_log is None else LoggingDaemon(service, text_log.observer)

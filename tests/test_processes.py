@@ -6,12 +6,14 @@ stopping the others (SIGSTOP), so that only it can accept.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from harness.daemon import Daemon, shipped_config_with
 from harness.polling import wait_until
@@ -23,9 +25,9 @@ STATUS_COUNT = re.compile(
 )
 
 
-def start(daemons: Daemons, folder: Path, processes: int = 2) -> Daemon:
+def start(daemons: Daemons, folder: Path, processes: int = 2, **options: Any) -> Daemon:
     config = shipped_config_with(folder / "p.ini", {"processes = 1": f"processes = {processes}"})
-    daemon = daemons.start(folder, config=config)
+    daemon = daemons.start(folder, config=config, **options)
     wait_until(lambda: len(children_of(daemon)) == processes - 1, 30, "no serving child")
     return daemon
 
@@ -121,3 +123,27 @@ def test_a_child_logs_in_the_daemons_log(tmp_path: Path, daemons: Daemons) -> No
     with stopped(daemon.process.pid):
         assert daemon.request("GET", "/status/from-the-child")[0] == 200
     wait_until(lambda: "GET /status/from-the-child 200" in daemon.log.read_text(), 10, "not logged")
+
+
+def test_a_child_writes_its_text_lines_on_the_daemons_standard_output(
+    tmp_path: Path, daemons: Daemons
+) -> None:
+    daemon = start(daemons, tmp_path)
+    [child] = children_of(daemon)
+    daemon_output = os.readlink(f"/proc/{daemon.process.pid}/fd/1")
+    assert os.readlink(f"/proc/{child}/fd/1") == daemon_output
+
+
+def test_with_a_json_logger_a_childs_events_carry_its_process_number(
+    tmp_path: Path, daemons: Daemons
+) -> None:
+    daemon = start(daemons, tmp_path, twistd_args=("--logger", "presque.logs.json_observer"))
+    with stopped(daemon.process.pid):
+        assert daemon.request("GET", "/status/from-the-child")[0] == 200
+
+    def child_access() -> list[dict[str, Any]]:
+        events = [json.loads(line) for line in daemon.log.read_text().splitlines() if line]
+        return [e for e in events if e.get("uri") == "/status/from-the-child"]
+
+    [event] = wait_until(child_access, 10, "not logged")
+    assert (event["code"], event["presque_process"]) == (200, 2)

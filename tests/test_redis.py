@@ -77,3 +77,20 @@ async def test_a_wrong_password_stops_the_pool_from_reconnecting() -> None:
     finally:
         await client.close()
         redis.stop()
+
+
+@async_test
+async def test_the_calls_of_one_reactor_turn_share_a_connection(presque: Presque) -> None:
+    redis = presque.broker.redis
+    await eventually(lambda: len(redis._live_connections()) == redis.pool_size)
+    one_turn = [redis.execute("CLIENT", "ID") for _ in range(3)]
+    ids = [await call for call in one_turn]
+    assert len(set(ids)) == 1
+
+
+@async_test
+async def test_each_reactor_turn_takes_the_next_connection(presque: Presque) -> None:
+    redis = presque.broker.redis
+    await eventually(lambda: len(redis._live_connections()) == redis.pool_size)
+    ids = {await redis.execute("CLIENT", "ID") for _ in range(redis.pool_size)}
+    assert len(ids) == redis.pool_size

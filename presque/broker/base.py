@@ -57,7 +57,10 @@ class BrokerBase:
         self.metrics = metrics or Metrics()
         #: Redis' memory passed the share producers may fill (L{watch_memory}).
         self.memory_full = False
-        self._default_args = [str(getattr(self.defaults, f.name)) for f in setting_fields()]
+        # As bytes: they go with every call, and need no encoding then.
+        self._default_args = [
+            str(getattr(self.defaults, f.name)).encode("ascii") for f in setting_fields()
+        ]
 
     def run(
         self, script: LuaScript, queue: str, args: Sequence[RedisArg] = ()

@@ -306,12 +306,35 @@ def new_job_id() -> str:
     return _IdClock.written + _PAIRS[high // _PAIR_SPAN] + _PAIRS[high % _PAIR_SPAN] + _PAIRS[low]
 
 
+#: Bytes of randomness in a nonce (24 hexadecimal digits).
+NONCE_BYTES = 12
+
+
+class _Randomness:
+    """os.urandom's bytes, read for 256 nonces at a time: a system call each was 2% of a GET."""
+
+    read = b""
+    used = 0
+
+    @classmethod
+    def forget(cls) -> None:
+        """A forked process must not hand out its parent's nonces."""
+        cls.read, cls.used = b"", 0
+
+
+os.register_at_fork(after_in_child=_Randomness.forget)
+
+
 def new_nonce() -> str:
     """
     An unguessable token from which a delivery's receipts are made: only the
     worker that received a delivery can settle it.
     """
-    return os.urandom(12).hex()
+    if _Randomness.used >= len(_Randomness.read):
+        _Randomness.read, _Randomness.used = os.urandom(NONCE_BYTES * 256), 0
+    start = _Randomness.used
+    _Randomness.used += NONCE_BYTES
+    return _Randomness.read[start : _Randomness.used].hex()
 
 
 def job_time(job_id: str) -> float | None:

@@ -6,6 +6,8 @@ error the same way (L{presque.web.errors}).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from presque.auth import Authority
 from presque.broker import Broker
 from presque.config import ServerSettings
@@ -65,10 +67,12 @@ def build_site(
     settings: ServerSettings,
     longpoll: LongPoll,
     authority: Authority | None = None,
+    access_lines: Callable[[str], None] | None = None,
 ) -> PresqueSite:
     """
     The site serving the API over C{broker} with C{settings}' limits; with
-    an C{authority}, every route but the open ones needs one of its tokens.
+    an C{authority}, every route but the open ones needs one of its tokens;
+    with C{access_lines}, the access log goes there as text lines.
     """
     access = Access(authority, settings.allowed_hosts, settings.cors_origins)
     context = Context(broker, settings, longpoll, access)
@@ -86,4 +90,5 @@ def build_site(
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
         metrics=metrics,
+        access_lines=access_lines,
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
@@ -25,9 +26,10 @@ from twisted.web.http import HTTPChannel
 from twisted.web.resource import IResource
 from twisted.web.server import Request, Site
 
+from presque.logs import ACCESS_LOG_NAMESPACE
 from presque.metrics import Metrics
 
-access_log = Logger(namespace="presque.access")
+access_log = Logger(namespace=ACCESS_LOG_NAMESPACE)
 log = Logger()
 
 #: The longest request line (method, target and version), in bytes.
@@ -196,9 +198,11 @@ class PresqueChannel(HTTPChannel):
             self._deadline.cancel()
         self._deadline = None
         if seconds:
-            self._deadline = self.callLater(
-                seconds, self._refuse, 408, f"{what} did not arrive within {seconds:g} seconds"
-            )
+            self._deadline = self.callLater(seconds, self._too_slow, what, seconds)
+
+    def _too_slow(self, what: str, seconds: float) -> None:
+        # Worded here, not when the deadline is set: twice per request.
+        self._refuse(408, f"{what} did not arrive within {seconds:g} seconds")
 
     def _refuse(self, status: int, message: str) -> None:
         """Answer C{status} before any request could be made of what came, and hang up."""
@@ -231,11 +235,15 @@ class PresqueSite(Site):
         header_timeout: float = 10.0,
         body_timeout: float = 60.0,
         metrics: Metrics | None = None,
+        access_lines: Callable[[str], None] | None = None,
     ) -> None:
         # Form parsing would cost every POST with a Content-Type for nothing.
         super().__init__(resource, parsePOSTFormSubmission=False, timeout=idle_timeout)
         self.max_body_size = max_body_size
         self.log_requests = log_requests
+        #: Where the access lines go as text (L{presque.logs.TextLog}), if
+        #: not as twisted.logger events.
+        self.access_lines = access_lines
         self.header_timeout = header_timeout
         self.body_timeout = body_timeout
         self.metrics = metrics or Metrics()
@@ -286,6 +294,9 @@ class PresqueSite(Site):
         client = request.getClientAddress()
         client = getattr(client, "host", None) or str(client)
         line = f"{method} {uri} {request.code} {request.sentLength} {duration_ms}ms {client}"
+        if self.access_lines is not None:
+            self.access_lines(line)
+            return
         # Formatted here, once: twisted.logger's own formatting of several
         # fields costs more than the request. The fields stay in the event
         # for JSON logs.

@@ -14,7 +14,6 @@ from unittest import mock
 
 import pytest
 import pytest_twisted
-from prometheus_client.parser import text_string_to_metric_families
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
@@ -38,6 +37,7 @@ from presque.service import make_service
 from tests.conftest import Presque, start_presque
 from tests.leasing import ack, lease_one
 from tests.support import NO_JOB, NO_QUEUES, Http
+from tests.test_metrics import queues_of, samples_of
 
 PING = {"queue": "ping", "every": 30, "job": {"ping": True}}
 
@@ -65,12 +65,7 @@ async def post_id(http: Http, queue: str, job: object, **params: str) -> str:
 
 def queues_in_metrics(body: bytes) -> set[str]:
     """The queues labelled in the figures /metrics reads from Redis."""
-    return {
-        sample.labels["queue"]
-        for family in text_string_to_metric_families(body.decode("utf-8"))
-        for sample in family.samples
-        if sample.name == "presque_jobs"
-    }
+    return queues_of(samples_of(body), "presque_jobs")
 
 
 # What one prefix holds, the other does not see

@@ -33,10 +33,9 @@ from presque.config import (
 )
 from presque.metrics import Metrics
 from presque.redis_url import parse_redis_url
-from presque.service import make_service
 from tests.conftest import Presque, start_presque
 from tests.leasing import ack, lease_one
-from tests.support import NO_JOB, NO_QUEUES, Http
+from tests.support import NO_JOB, NO_QUEUES, Http, serving
 from tests.test_metrics import queues_of, samples_of
 
 PING = {"queue": "ping", "every": 30, "job": {"ping": True}}
@@ -311,15 +310,8 @@ async def test_a_daemon_keeps_its_keys_under_its_configured_prefix(
         redis=RedisSettings(address=parse_redis_url(own_redis.url), prefix="staging"),
         scheduler=SchedulerSettings(interval=0.1),
     )
-    service = make_service(config, reactor)
-    service.startService()
-    http = Http(f"http://127.0.0.1:{port}")
-
-    async def answers() -> bool:
-        return (await http.get("/j/probe")).status == 200
-
+    service, http = await serving(config, port)
     try:
-        await eventually(answers, 4, "the service never answered")
         await http.post_job("later", {"n": 1}, delayed="0")
         await deferLater(reactor, 0.5)
         # Moved by the daemon's scheduler, through the prefixed schedule.

@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 
 from bench.wrk import parse_wrk, wrk_command
-from harness.daemon import Daemon, shipped_config_with
+from harness.daemon import Daemon
 from harness.failover import Outcome, play
-from harness.sentinel import MASTER_NAME, Sentinels
+from harness.sentinel import Sentinels, sentinel_config
 
 SETTINGS = (0, 1)
 
@@ -40,13 +40,7 @@ def one_setting(min_replicas: int, duration: int) -> tuple[float, Outcome]:
 
     sentinels = Sentinels().start()
     folder = Path(tempfile.mkdtemp(prefix="presque-bench-failover-"))
-    lines = {
-        "sentinels =": f"sentinels = {sentinels.addresses}",
-        "master_name =": f"master_name = {MASTER_NAME}",
-        "min_replicas = 0": f"min_replicas = {min_replicas}",
-    }
-    config = shipped_config_with(folder / "presque.ini", lines)
-    daemon = Daemon(folder, config=config).start()
+    daemon = Daemon(folder, config=sentinel_config(folder, sentinels, min_replicas)).start()
     try:
         daemon.until_redis_answers()
         rate = post_rate(daemon, duration)

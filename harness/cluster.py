@@ -9,7 +9,9 @@ import os
 import shutil
 import signal
 import subprocess
+from pathlib import Path
 
+from harness.daemon import replicated_config
 from harness.polling import wait_until
 from harness.processes import accepts, free_port
 from harness.redis import RedisServer, redis_command
@@ -143,3 +145,10 @@ def _redis_cli_cluster(*args: str) -> None:
 def cluster_node() -> RedisServer:
     """One node in cluster mode, in no cluster: enough to ask it of key slots."""
     return RedisServer(_port_with_a_bus(), "everysec", "--cluster-enabled", "yes")
+
+
+def cluster_config(folder: Path, cluster: Cluster, min_replicas: int = 0) -> Path:
+    """The shipped configuration on C{cluster}, written in C{folder}."""
+    return replicated_config(
+        folder / "cluster.ini", {"cluster =": f"cluster = {cluster.seeds}"}, min_replicas
+    )

@@ -139,6 +139,16 @@ def shipped_config_with(path: Path, lines: dict[str, str], extra: str = "") -> P
     return path
 
 
+def replicated_config(path: Path, lines: dict[str, str], min_replicas: int = 0) -> Path:
+    """
+    L{shipped_config_with} C{lines}, each write waiting for C{min_replicas}
+    replicas ([redis] min_replicas), written to C{path}.
+    """
+    return shipped_config_with(
+        path, {**lines, "min_replicas = 0": f"min_replicas = {min_replicas}"}
+    )
+
+
 def tokens_on_config(path: Path, *sections: str) -> Path:
     """
     The shipped configuration with C{[auth] mode = on} and these C{[token:NAME]}

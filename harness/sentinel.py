@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from harness.daemon import replicated_config
 from harness.polling import wait_until
 from harness.processes import free_port, stop_process, wait_for_port
 from harness.redis import RedisServer, redis_command
@@ -136,3 +137,12 @@ class Sentinels:
             stop_process(process, signal.SIGTERM)
         for server in self.servers:
             server.stop()
+
+
+def sentinel_config(folder: Path, sentinels: Sentinels, min_replicas: int = 0) -> Path:
+    """The shipped configuration on C{sentinels}' master, written in C{folder}."""
+    lines = {
+        "sentinels =": f"sentinels = {sentinels.addresses}",
+        "master_name =": f"master_name = {MASTER_NAME}",
+    }
+    return replicated_config(folder / "sentinel.ini", lines, min_replicas)

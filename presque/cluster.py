@@ -82,7 +82,7 @@ class RedisCluster:
         self._refreshed_at = float("-inf")
         self._closed = False
 
-    # The interface of presque.redis.Redis.
+    # presque.redis.RedisClient, the interface presque.redis.Redis has too.
 
     def connect(self) -> None:
         """Start asking for the map; calls fail as unavailable until it is known."""

@@ -25,10 +25,10 @@ from presque.web.site import PresqueSite
 log = Logger()
 
 
-class Listener(Service):
+class _Serving(Service):
     """
-    Serves C{site} on the endpoint C{description}: bound at start, accepting
-    connections once C{ready} fires (they wait in the listen backlog until then).
+    Serves C{site} on a port of the endpoint C{description} once C{ready}
+    fires; a subclass says where the port comes from.
     """
 
     def __init__(
@@ -39,6 +39,18 @@ class Listener(Service):
         self.reactor = reactor
         self.ready = ready
         self.port: IListeningPort | None = None
+
+    def stopService(self) -> defer.Deferred[None] | None:
+        super().stopService()
+        port, self.port = self.port, None
+        return defer.maybeDeferred(port.stopListening) if port is not None else None
+
+
+class Listener(_Serving):
+    """
+    Serves C{site} on the endpoint C{description}: bound at start, accepting
+    connections once C{ready} fires (they wait in the listen backlog until then).
+    """
 
     def privilegedStartService(self) -> None:
         super().privilegedStartService()
@@ -67,11 +79,6 @@ class Listener(Service):
     def _accept(self, _: object) -> None:
         if self.port is not None and self.running:
             self.port.startReading()
-
-    def stopService(self) -> defer.Deferred[None] | None:
-        super().stopService()
-        port, self.port = self.port, None
-        return defer.maybeDeferred(port.stopListening) if port is not None else None
 
 
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -103,7 +110,7 @@ def _describe(address: Any) -> str:
     return str(getattr(address, "name", address))
 
 
-class InheritedListener(Service):
+class InheritedListener(_Serving):
     """
     Serves C{site} on the listening socket of descriptor C{fd}, inherited
     from the daemon that bound it from the endpoint C{description}.
@@ -117,12 +124,8 @@ class InheritedListener(Service):
         reactor: Any,
         ready: defer.Deferred[None],
     ) -> None:
+        super().__init__(description, site, reactor, ready)
         self.fd = fd
-        self.description = description
-        self.site = site
-        self.reactor = reactor
-        self.ready = ready
-        self.port: IListeningPort | None = None
 
     def startService(self) -> None:
         super().startService()
@@ -138,11 +141,6 @@ class InheritedListener(Service):
         )
         # The reactor listens on a copy of the descriptor.
         os.close(self.fd)
-
-    def stopService(self) -> defer.Deferred[None] | None:
-        super().stopService()
-        port, self.port = self.port, None
-        return defer.maybeDeferred(port.stopListening) if port is not None else None
 
 
 def _factory(description: str, site: PresqueSite) -> Any:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import count
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from twisted.internet import defer
 from twisted.internet.error import ConnectionDone
@@ -125,6 +125,43 @@ class _Outage:
             )
         self.since, self._starting = None, False
         return result
+
+
+@runtime_checkable
+class RedisClient(Protocol):
+    """
+    What presque calls Redis through, whether one server (L{Redis}) or the
+    masters of a cluster (L{presque.cluster.RedisCluster}).
+    """
+
+    #: Where it connects (a cluster: its first seed); wake-ups listen there.
+    address: RedisAddress
+    #: The client TLS options for C{address}, if it speaks TLS.
+    tls: Any
+
+    def connect(self) -> None:
+        """Start connecting; calls fail with L{RedisUnavailable} until it is done."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether it is connected (a cluster: to one of its masters at least)."""
+
+    def eval(
+        self, script: Script, keys: Sequence[RedisArg], args: Sequence[RedisArg]
+    ) -> defer.Deferred[Any]:
+        """Run a Lua script, its keys all in one hash slot (as a cluster needs)."""
+
+    def execute(self, *command: RedisArg) -> defer.Deferred[Any]:
+        """Run one command."""
+
+    async def until_ready(self, scripts: Sequence[Script], reactor: Any) -> None:
+        """Wait until Redis answers and knows C{scripts}."""
+
+    async def check_ready(self, scripts: Sequence[Script]) -> None:
+        """Make sure that Redis answers and knows C{scripts}, sending those it forgot."""
+
+    def close(self) -> defer.Deferred[None]:
+        """Close every connection."""
 
 
 class Redis:

@@ -115,37 +115,28 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Handler]:
         default=None,
         help=f"the token to send (${headers.TOKEN_VARIABLE} if set); it needs the consume scope",
     )
-    add(
-        "--concurrency",
-        metavar="N",
-        type=_bounded(int, 1),
-        default=default.concurrency,
-        help="jobs handled at once",
+
+    # The tunings' defaults are those of Options, so that both say the same.
+    def tuning(name: str, metavar: str, kind: Callable[[str], Any], help: str) -> None:
+        add(f"--{name}", metavar=metavar, type=kind, default=getattr(default, name), help=help)
+
+    tuning("concurrency", "N", _bounded(int, 1), "jobs handled at once")
+    tuning(
+        "lease",
+        "S",
+        _bounded(float, 0.001, MAX_LEASE),
+        "lease in seconds, extended every lease/3 while a job runs",
     )
-    add(
-        "--lease",
-        metavar="S",
-        type=_bounded(float, 0.001, MAX_LEASE),
-        default=default.lease,
-        help="lease in seconds, extended every lease/3 while a job runs",
-    )
-    add(
-        "--batch",
-        metavar="N",
-        type=_bounded(int, 1, MAX_BATCH),
-        default=default.batch,
-        help="jobs each loop fetches in one request and runs one after the other; their"
+    tuning(
+        "batch",
+        "N",
+        _bounded(int, 1, MAX_BATCH),
+        "jobs each loop fetches in one request and runs one after the other; their"
         " acks and failures then go out in one request",
     )
-    add("--wait", metavar="S", type=seconds, default=default.wait, help="long poll of a fetch")
+    tuning("wait", "S", seconds, "long poll of a fetch")
     add("--worker-id", metavar="ID", default=default.worker_id, help="hostname-pid")
-    add(
-        "--grace",
-        metavar="S",
-        type=seconds,
-        default=default.grace,
-        help="seconds the jobs in hand get to finish after SIGTERM or SIGINT",
-    )
+    tuning("grace", "S", seconds, "seconds the jobs in hand get to finish after SIGTERM or SIGINT")
     add("handler", metavar="package.module:function", help="called with each job's body")
     args = parser.parse_args(argv)
     try:

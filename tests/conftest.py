@@ -16,6 +16,7 @@ import pytest_twisted
 
 from harness.polling import eventually
 from harness.redis import RedisServer
+from presque.client import AsyncClient, Client
 from tests.support import Daemons, Http
 
 pytest_plugins = ["tests.browser", "tests.pages"]
@@ -160,6 +161,20 @@ async def uncached(clean_redis: RedisServer) -> AsyncIterator[Presque]:
 @pytest.fixture
 def http(presque: Presque) -> Http:
     return presque.http
+
+
+@pytest.fixture
+def client(presque: Presque) -> Client:
+    """The blocking Python client of the presque under test."""
+    return Client(presque.http.base)
+
+
+@pytest_twisted.async_yield_fixture
+async def aclient(presque: Presque) -> AsyncIterator[AsyncClient]:
+    """The Twisted Python client of the presque under test, closed after the test."""
+    client = AsyncClient(presque.http.base)
+    yield client
+    await client.close()
 
 
 @pytest.fixture

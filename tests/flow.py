@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
-from tests.leasing import Leased, ack, configure
+from tests.leasing import configure
 from tests.support import Http, Reply
 
 
@@ -24,17 +25,18 @@ async def timed_get(http: Http, path: str, **params: str) -> tuple[Reply, float]
     return reply, time.monotonic() - started
 
 
-async def assert_an_ack_wakes_a_held_waiter(
-    one: Http, other: Http, leased: Leased, job: object
+async def assert_settling_wakes_a_held_waiter(
+    other: Http, settle: Callable[[], Awaitable[object]], job: object
 ) -> None:
     """
     A leased fetch waiting on C{other} (held back by a limit) gets C{job}
-    as soon as C{leased} is acked on C{one}, long before its deadline.
+    as soon as C{settle()} (an ack, a batch settle, on another server) frees
+    the limit, long before its deadline.
     """
     waiting = defer.Deferred.fromCoroutine(timed_get(other, "/q/q1", wait="10", lease="30"))
     await deferLater(reactor, 0.3, lambda: None)
     assert not waiting.called
-    await ack(one, "q1", leased.id, leased.receipt)
+    await settle()
     reply, took = await waiting
     assert (reply.status, reply.json()) == (200, job)
     assert took < 3

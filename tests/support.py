@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.daemon import Daemon
+from harness.polling import eventually
+
+if TYPE_CHECKING:
+    from twisted.application.service import MultiService
+
+    from presque.config import Config
 
 JSON = {"Content-Type": "application/json"}
 WORKER = "X-presque-workerid"
@@ -219,6 +226,51 @@ def assert_every_job_accounted_for(outcome: Any, daemon: Daemon) -> None:
     assert outcome.acked_twice == set()
     counts = json.loads(daemon.request("GET", f"/queues/{QUEUE}")[1])["counts"]
     assert set(counts.values()) == {0}, f"jobs were left behind, neither acked nor lost: {counts}"
+
+
+def read_until_closed(connection: socket.socket, data: bytes = b"") -> tuple[bytes, bool]:
+    """
+    Read until the server hangs up (or the connection's timeout passes):
+    C{data} and what came after it, and whether the server hung up.
+    """
+    while True:
+        try:
+            chunk = connection.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            return data, True
+        except TimeoutError:
+            return data, False
+        if not chunk:
+            return data, True
+        data += chunk
+
+
+# How long a service may take to answer: 200 tries, 0.02 s apart.
+ANSWER_WITHIN = 200 * 0.02
+
+
+async def serving(config: Config, port: int) -> tuple[MultiService, Http]:
+    """
+    The daemon of C{config} (L{presque.service.make_service}) started, once
+    it answers on C{port}, and a client of it; stopped if it never answers.
+    """
+    from twisted.internet import reactor
+
+    from presque.service import make_service
+
+    service = make_service(config, reactor)
+    service.startService()
+    http = Http(f"http://127.0.0.1:{port}")
+
+    async def answers() -> bool:
+        return (await http.get("/j/probe")).status == 200
+
+    try:
+        await eventually(answers, ANSWER_WITHIN, "the service never answered")
+    except BaseException:
+        await service.stopService()
+        raise
+    return service, http
 
 
 def process_alive(pid: int) -> bool:

@@ -8,11 +8,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import pytest_twisted
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
@@ -38,18 +37,6 @@ from tests.conftest import Presque, start_presque
 async def blocking(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a call of the synchronous client in a thread, as its users' programs do."""
     return await deferToThread(call, *args, **kwargs)
-
-
-@pytest.fixture
-def client(presque: Presque) -> Client:
-    return Client(presque.http.base)
-
-
-@pytest_twisted.async_yield_fixture
-async def aclient(presque: Presque) -> AsyncIterator[AsyncClient]:
-    client = AsyncClient(presque.http.base)
-    yield client
-    await client.close()
 
 
 async def leased(client: Client, queue: str = "q1", seconds: float = 30) -> Any:

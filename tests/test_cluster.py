@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from harness.cluster import Cluster, cluster_node
-from harness.daemon import Daemon, shipped_config_with
+from harness.cluster import Cluster, cluster_config, cluster_node
+from harness.daemon import Daemon
 from harness.failover import QUEUE, play
 from harness.polling import wait_until
 from harness.redis import RedisServer
@@ -35,14 +35,6 @@ def node() -> Iterator[RedisServer]:
     server = cluster_node().start()
     yield server
     server.stop()
-
-
-def cluster_config(folder: Path, cluster: Cluster, min_replicas: int = 0) -> Path:
-    lines = {
-        "cluster =": f"cluster = {cluster.seeds}",
-        "min_replicas = 0": f"min_replicas = {min_replicas}",
-    }
-    return shipped_config_with(folder / "cluster.ini", lines)
 
 
 def master_of(cluster: Cluster, key: str) -> int:

@@ -22,6 +22,7 @@ from twisted.internet.threads import deferToThread
 from harness.redis import RedisServer
 from presque.web.site import MAX_HEADERS, MAX_HEADERS_SIZE, MAX_REQUEST_LINE
 from tests.conftest import Presque, start_presque
+from tests.support import read_until_closed
 
 HEADER_TIMEOUT = 0.5
 BODY_TIMEOUT = 0.5
@@ -114,20 +115,6 @@ def parse_answer(data: bytes) -> tuple[RawAnswer, bytes]:
     length = int(headers["content-length"][0]) if "content-length" in headers else 0
     assert len(rest) >= length, f"a truncated body: {data[:300]!r}"
     return RawAnswer(version, int(status), headers, rest[:length]), rest[length:]
-
-
-def read_until_closed(connection: socket.socket, data: bytes = b"") -> tuple[bytes, bool]:
-    """Read until the server hangs up (or READ_TIMEOUT passes); (bytes, whether it hung up)."""
-    while True:
-        try:
-            chunk = connection.recv(65536)
-        except (ConnectionResetError, BrokenPipeError):
-            return data, True
-        except TimeoutError:
-            return data, False
-        if not chunk:
-            return data, True
-        data += chunk
 
 
 def send_at_once(port: int, request: bytes) -> Exchange:

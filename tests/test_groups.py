@@ -10,7 +10,7 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
-from tests.flow import assert_an_ack_wakes_a_held_waiter, held_by, limit
+from tests.flow import assert_settling_wakes_a_held_waiter, held_by, limit
 from tests.leasing import ack, fail, lease_one
 from tests.support import Http, assert_error
 
@@ -143,7 +143,9 @@ async def test_a_waiting_fetch_held_by_its_group_is_woken_by_an_ack_on_another_s
     for n in range(2):
         await post(one, "q1", "a", f"a{n}")
     a0 = await lease_one(one, "q1")
-    await assert_an_ack_wakes_a_held_waiter(one, other, a0, {"n": "a1"})
+    await assert_settling_wakes_a_held_waiter(
+        other, lambda: ack(one, "q1", a0.id, a0.receipt), {"n": "a1"}
+    )
 
 
 @async_test

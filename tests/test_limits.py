@@ -9,7 +9,7 @@ from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
 
 from tests.conftest import Presque
-from tests.flow import assert_an_ack_wakes_a_held_waiter, held_by, limit, timed_get
+from tests.flow import assert_settling_wakes_a_held_waiter, held_by, limit, timed_get
 from tests.leasing import ack, fail, lease_one
 from tests.support import Http
 
@@ -153,7 +153,9 @@ async def test_a_waiting_fetch_held_by_the_concurrency_is_woken_by_an_ack_on_ano
     await limit(one, "q1", concurrency=1)
     await one.post_jobs("q1", 2)
     first = await lease_one(one, "q1")
-    await assert_an_ack_wakes_a_held_waiter(one, other, first, {"n": 1})
+    await assert_settling_wakes_a_held_waiter(
+        other, lambda: ack(one, "q1", first.id, first.receipt), {"n": 1}
+    )
 
 
 @async_test

@@ -27,15 +27,20 @@ from tests.support import Http, epoch
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
+def samples_of(body: bytes) -> Samples:
+    """Every sample of a GET /metrics body, by name and labels."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body.decode("utf-8"))
+        for sample in family.samples
+    }
+
+
 async def scrape(http: Http) -> Samples:
     """Every sample of GET /metrics, by name and labels."""
     reply = await http.get("/metrics")
     assert reply.status == 200
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(reply.body.decode("utf-8"))
-        for sample in family.samples
-    }
+    return samples_of(reply.body)
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:

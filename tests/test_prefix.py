@@ -14,7 +14,6 @@ from unittest import mock
 
 import pytest
 import pytest_twisted
-from prometheus_client.parser import text_string_to_metric_families
 from pytest_twisted import ensureDeferred as async_test
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
@@ -34,10 +33,10 @@ from presque.config import (
 )
 from presque.metrics import Metrics
 from presque.redis_url import parse_redis_url
-from presque.service import make_service
 from tests.conftest import Presque, start_presque
 from tests.leasing import ack, lease_one
-from tests.support import NO_JOB, NO_QUEUES, Http
+from tests.support import NO_JOB, NO_QUEUES, Http, serving
+from tests.test_metrics import queues_of, samples_of
 
 PING = {"queue": "ping", "every": 30, "job": {"ping": True}}
 
@@ -65,12 +64,7 @@ async def post_id(http: Http, queue: str, job: object, **params: str) -> str:
 
 def queues_in_metrics(body: bytes) -> set[str]:
     """The queues labelled in the figures /metrics reads from Redis."""
-    return {
-        sample.labels["queue"]
-        for family in text_string_to_metric_families(body.decode("utf-8"))
-        for sample in family.samples
-        if sample.name == "presque_jobs"
-    }
+    return queues_of(samples_of(body), "presque_jobs")
 
 
 # What one prefix holds, the other does not see
@@ -316,15 +310,8 @@ async def test_a_daemon_keeps_its_keys_under_its_configured_prefix(
         redis=RedisSettings(address=parse_redis_url(own_redis.url), prefix="staging"),
         scheduler=SchedulerSettings(interval=0.1),
     )
-    service = make_service(config, reactor)
-    service.startService()
-    http = Http(f"http://127.0.0.1:{port}")
-
-    async def answers() -> bool:
-        return (await http.get("/j/probe")).status == 200
-
+    service, http = await serving(config, port)
     try:
-        await eventually(answers, 4, "the service never answered")
         await http.post_job("later", {"n": 1}, delayed="0")
         await deferLater(reactor, 0.5)
         # Moved by the daemon's scheduler, through the prefixed schedule.

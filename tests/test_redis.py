@@ -7,8 +7,9 @@ from pytest_twisted import ensureDeferred as async_test
 from harness.polling import eventually
 from harness.redis import RedisServer
 from presque.broker.scripts import load_script
-from presque.redis import Redis, quick_commands
-from presque.redis_url import parse_redis_url
+from presque.cluster import RedisCluster
+from presque.redis import Redis, RedisClient, quick_commands
+from presque.redis_url import RedisAddress, parse_redis_url
 from tests.conftest import Presque, start_presque
 
 
@@ -94,3 +95,10 @@ async def test_each_reactor_turn_takes_the_next_connection(presque: Presque) -> 
     await eventually(lambda: len(redis._live_connections()) == redis.pool_size)
     ids = {await redis.execute("CLIENT", "ID") for _ in range(redis.pool_size)}
     assert len(ids) == redis.pool_size
+
+
+def test_one_server_and_a_cluster_offer_what_the_broker_calls_redis_through() -> None:
+    one = Redis(RedisAddress())
+    cluster = RedisCluster([RedisAddress()], Redis, reactor=None)
+    assert isinstance(one, RedisClient)
+    assert isinstance(cluster, RedisClient)

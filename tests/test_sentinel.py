@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from harness.daemon import Daemon, shipped_config_with
+from harness.daemon import Daemon, replicated_config
 from harness.failover import play
 from harness.polling import wait_until
 from harness.processes import stop_process
 from harness.redis import RedisServer
-from harness.sentinel import MASTER_NAME, Sentinels
+from harness.sentinel import Sentinels, sentinel_config
 from tests.support import Daemons, assert_every_job_accounted_for
 
 
@@ -30,23 +30,10 @@ def sentinels() -> Iterator[Sentinels]:
     group.stop()
 
 
-def sentinel_config(folder: Path, sentinels: Sentinels, min_replicas: int = 0) -> Path:
-    lines = {
-        "sentinels =": f"sentinels = {sentinels.addresses}",
-        "master_name =": f"master_name = {MASTER_NAME}",
-        "min_replicas = 0": f"min_replicas = {min_replicas}",
-    }
-    return shipped_config_with(folder / "sentinel.ini", lines)
-
-
 def lonely_config(folder: Path, redis: RedisServer) -> Path:
     """One replica needed, by a master that has none."""
-    lines = {
-        "url =": f"url = {redis.url}",
-        "min_replicas = 0": "min_replicas = 1",
-        "replica_timeout = 1": "replica_timeout = 0.1",
-    }
-    return shipped_config_with(folder / "lonely.ini", lines)
+    lines = {"url =": f"url = {redis.url}", "replica_timeout = 1": "replica_timeout = 0.1"}
+    return replicated_config(folder / "lonely.ini", lines, min_replicas=1)
 
 
 def posted_after_failover(daemon: Daemon, sentinels: Sentinels) -> float:

@@ -11,13 +11,11 @@ from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
-from harness.polling import eventually
 from harness.processes import free_port
 from harness.redis import RedisServer
 from presque.config import Config, RedisSettings, SchedulerSettings, ServerSettings
 from presque.redis_url import parse_redis_url
-from presque.service import make_service
-from tests.support import REDIS_UNAVAILABLE, Http
+from tests.support import REDIS_UNAVAILABLE, read_until_closed, serving
 
 
 def config_for(redis: RedisServer, port: int) -> Config:
@@ -30,22 +28,11 @@ def config_for(redis: RedisServer, port: int) -> Config:
     )
 
 
-async def answers(http: Http) -> bool:
-    return (await http.get("/j/probe")).status == 200
-
-
-# How long a service may take to answer: 200 tries, 0.02 s apart.
-ANSWER_WITHIN = 200 * 0.02
-
-
 @async_test
 async def test_the_scheduler_promotes_due_delayed_jobs(own_redis: RedisServer) -> None:
     port = free_port()
-    service = make_service(config_for(own_redis, port), reactor)
-    service.startService()
-    http = Http(f"http://127.0.0.1:{port}")
+    service, http = await serving(config_for(own_redis, port), port)
     try:
-        await eventually(lambda: answers(http), ANSWER_WITHIN, "the service never answered")
         await http.post_job("later", {"n": 1}, delayed="0")
         await deferLater(reactor, 0.5)
         assert own_redis.command("LLEN", "presque:{later}:ready").strip() == "1"
@@ -59,10 +46,7 @@ async def test_a_stop_lets_requests_in_flight_finish_and_refuses_new_ones(
     own_redis: RedisServer,
 ) -> None:
     port = free_port()
-    service = make_service(config_for(own_redis, port), reactor)
-    service.startService()
-    http = Http(f"http://127.0.0.1:{port}")
-    await eventually(lambda: answers(http), ANSWER_WITHIN, "the service never answered")
+    service, http = await serving(config_for(own_redis, port), port)
 
     own_redis.pause()
     in_flight = defer.Deferred.fromCoroutine(http.get("/q/slow"))
@@ -93,21 +77,6 @@ def kept_alive(port: int) -> socket.socket:
     return connection
 
 
-def read_until_closed(connection: socket.socket) -> tuple[bytes, bool]:
-    """What the server sends until it hangs up; (bytes, whether it did within 5 s)."""
-    data = b""
-    while True:
-        try:
-            chunk = connection.recv(65536)
-        except ConnectionResetError:
-            return data, True
-        except TimeoutError:
-            return data, False
-        if not chunk:
-            return data, True
-        data += chunk
-
-
 @async_test
 async def test_a_stop_closes_the_connections_kept_alive_between_requests(
     own_redis: RedisServer,
@@ -115,10 +84,7 @@ async def test_a_stop_closes_the_connections_kept_alive_between_requests(
     # Else their next request, sent while the server stops, gets a 503 once
     # Redis is closed, instead of going to a server that can serve it.
     port = free_port()
-    service = make_service(config_for(own_redis, port), reactor)
-    service.startService()
-    http = Http(f"http://127.0.0.1:{port}")
-    await eventually(lambda: answers(http), ANSWER_WITHIN, "the service never answered")
+    service, _ = await serving(config_for(own_redis, port), port)
     with await deferToThread(kept_alive, port) as connection:
         await service.stopService()
         data, closed = await deferToThread(read_until_closed, connection)
@@ -130,10 +96,7 @@ async def test_a_request_in_flight_at_a_stop_is_answered_connection_close(
     own_redis: RedisServer,
 ) -> None:
     port = free_port()
-    service = make_service(config_for(own_redis, port), reactor)
-    service.startService()
-    http = Http(f"http://127.0.0.1:{port}")
-    await eventually(lambda: answers(http), ANSWER_WITHIN, "the service never answered")
+    service, _ = await serving(config_for(own_redis, port), port)
     with await deferToThread(kept_alive, port) as connection:
         own_redis.pause()
         connection.sendall(b"GET /q/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

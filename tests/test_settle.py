@@ -10,7 +10,7 @@ from twisted.internet.task import deferLater
 
 from harness.polling import eventually
 from tests.conftest import Presque
-from tests.flow import limit, timed_get
+from tests.flow import assert_settling_wakes_a_held_waiter, limit, timed_get
 from tests.leasing import configure
 from tests.settling import acks, lease_batch, settle, settled, state
 from tests.streams import open_stream
@@ -206,12 +206,9 @@ async def test_settle_wakes_a_fetch_held_back_by_the_concurrency(
     await limit(one, "q1", concurrency=1)
     await one.post_jobs("q1", 2)
     held = await lease_batch(one, "q1", 1)
-    waiting = defer.Deferred.fromCoroutine(timed_get(other, "/q/q1", wait="10", lease="30"))
-    await deferLater(reactor, 0.3, lambda: None)
-    assert not waiting.called
-    await settled(one, "q1", {"acks": acks(held)})
-    reply, took = await waiting
-    assert (reply.status, reply.json(), took < 3) == (200, {"n": 1}, True)
+    await assert_settling_wakes_a_held_waiter(
+        other, lambda: settled(one, "q1", {"acks": acks(held)}), {"n": 1}
+    )
 
 
 @async_test

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_twisted
-from prometheus_client.parser import text_string_to_metric_families
 from pytest_twisted import ensureDeferred as async_test
 
 from harness.daemon import Daemon
@@ -22,7 +19,7 @@ from presque.client import Ack, AsyncClient, Client, Fail
 from tests.conftest import Presque
 from tests.support import Daemons
 from tests.test_client import blocking
-from tests.test_metrics import scrape
+from tests.test_metrics import samples_of, scrape
 from tests.test_worker import Worker
 
 SETTLE = "/qb/{queue}/settle"
@@ -38,18 +35,6 @@ def requests_to(samples: dict, route: str, method: str) -> float:
         and ("route", route) in labels
         and ("method", method) in labels
     )
-
-
-@pytest.fixture
-def client(presque: Presque) -> Client:
-    return Client(presque.http.base)
-
-
-@pytest_twisted.async_yield_fixture
-async def aclient(presque: Presque) -> AsyncIterator[AsyncClient]:
-    client = AsyncClient(presque.http.base)
-    yield client
-    await client.close()
 
 
 @async_test
@@ -147,12 +132,7 @@ def worker(tmp_path: Path, daemon: Daemon):
 def daemon_requests(daemon: Daemon, route: str, method: str) -> float:
     status, body = daemon.request("GET", "/metrics")
     assert status == 200
-    samples = {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(body.decode("utf-8"))
-        for sample in family.samples
-    }
-    return requests_to(samples, route, method)
+    return requests_to(samples_of(body), route, method)
 
 
 def test_a_worker_with_batch_settles_each_batch_in_one_request(

@@ -13,7 +13,7 @@ from presque.broker.scripts import uses_settings
 from presque.broker.settings import QueueSettings, setting_fields
 from presque.lua import LuaScript, loaded_scripts
 from presque.metrics import Metrics
-from presque.redis import Redis, RedisArg
+from presque.redis import RedisArg, RedisClient
 
 # How many jobs one maintenance step (promotions, expiries, dead-letter
 # moves) handles per script call, so that no call holds Redis for long.
@@ -28,7 +28,7 @@ class BrokerBase:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         defaults: QueueSettings | None = None,
         alive_window: float = 60.0,
         retention: float = 86400.0,

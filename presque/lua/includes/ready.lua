@@ -57,16 +57,34 @@ local function unready_in_group(id, group)
   redis.call('ZREM', K.grouped, id)
 end
 
--- A wake-up names no job, so one says as much as many: a script that
--- settles a batch holds them back while it works (wakes.held) and sends
--- the one it owes at its end (includes/settle_one.lua).
-local wakes = {held = false, owed = false}
+-- An announcement that names no job (a wake-up, a job settled) says as
+-- much once as many times: a script that settles a batch holds them back
+-- while it works (held) and sends the one it owes at its end
+-- (includes/settle_one.lua).
+local function announcement(channel)
+  return {channel = channel, held = false, owed = false}
+end
+
+local function announce(news)
+  if news.held then
+    news.owed = true
+    return
+  end
+  redis.call('PUBLISH', news.channel, '')
+end
+
+-- Stops holding `news` back, and sends it if it was owed meanwhile.
+local function send_held(news)
+  news.held = false
+  if news.owed then
+    news.owed = false
+    announce(news)
+  end
+end
+
+local wakes = announcement(K.wake)
 
 -- Tells the waiting consumers of every server that jobs became ready.
 local function wake_waiters()
-  if wakes.held then
-    wakes.owed = true
-    return
-  end
-  redis.call('PUBLISH', K.wake, '')
+  announce(wakes)
 end

@@ -9,15 +9,7 @@
 -- no job: a batch holds both back and sends each once, at its end
 -- (hold_announcements, send_held_announcements).
 
-local settled = {held = false, owed = false}
-
-local function announce_settled()
-  if settled.held then
-    settled.owed = true
-    return
-  end
-  redis.call('PUBLISH', K.settled, '')
-end
+local settled = announcement(K.settled)
 
 -- From now on, wake-ups and settled announcements wait for
 -- send_held_announcements.
@@ -26,15 +18,8 @@ local function hold_announcements()
 end
 
 local function send_held_announcements()
-  wakes.held, settled.held = false, false
-  if wakes.owed then
-    wakes.owed = false
-    wake_waiters()
-  end
-  if settled.owed then
-    settled.owed = false
-    announce_settled()
-  end
+  send_held(wakes)
+  send_held(settled)
 end
 
 -- Acks job `id` if `receipt` names its current delivery: gone for good,
@@ -54,7 +39,7 @@ local function ack_one(id, receipt, result, now)
   forget_job(id, info)
   redis.call('HINCRBY', K.stats, 'processed', 1)
   redis.call('HINCRBY', K.stats, 'acked', 1)
-  announce_settled()
+  announce(settled)
   -- The first outcome kept tells the schedule when it runs out; the
   -- scheduler then keeps an eye on the next one.
   local schedule_at = 0
@@ -92,7 +77,7 @@ local function fail_one(id, receipt, error, delay, dead, jitter, now)
   info.receipt = nil
   push_error(info, error ~= '' and error or 'failed', now)
   redis.call('HINCRBY', K.stats, 'failed', 1)
-  announce_settled()
+  announce(settled)
 
   if dead or info.attempts >= setting('max_attempts') then
     bury(id, info, now)

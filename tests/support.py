@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -330,3 +331,16 @@ async def run_due(broker) -> tuple[int, int]:
     """One round of the scheduler's due work: (delayed jobs promoted, leases expired)."""
     done = await broker.run_due()
     return done.promoted, done.expired
+
+
+def in_a_forked_child(make: Callable[[], str]) -> str:
+    """What C{make()} returns in a child forked from this process."""
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        os.write(writing, make().encode())
+        os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    with os.fdopen(reading, "rb") as pipe:
+        return pipe.read().decode()

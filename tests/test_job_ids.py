@@ -8,7 +8,6 @@ older ids still read, run and settle by them.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -27,6 +26,7 @@ from presque.broker.keys import (
 )
 from tests.conftest import Presque
 from tests.leasing import ack, lease_one
+from tests.support import in_a_forked_child
 
 KEYS = KeySpace()
 QUEUE = "ids"
@@ -114,15 +114,7 @@ def test_a_forked_process_does_not_count_on_from_its_parents_ids(
     clock: Callable[[int], None],
 ) -> None:
     new_job_id()
-    reading, writing = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child process
-        os.write(writing, new_job_id().encode())
-        os._exit(0)
-    os.close(writing)
-    os.waitpid(child, 0)
-    with os.fdopen(reading, "rb") as pipe:
-        childs = pipe.read().decode()
+    childs = in_a_forked_child(new_job_id)
     assert childs != new_job_id()
     assert job_time(childs) == MILLIS / 1000
 

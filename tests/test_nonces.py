@@ -5,10 +5,10 @@ of os.urandom's bytes, never twice the same, not even in a forked process.
 
 from __future__ import annotations
 
-import os
 import re
 
 from presque.broker.keys import NONCE_BYTES, new_nonce
+from tests.support import in_a_forked_child
 
 
 def test_a_nonce_is_24_hexadecimal_digits() -> None:
@@ -23,13 +23,4 @@ def test_nonces_never_repeat_across_many_reads_of_randomness() -> None:
 
 def test_a_forked_process_does_not_hand_out_its_parents_nonces() -> None:
     new_nonce()
-    reading, writing = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child process
-        os.write(writing, new_nonce().encode())
-        os._exit(0)
-    os.close(writing)
-    os.waitpid(child, 0)
-    with os.fdopen(reading, "rb") as pipe:
-        childs = pipe.read().decode()
-    assert childs != new_nonce()
+    assert in_a_forked_child(new_nonce) != new_nonce()

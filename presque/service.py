@@ -276,8 +276,9 @@ def make_service(
         figures = Path(tempfile.mkdtemp(prefix="presque-figures-"))
         FolderRemoval(figures).setServiceParent(root)
     site, ready = _serve(config, address, started, reactor, root, figures, True, text_log)
+    shared = config.server.processes > 1
     listeners = [
-        Listener(description, site, reactor, ready) for description in config.server.listen
+        Listener(description, site, reactor, ready, shared) for description in config.server.listen
     ]
     for listener in listeners:
         listener.setServiceParent(root)

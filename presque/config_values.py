@@ -5,6 +5,7 @@ value, raising C{ValueError} with a message that says what was expected.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -116,17 +117,86 @@ def non_negative_int(text: str) -> int:
     return int(digits)
 
 
-def host_ports(text: str) -> tuple[tuple[str, int], ...]:
-    """C{host:port ...}, an IPv6 host in brackets: C{[::1]:26379}."""
-    addresses = []
-    for word in text.split():
+#: A label of a host name (RFC 1123): ASCII letters, digits and inner hyphens, 1 to 63 of them.
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+#: The longest host name (RFC 1123), without the trailing dot of a fully qualified one.
+MAX_HOST_NAME = 253
+_HOST_PORT_FORM = "host:port such as 127.0.0.1:26379, redis-1.example.com:26379 or [::1]:26379"
+
+
+def _host_name(host: str) -> bool:
+    name = host.removesuffix(".")
+    labels = name.split(".")
+    # A name whose last label is all digits is a mistyped IPv4 address
+    # (256.1.1.1, 10.0.1): no top-level domain is all digits (RFC 3696).
+    return (
+        len(name) <= MAX_HOST_NAME
+        and all(_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
+
+
+def _port(text: str) -> int | None:
+    if not (_ascii_digits(text) and len(text) <= 5 and 0 < int(text) < 65536):
+        return None
+    return int(text)
+
+
+def host_port(word: str) -> tuple[str, int]:
+    """
+    One C{host:port}: a host name (RFC 1123), an IPv4 address, or an IPv6
+    address in brackets (C{[::1]:26379}, read as C{::1}), and a port from 1
+    to 65535 in ASCII digits. The one reader of every key of addresses.
+
+    @raise ValueError: anything else; the message says what is wrong.
+    """
+    if word.startswith("["):
+        host, bracket, port = word[1:].partition("]")
+        if not (bracket and port.startswith(":")):
+            raise _not_host_port(word, "an IPv6 address is [address]:port")
+        port = port[1:]
+        try:
+            ipv6 = ipaddress.IPv6Address(host)
+        except ValueError:
+            raise _not_host_port(word, "no IPv6 address in the brackets") from None
+        if ipv6.scope_id is not None:
+            raise _not_host_port(word, "an IPv6 zone (%...) is not supported")
+    else:
         host, colon, port = word.rpartition(":")
-        host = host.removeprefix("[").removesuffix("]")
-        usable = _ascii_digits(port) and len(port) <= 5 and 0 < int(port) < 65536
-        if not (colon and host and usable):
-            raise ValueError(f"must be host:port words such as 127.0.0.1:26379, got {word!r}")
-        addresses.append((host, int(port)))
-    return tuple(addresses)
+        if not colon:
+            raise _not_host_port(word, "no :port")
+        if not host:
+            raise _not_host_port(word, "no host")
+        if ":" in host:
+            raise _not_host_port(word, "an IPv6 address goes in brackets")
+        if not (_ipv4(host) or _host_name(host)):
+            raise _not_host_port(
+                word,
+                "the host is neither an IPv4 address nor a host name (ASCII letters,"
+                f" digits and inner hyphens, dot-separated, at most {MAX_HOST_NAME})",
+            )
+    number = _port(port)
+    if number is None:
+        raise _not_host_port(word, "the port must be 1 to 65535, in ASCII digits")
+    return host, number
+
+
+def _not_host_port(word: str, why: str) -> ValueError:
+    shown = repr(word) if len(word) <= 100 else repr(word[:100]) + "..."
+    return ValueError(f"must be {_HOST_PORT_FORM}, got {shown}: {why}")
+
+
+def _ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def host_ports(text: str) -> tuple[tuple[str, int], ...]:
+    """C{host:port ...} (L{host_port}), space or newline separated."""
+    return tuple(host_port(word) for word in text.split())
 
 
 def optional_text(text: str) -> str | None:

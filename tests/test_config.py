@@ -173,7 +173,7 @@ def test_sentinels_are_read_as_hosts_and_ports(tmp_path: Path) -> None:
 @pytest.mark.parametrize("word", ["127.0.0.1", "h:0", "h:65536", ":26379", "h:port"])
 def test_a_sentinel_without_a_usable_port_is_refused(tmp_path: Path, word: str) -> None:
     path = write(tmp_path, f"[redis]\nsentinels = {word}\nmaster_name = main")
-    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port words"):
+    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port"):
         load_config(path)
 
 
@@ -239,7 +239,7 @@ def test_min_replicas_with_a_command_line_redis_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize("port", ["2\u00b2", "\u0662\u0666\u0663\u0667\u0669", "9" * 5000])
 def test_a_sentinel_port_is_ascii_digits(tmp_path: Path, port: str) -> None:
     path = write(tmp_path, f"[redis]\nsentinels = h:{port}\nmaster_name = main")
-    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port words"):
+    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port"):
         load_config(path)
 
 

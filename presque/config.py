@@ -68,7 +68,9 @@ class ServerSettings:
     max_queue_name_length: int = _key(128, positive_int, "Longest queue name, in characters.")
     access_log: bool = _key(True, boolean, "One log line per request.")
     processes: int = _key(
-        1, process_count, "Serving processes sharing the listeners; auto: one per CPU."
+        1,
+        process_count,
+        "Serving processes on the listeners, 1 to 64; auto: one per CPU, up to 64.",
     )
     shutdown_grace: float = _key(10.0, non_negative_float, "Seconds a stop waits for requests.")
     max_wait: float = _key(60.0, non_negative_float, "Longest wait=S of a long poll, seconds.")

@@ -211,14 +211,29 @@ def optional_path(text: str) -> Path | None:
     return Path(text.strip()) if text.strip() else None
 
 
+#: The most serving processes of one daemon. A fixed bound, not a multiple
+#: of the cores, so that a file that starts on one machine starts on every
+#: other: each process costs its memory (tens of MB) and [redis] pool_size
+#: connections, and serves from one core, so past the cores more only
+#: compete for them; 64 is more cores than presque's Python side can use
+#: against one Redis, and few enough that a typo (1000) cannot fork a host
+#: out of memory or Redis out of connections.
+MAX_PROCESSES = 64
+
+
 def process_count(text: str) -> int:
-    """A positive integer, or C{auto}: as many as the CPUs this process may run on."""
+    """
+    From 1 to L{MAX_PROCESSES}, or C{auto}: as many as the CPUs this process
+    may run on, up to L{MAX_PROCESSES}.
+    """
     if text.strip().lower() == "auto":
-        return (
+        cpus = (
             len(os.sched_getaffinity(0))
             if hasattr(os, "sched_getaffinity")
             else os.cpu_count() or 1
         )
-    if not _ascii_digits(text.strip()) or int(text) < 1:
-        raise ValueError(f"must be a positive integer or auto, got {text!r}")
-    return int(text)
+        return min(cpus, MAX_PROCESSES)
+    digits = text.strip()
+    if not _ascii_digits(digits) or len(digits) > 5 or not 1 <= int(digits) <= MAX_PROCESSES:
+        raise ValueError(f"must be a positive integer up to {MAX_PROCESSES} or auto, got {text!r}")
+    return int(digits)

@@ -9,6 +9,7 @@ import pytest
 from harness.daemon import SHIPPED_CONFIG
 from presque.broker.settings import QueueSettings
 from presque.config import Config, ConfigError, WorkerSettings, key_name, load_config, sections
+from presque.config_values import MAX_PROCESSES
 from presque.redis_url import RedisAddress
 
 
@@ -84,8 +85,8 @@ interval = 0.25
         ("[server]\naccess_log = maybe", "[server] access_log: must be one of"),
         ("[server]\nlisten = nonsense:1", "[server] listen: must be a Twisted server endpoint"),
         ("[server]\nlisten =", "[server] listen: needs at least one endpoint"),
-        ("[server]\nprocesses = 0", "[server] processes: must be a positive integer or auto"),
-        ("[server]\nprocesses = all", "[server] processes: must be a positive integer or auto"),
+        ("[server]\nprocesses = 0", "[server] processes: must be a positive integer up to 64"),
+        ("[server]\nprocesses = all", "[server] processes: must be a positive integer up to 64"),
         ("[server]\nshutdown_grace = -1", "[server] shutdown_grace: must be zero or a positive"),
         ("[redis]\nurl = http://x", "[redis] url: must start with redis://, rediss:// or"),
         ("[redis]\nappendfsync = sometimes", "[redis] appendfsync: must be always, everysec"),
@@ -241,6 +242,22 @@ def test_a_sentinel_port_is_ascii_digits(tmp_path: Path, port: str) -> None:
     path = write(tmp_path, f"[redis]\nsentinels = h:{port}\nmaster_name = main")
     with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port"):
         load_config(path)
+
+
+@pytest.mark.parametrize("value", ["65", "100000", "9" * 5000])
+def test_processes_beyond_the_maximum_are_refused(tmp_path: Path, value: str) -> None:
+    # processes = 100000 would fork until the machine runs out of memory.
+    path = write(tmp_path, f"[server]\nprocesses = {value}")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(
+        f"{path}: [server] processes: must be a positive integer up to {MAX_PROCESSES} or auto"
+    )
+
+
+def test_the_maximum_of_processes_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, f"[server]\nprocesses = {MAX_PROCESSES}")
+    assert load_config(path).server.processes == MAX_PROCESSES
 
 
 @pytest.mark.parametrize("value", ["\u00b2", "\u0662"])

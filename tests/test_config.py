@@ -143,9 +143,12 @@ def test_tls_files_are_read_with_a_rediss_url(tmp_path: Path) -> None:
 
 
 def test_tls_files_without_a_rediss_url_are_refused(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, "[redis]\nurl = redis://h\ntls_ca_file = ca.pem"))
-    with pytest.raises(ConfigError, match=r"^\[redis\]: tls_\* files need a rediss:// url"):
-        config.with_overrides()
+    path = write(tmp_path, "[redis]\nurl = redis://h\ntls_ca_file = ca.pem")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path).with_overrides()
+    assert str(raised.value).startswith(
+        f"{path}: [redis] tls_ca_file, url: tls_* files need a rediss:// url"
+    )
 
 
 def test_tls_files_for_the_embedded_redis_are_refused(tmp_path: Path) -> None:
@@ -227,9 +230,12 @@ def test_min_replicas_is_a_count_that_wait_takes(tmp_path: Path, value: str) -> 
 
 def test_min_replicas_with_the_embedded_redis_is_refused(tmp_path: Path) -> None:
     # It has no replica: every change would wait replica_timeout, then be a 503.
-    config = load_config(write(tmp_path, "[redis]\nmin_replicas = 1"))
-    with pytest.raises(ConfigError, match=r"^\[redis\]: min_replicas needs a Redis with replicas"):
-        config.with_overrides()
+    path = write(tmp_path, "[redis]\nmin_replicas = 1")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path).with_overrides()
+    assert str(raised.value).startswith(
+        f"{path}: [redis] min_replicas, url: min_replicas needs a Redis with replicas"
+    )
 
 
 def test_min_replicas_with_a_command_line_redis_is_read(tmp_path: Path) -> None:
@@ -314,25 +320,28 @@ def test_the_default_queue_settings_and_alive_window() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[queues]\nmax_attempts = 0", "[queues]: max_attempts must be an integer from 1 to 1000"),
+        ("[queues]\nmax_attempts = 0", "[queues] max_attempts: must be an integer from 1 to 1000"),
         ("[queues]\nmax_attempts = 2.5", "[queues] max_attempts: must be an integer"),
         ("[queues]\nmax_attempts = many", "[queues] max_attempts: must be an integer"),
-        ("[queues]\nmax_length = -1", "[queues]: max_length must be an integer from 0 to"),
+        ("[queues]\nmax_length = -1", "[queues] max_length: must be an integer from 0 to"),
         ("[redis]\nproducer_memory_share = 1.5", "[redis] producer_memory_share: must be a share"),
         ("[redis]\nproducer_memory_share = 0", "[redis] producer_memory_share: must be a share"),
         (
             "[queues]\nmax_attempts = 1001",
-            "[queues]: max_attempts must be an integer from 1 to 1000",
+            "[queues] max_attempts: must be an integer from 1 to 1000",
         ),
         ("[queues]\nlease = -1", "[queues] lease: must be zero or a positive number"),
         ("[queues]\nlease = soon", "[queues] lease: must be zero or a positive number"),
-        ("[queues]\nlease = 604801", "[queues]: lease must be from 0 to 604800 seconds"),
-        ("[queues]\nbackoff_base = 0", "[queues]: backoff_base must be from 0.001 to 604800"),
+        ("[queues]\nlease = 604801", "[queues] lease: must be from 0 to 604800 seconds"),
+        ("[queues]\nbackoff_base = 0", "[queues] backoff_base: must be from 0.001 to 604800"),
         ("[queues]\nbackoff_cap = inf", "[queues] backoff_cap: must be zero or a positive"),
-        ("[queues]\nbackoff_cap = 0.5", "[queues]: backoff_cap must be at least backoff_base"),
+        (
+            "[queues]\nbackoff_cap = 0.5",
+            "[queues] backoff_base, backoff_cap: backoff_cap must be at least backoff_base",
+        ),
         (
             "[queues]\nbackoff_base = 10\nbackoff_cap = 5",
-            "[queues]: backoff_cap must be at least backoff_base",
+            "[queues] backoff_base, backoff_cap: backoff_cap must be at least backoff_base",
         ),
         ("[queues]\nretries = 3", "[queues] retries: unknown key"),
         ("[workers]\nalive_window = 0", "[workers] alive_window: must be a positive number"),

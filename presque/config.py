@@ -11,14 +11,15 @@ stops at start with a message that says what to fix.
 from __future__ import annotations
 
 import configparser
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from presque.auth import TOKEN_SECTION, Token, token_from_section
 from presque.broker.keys import DEFAULT_PREFIX, check_prefix
-from presque.broker.settings import QueueSettings, is_count, setting_fields
+from presque.broker.settings import QueueSettings, check_setting, is_count, setting_fields
 from presque.config_values import (
     appendfsync,
     boolean,
@@ -48,6 +49,26 @@ class ConfigError(Exception):
     """A configuration file, or a command-line override, is unusable."""
 
 
+class KeysClash(ValueError):
+    """Keys of one section whose values, each usable alone, do not work together."""
+
+    def __init__(self, keys: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.keys = keys
+
+
+def config_error(
+    source: Path | None, section: str, keys: Sequence[str], message: object
+) -> ConfigError:
+    """
+    The error about C{keys} of C{section} (none: the section itself) of the
+    file C{source}: C{FILE: [SECTION] KEY, KEY: message}, the one form of
+    every such error, be it about one key or about several together.
+    """
+    where = f"[{section}] {', '.join(keys)}" if keys else f"[{section}]"
+    return ConfigError(f"{source}: {where}: {message}" if source else f"{where}: {message}")
+
+
 def _key(default: Any, parse: Callable[[str], Any], doc: str, name: str | None = None) -> Any:
     """A key of a section: its default, how its text is read, what it means."""
     return field(default=default, metadata={"parse": parse, "doc": doc, "key": name})
@@ -68,7 +89,9 @@ class ServerSettings:
     max_queue_name_length: int = _key(128, positive_int, "Longest queue name, in characters.")
     access_log: bool = _key(True, boolean, "One log line per request.")
     processes: int = _key(
-        1, process_count, "Serving processes sharing the listeners; auto: one per CPU."
+        1,
+        process_count,
+        "Serving processes on the listeners, 1 to 64; auto: one per CPU, up to 64.",
     )
     shutdown_grace: float = _key(10.0, non_negative_float, "Seconds a stop waits for requests.")
     max_wait: float = _key(60.0, non_negative_float, "Longest wait=S of a long poll, seconds.")
@@ -157,33 +180,51 @@ class RedisSettings:
         """
         Refuse settings that would be ignored or cannot work together.
 
-        @raise ValueError: sentinels without a master_name or with a unix://
+        @raise KeysClash: sentinels without a master_name or with a unix://
             URL; min_replicas with the embedded server; TLS files without a
             rediss:// URL, or one of the client's
             certificate and key without the other.
         """
         if self.cluster and self.sentinels:
-            raise ValueError(
-                "cluster and sentinels exclude each other: a cluster fails over itself"
+            raise KeysClash(
+                ("cluster", "sentinels"),
+                "cluster and sentinels exclude each other: a cluster fails over itself",
             )
         if self.cluster and self.address and (self.address.unix_path or self.address.db):
-            raise ValueError(
-                "a cluster is reached by host and port, database 0: url cannot say otherwise"
+            raise KeysClash(
+                ("cluster", "url"),
+                "a cluster is reached by host and port, database 0: url cannot say otherwise",
             )
         if self.sentinels and not self.master_name:
-            raise ValueError("sentinels need the master_name they know the master by")
-        if self.sentinels and self.address and self.address.unix_path:
-            raise ValueError("sentinels name a master by host and port: url cannot be unix://")
-        if self.min_replicas and not (self.sentinels or self.cluster) and self.address is None:
-            raise ValueError(
-                "min_replicas needs a Redis with replicas (url, sentinels or cluster):"
-                " the embedded one has none"
+            raise KeysClash(
+                ("sentinels", "master_name"),
+                "sentinels need the master_name they know the master by",
             )
-        files = (self.tls_ca_file, self.tls_cert_file, self.tls_key_file)
-        if any(files) and not (self.address and self.address.tls):
-            raise ValueError("tls_* files need a rediss:// url (in [redis] url or --redis)")
+        if self.sentinels and self.address and self.address.unix_path:
+            raise KeysClash(
+                ("sentinels", "url"),
+                "sentinels name a master by host and port: url cannot be unix://",
+            )
+        if self.min_replicas and not (self.sentinels or self.cluster) and self.address is None:
+            raise KeysClash(
+                ("min_replicas", "url"),
+                "min_replicas needs a Redis with replicas (url, sentinels or cluster):"
+                " the embedded one has none",
+            )
+        files = {
+            "tls_ca_file": self.tls_ca_file,
+            "tls_cert_file": self.tls_cert_file,
+            "tls_key_file": self.tls_key_file,
+        }
+        given = tuple(name for name, path in files.items() if path)
+        if given and not (self.address and self.address.tls):
+            raise KeysClash(
+                (*given, "url"), "tls_* files need a rediss:// url (in [redis] url or --redis)"
+            )
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
-            raise ValueError("tls_cert_file and tls_key_file go together")
+            raise KeysClash(
+                ("tls_cert_file", "tls_key_file"), "tls_cert_file and tls_key_file go together"
+            )
 
 
 @dataclass(frozen=True)
@@ -256,6 +297,8 @@ class Config:
     auth: AuthSettings = field(default_factory=AuthSettings)
     #: The [token:NAME] sections.
     tokens: tuple[Token, ...] = field(default=(), metadata={"sections": TOKEN_SECTION})
+    #: The file these settings were read from, if any: errors found later name it.
+    source: Path | None = field(default=None, compare=False, metadata={"source": True})
 
     def with_overrides(self, listen: tuple[str, ...] = (), redis_url: str | None = None) -> Config:
         """
@@ -270,7 +313,15 @@ class Config:
         if redis_url is not None:
             address = _parse("--redis", lambda: parse_redis_url(redis_url))
             config = replace(config, redis=replace(config.redis, address=address))
-        _parse("[redis]", config.redis.check)
+        try:
+            config.redis.check()
+        except KeysClash as clash:
+            # A key the command line gave is named as such.
+            keys = [
+                "url (--redis)" if key == "url" and redis_url is not None else key
+                for key in clash.keys
+            ]
+            raise config_error(self.source, "redis", keys, clash) from None
         return config
 
 
@@ -281,7 +332,11 @@ def sections() -> dict[str, tuple[Field[Any], ...]]:
 
 
 def _sections() -> list[Field[Any]]:
-    return [section for section in fields(Config) if "sections" not in section.metadata]
+    return [
+        section
+        for section in fields(Config)
+        if "sections" not in section.metadata and "source" not in section.metadata
+    ]
 
 
 def key_name(declared: Field[Any]) -> str:
@@ -332,7 +387,7 @@ class _Reader:
         try:
             return parse(raw)
         except ValueError as error:
-            raise ConfigError(f"{self.path}: [{section}] {key_name(declared)}: {error}") from None
+            raise config_error(self.path, section, [key_name(declared)], error) from None
 
     def _check_known(self) -> None:
         known = sections()
@@ -340,11 +395,11 @@ class _Reader:
             if section.startswith(TOKEN_SECTION):
                 continue  # checked as it is read
             if section not in known:
-                raise ConfigError(f"{self.path}: [{section}]: unknown section")
+                raise config_error(self.path, section, [], "unknown section")
             keys = {key_name(declared) for declared in known[section]}
             for key in self.parser.options(section):
                 if key not in keys:
-                    raise ConfigError(f"{self.path}: [{section}] {key}: unknown key")
+                    raise config_error(self.path, section, [key], "unknown key")
 
     def config(self) -> Config:
         self._check_known()
@@ -359,7 +414,7 @@ class _Reader:
                 if self.parser.has_option(section.name, key_name(declared))
             }
             values[section.name] = section.default_factory(**given)
-        return Config(**values)
+        return Config(**values, source=self.path)
 
     def _tokens(self) -> tuple[Token, ...]:
         tokens = []
@@ -379,12 +434,26 @@ class _Reader:
         return tuple(tokens)
 
     def _queue_settings(self) -> QueueSettings:
-        changes = {
-            declared.name: self._read("queues", declared, _queue_setting_parser(declared))
-            for declared in setting_fields()
-            if self.parser.has_option("queues", declared.name)
-        }
+        changes = {}
+        for declared in setting_fields():
+            if not self.parser.has_option("queues", declared.name):
+                continue
+            value = self._read("queues", declared, _queue_setting_parser(declared))
+            try:
+                check_setting(declared, value)
+            except ValueError as error:
+                # The message starts with the setting's name, which the key says already.
+                message = str(error).removeprefix(f"{declared.name} ")
+                raise config_error(self.path, "queues", [declared.name], message) from None
+            changes[declared.name] = value
         try:
             return QueueSettings().updated(changes)
         except ValueError as error:
-            raise ConfigError(f"{self.path}: [queues]: {error}") from None
+            # Each key is usable alone: what is left is a rule between keys,
+            # whose message names them.
+            named = [
+                declared.name
+                for declared in setting_fields()
+                if re.search(rf"\b{declared.name}\b", str(error))
+            ]
+            raise config_error(self.path, "queues", named, error) from None

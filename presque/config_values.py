@@ -5,6 +5,7 @@ value, raising C{ValueError} with a message that says what was expected.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -116,17 +117,86 @@ def non_negative_int(text: str) -> int:
     return int(digits)
 
 
-def host_ports(text: str) -> tuple[tuple[str, int], ...]:
-    """C{host:port ...}, an IPv6 host in brackets: C{[::1]:26379}."""
-    addresses = []
-    for word in text.split():
+#: A label of a host name (RFC 1123): ASCII letters, digits and inner hyphens, 1 to 63 of them.
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+#: The longest host name (RFC 1123), without the trailing dot of a fully qualified one.
+MAX_HOST_NAME = 253
+_HOST_PORT_FORM = "host:port such as 127.0.0.1:26379, redis-1.example.com:26379 or [::1]:26379"
+
+
+def _host_name(host: str) -> bool:
+    name = host.removesuffix(".")
+    labels = name.split(".")
+    # A name whose last label is all digits is a mistyped IPv4 address
+    # (256.1.1.1, 10.0.1): no top-level domain is all digits (RFC 3696).
+    return (
+        len(name) <= MAX_HOST_NAME
+        and all(_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
+
+
+def _port(text: str) -> int | None:
+    if not (_ascii_digits(text) and len(text) <= 5 and 0 < int(text) < 65536):
+        return None
+    return int(text)
+
+
+def host_port(word: str) -> tuple[str, int]:
+    """
+    One C{host:port}: a host name (RFC 1123), an IPv4 address, or an IPv6
+    address in brackets (C{[::1]:26379}, read as C{::1}), and a port from 1
+    to 65535 in ASCII digits. The one reader of every key of addresses.
+
+    @raise ValueError: anything else; the message says what is wrong.
+    """
+    if word.startswith("["):
+        host, bracket, port = word[1:].partition("]")
+        if not (bracket and port.startswith(":")):
+            raise _not_host_port(word, "an IPv6 address is [address]:port")
+        port = port[1:]
+        try:
+            ipv6 = ipaddress.IPv6Address(host)
+        except ValueError:
+            raise _not_host_port(word, "no IPv6 address in the brackets") from None
+        if ipv6.scope_id is not None:
+            raise _not_host_port(word, "an IPv6 zone (%...) is not supported")
+    else:
         host, colon, port = word.rpartition(":")
-        host = host.removeprefix("[").removesuffix("]")
-        usable = _ascii_digits(port) and len(port) <= 5 and 0 < int(port) < 65536
-        if not (colon and host and usable):
-            raise ValueError(f"must be host:port words such as 127.0.0.1:26379, got {word!r}")
-        addresses.append((host, int(port)))
-    return tuple(addresses)
+        if not colon:
+            raise _not_host_port(word, "no :port")
+        if not host:
+            raise _not_host_port(word, "no host")
+        if ":" in host:
+            raise _not_host_port(word, "an IPv6 address goes in brackets")
+        if not (_ipv4(host) or _host_name(host)):
+            raise _not_host_port(
+                word,
+                "the host is neither an IPv4 address nor a host name (ASCII letters,"
+                f" digits and inner hyphens, dot-separated, at most {MAX_HOST_NAME})",
+            )
+    number = _port(port)
+    if number is None:
+        raise _not_host_port(word, "the port must be 1 to 65535, in ASCII digits")
+    return host, number
+
+
+def _not_host_port(word: str, why: str) -> ValueError:
+    shown = repr(word) if len(word) <= 100 else repr(word[:100]) + "..."
+    return ValueError(f"must be {_HOST_PORT_FORM}, got {shown}: {why}")
+
+
+def _ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def host_ports(text: str) -> tuple[tuple[str, int], ...]:
+    """C{host:port ...} (L{host_port}), space or newline separated."""
+    return tuple(host_port(word) for word in text.split())
 
 
 def optional_text(text: str) -> str | None:
@@ -141,14 +211,29 @@ def optional_path(text: str) -> Path | None:
     return Path(text.strip()) if text.strip() else None
 
 
+#: The most serving processes of one daemon. A fixed bound, not a multiple
+#: of the cores, so that a file that starts on one machine starts on every
+#: other: each process costs its memory (tens of MB) and [redis] pool_size
+#: connections, and serves from one core, so past the cores more only
+#: compete for them; 64 is more cores than presque's Python side can use
+#: against one Redis, and few enough that a typo (1000) cannot fork a host
+#: out of memory or Redis out of connections.
+MAX_PROCESSES = 64
+
+
 def process_count(text: str) -> int:
-    """A positive integer, or C{auto}: as many as the CPUs this process may run on."""
+    """
+    From 1 to L{MAX_PROCESSES}, or C{auto}: as many as the CPUs this process
+    may run on, up to L{MAX_PROCESSES}.
+    """
     if text.strip().lower() == "auto":
-        return (
+        cpus = (
             len(os.sched_getaffinity(0))
             if hasattr(os, "sched_getaffinity")
             else os.cpu_count() or 1
         )
-    if not _ascii_digits(text.strip()) or int(text) < 1:
-        raise ValueError(f"must be a positive integer or auto, got {text!r}")
-    return int(text)
+        return min(cpus, MAX_PROCESSES)
+    digits = text.strip()
+    if not _ascii_digits(digits) or len(digits) > 5 or not 1 <= int(digits) <= MAX_PROCESSES:
+        raise ValueError(f"must be a positive integer up to {MAX_PROCESSES} or auto, got {text!r}")
+    return int(digits)

@@ -14,9 +14,13 @@ no longer count.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import stat
+import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -129,12 +133,124 @@ class FiguresWriter(Service):
         self._write()
 
 
-class FolderRemoval(Service):
-    """Removes the daemon's folder of figures when it stops, after its serving processes."""
+#: The start of the name of every daemon's folder of figures, in the temporary directory.
+FOLDER_PREFIX = "presque-figures-"
+#: Seconds a folder must have gone unwritten before it may be stale: every
+#: process of a live daemon writes to it every second (L{WRITE_EVERY}), so
+#: this covers a daemon between making its folder and its first write.
+QUIET = 10.0
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+
+class FiguresFolder(Service):
+    """
+    A daemon's folder of figures, made by L{make}, and removed when the
+    daemon stops, after its serving processes.
+
+    The daemon holds a lock (C{flock}) on the folder as long as it lives,
+    which the kernel releases however it ends: a daemon killed by SIGKILL
+    cannot remove its folder, so the next daemon's L{make} removes every
+    folder whose lock is free (L{remove_stale_folders}). A lock is immune to
+    the reuse of pids and reads the same from every pid namespace sharing
+    the directory, where a pid says nothing.
+    """
+
+    def __init__(self, path: Path, lock: int) -> None:
+        self.path = path
+        self._lock = lock
+
+    @classmethod
+    def make(cls, parent: Path | None = None) -> FiguresFolder:
+        """A new folder in C{parent} (the temporary directory), once the stale ones are gone."""
+        parent = Path(parent or tempfile.gettempdir())
+        for stale in remove_stale_folders(parent):
+            log.info("removed {folder}, left by a daemon that was killed", folder=stale)
+        path = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=parent))
+        lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        # Blocking: another daemon's sweep may hold it a moment, and leaves
+        # a folder this new alone (QUIET).
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return cls(path, lock)
 
     def stopService(self) -> None:
         super().stopService()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self._lock)
+
+
+def remove_stale_folders(parent: Path, quiet: float = QUIET) -> list[Path]:
+    """
+    Remove the folders of figures in C{parent} that no daemon uses any
+    more, and say which. A folder is stale when it is a directory (not a
+    symlink) of this user, no process holds its lock, nothing was written
+    to it for C{quiet} seconds, and none of its files is a live process's.
+    The last two also keep the folders of daemons of earlier versions,
+    which took no lock: each of their processes writes its file there
+    every second.
+    """
+    removed = []
+    for path in sorted(parent.glob(FOLDER_PREFIX + "*")):
+        try:
+            folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # a symlink, a file, gone, or not ours to read
+        try:
+            if _stale(path, folder, quiet):
+                # Under its lock, so that no other sweep meanwhile thinks it alive.
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        finally:
+            os.close(folder)
+    return removed
+
+
+def _stale(path: Path, folder: int, quiet: float) -> bool:
+    status = os.fstat(folder)
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid():
+        return False
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # its daemon lives
+    if time.time() - status.st_mtime < quiet:
+        return False
+    for entry in os.scandir(folder):
+        pid, _, _ = entry.name.partition(".")
+        if not (pid.isascii() and pid.isdigit()):
+            continue
+        try:
+            written = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            return False  # replaced meanwhile: a process writes there
+        if _wrote(int(pid), written):
+            return False
+    return True
+
+
+def _wrote(pid: int, written: float) -> bool:
+    """
+    Whether process C{pid} may have written a file last at C{written}: it
+    lives, and it did not start after that, as a process given the pid of a
+    dead writer did. Unsure (no /proc): yes.
+    """
+    if not _alive(pid):
+        return False
+    started = _start_time(pid)
+    # /proc tells a start to the clock tick, the clock a write more finely.
+    return started is None or started <= written + 1.0
+
+
+def _start_time(pid: int) -> float | None:
+    """When process C{pid} started (seconds since the epoch), from /proc; None if unknown."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    # Field 22, counted after the command's closing parenthesis (the
+    # command may hold spaces and parentheses): clock ticks after boot.
+    fields = stat_line.rpartition(")")[2].split()
+    try:
+        ticks = int(fields[19])
+    except (IndexError, ValueError):
+        return None
+    return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")

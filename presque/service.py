@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -38,7 +37,7 @@ from presque.logs import TextLog, quiet_reconnection_attempts
 from presque.longpoll import LongPoll
 from presque.lua import loaded_scripts
 from presque.metrics import Metrics
-from presque.metrics_share import FiguresWriter, FolderRemoval
+from presque.metrics_share import FiguresFolder, FiguresWriter
 from presque.processes import FIRST_INHERITED_FD, ChildPlan, ServingProcesses
 from presque.redis import Redis
 from presque.redis_tls import client_options
@@ -273,8 +272,10 @@ def make_service(
 
     figures = None
     if config.server.processes > 1:
-        figures = Path(tempfile.mkdtemp(prefix="presque-figures-"))
-        FolderRemoval(figures).setServiceParent(root)
+        # Made after removing the folders left by daemons that were killed.
+        folder = FiguresFolder.make()
+        folder.setServiceParent(root)
+        figures = folder.path
     site, ready = _serve(config, address, started, reactor, root, figures, True, text_log)
     shared = config.server.processes > 1
     listeners = [

@@ -9,6 +9,7 @@ import pytest
 from harness.daemon import SHIPPED_CONFIG
 from presque.broker.settings import QueueSettings
 from presque.config import Config, ConfigError, WorkerSettings, key_name, load_config, sections
+from presque.config_values import MAX_PROCESSES
 from presque.redis_url import RedisAddress
 
 
@@ -84,8 +85,8 @@ interval = 0.25
         ("[server]\naccess_log = maybe", "[server] access_log: must be one of"),
         ("[server]\nlisten = nonsense:1", "[server] listen: must be a Twisted server endpoint"),
         ("[server]\nlisten =", "[server] listen: needs at least one endpoint"),
-        ("[server]\nprocesses = 0", "[server] processes: must be a positive integer or auto"),
-        ("[server]\nprocesses = all", "[server] processes: must be a positive integer or auto"),
+        ("[server]\nprocesses = 0", "[server] processes: must be a positive integer up to 64"),
+        ("[server]\nprocesses = all", "[server] processes: must be a positive integer up to 64"),
         ("[server]\nshutdown_grace = -1", "[server] shutdown_grace: must be zero or a positive"),
         ("[redis]\nurl = http://x", "[redis] url: must start with redis://, rediss:// or"),
         ("[redis]\nappendfsync = sometimes", "[redis] appendfsync: must be always, everysec"),
@@ -142,9 +143,12 @@ def test_tls_files_are_read_with_a_rediss_url(tmp_path: Path) -> None:
 
 
 def test_tls_files_without_a_rediss_url_are_refused(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, "[redis]\nurl = redis://h\ntls_ca_file = ca.pem"))
-    with pytest.raises(ConfigError, match=r"^\[redis\]: tls_\* files need a rediss:// url"):
-        config.with_overrides()
+    path = write(tmp_path, "[redis]\nurl = redis://h\ntls_ca_file = ca.pem")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path).with_overrides()
+    assert str(raised.value).startswith(
+        f"{path}: [redis] tls_ca_file, url: tls_* files need a rediss:// url"
+    )
 
 
 def test_tls_files_for_the_embedded_redis_are_refused(tmp_path: Path) -> None:
@@ -173,7 +177,7 @@ def test_sentinels_are_read_as_hosts_and_ports(tmp_path: Path) -> None:
 @pytest.mark.parametrize("word", ["127.0.0.1", "h:0", "h:65536", ":26379", "h:port"])
 def test_a_sentinel_without_a_usable_port_is_refused(tmp_path: Path, word: str) -> None:
     path = write(tmp_path, f"[redis]\nsentinels = {word}\nmaster_name = main")
-    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port words"):
+    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port"):
         load_config(path)
 
 
@@ -226,9 +230,12 @@ def test_min_replicas_is_a_count_that_wait_takes(tmp_path: Path, value: str) -> 
 
 def test_min_replicas_with_the_embedded_redis_is_refused(tmp_path: Path) -> None:
     # It has no replica: every change would wait replica_timeout, then be a 503.
-    config = load_config(write(tmp_path, "[redis]\nmin_replicas = 1"))
-    with pytest.raises(ConfigError, match=r"^\[redis\]: min_replicas needs a Redis with replicas"):
-        config.with_overrides()
+    path = write(tmp_path, "[redis]\nmin_replicas = 1")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path).with_overrides()
+    assert str(raised.value).startswith(
+        f"{path}: [redis] min_replicas, url: min_replicas needs a Redis with replicas"
+    )
 
 
 def test_min_replicas_with_a_command_line_redis_is_read(tmp_path: Path) -> None:
@@ -239,8 +246,24 @@ def test_min_replicas_with_a_command_line_redis_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize("port", ["2\u00b2", "\u0662\u0666\u0663\u0667\u0669", "9" * 5000])
 def test_a_sentinel_port_is_ascii_digits(tmp_path: Path, port: str) -> None:
     path = write(tmp_path, f"[redis]\nsentinels = h:{port}\nmaster_name = main")
-    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port words"):
+    with pytest.raises(ConfigError, match=r"\[redis\] sentinels: must be host:port"):
         load_config(path)
+
+
+@pytest.mark.parametrize("value", ["65", "100000", "9" * 5000])
+def test_processes_beyond_the_maximum_are_refused(tmp_path: Path, value: str) -> None:
+    # processes = 100000 would fork until the machine runs out of memory.
+    path = write(tmp_path, f"[server]\nprocesses = {value}")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(
+        f"{path}: [server] processes: must be a positive integer up to {MAX_PROCESSES} or auto"
+    )
+
+
+def test_the_maximum_of_processes_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, f"[server]\nprocesses = {MAX_PROCESSES}")
+    assert load_config(path).server.processes == MAX_PROCESSES
 
 
 @pytest.mark.parametrize("value", ["\u00b2", "\u0662"])
@@ -297,25 +320,28 @@ def test_the_default_queue_settings_and_alive_window() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[queues]\nmax_attempts = 0", "[queues]: max_attempts must be an integer from 1 to 1000"),
+        ("[queues]\nmax_attempts = 0", "[queues] max_attempts: must be an integer from 1 to 1000"),
         ("[queues]\nmax_attempts = 2.5", "[queues] max_attempts: must be an integer"),
         ("[queues]\nmax_attempts = many", "[queues] max_attempts: must be an integer"),
-        ("[queues]\nmax_length = -1", "[queues]: max_length must be an integer from 0 to"),
+        ("[queues]\nmax_length = -1", "[queues] max_length: must be an integer from 0 to"),
         ("[redis]\nproducer_memory_share = 1.5", "[redis] producer_memory_share: must be a share"),
         ("[redis]\nproducer_memory_share = 0", "[redis] producer_memory_share: must be a share"),
         (
             "[queues]\nmax_attempts = 1001",
-            "[queues]: max_attempts must be an integer from 1 to 1000",
+            "[queues] max_attempts: must be an integer from 1 to 1000",
         ),
         ("[queues]\nlease = -1", "[queues] lease: must be zero or a positive number"),
         ("[queues]\nlease = soon", "[queues] lease: must be zero or a positive number"),
-        ("[queues]\nlease = 604801", "[queues]: lease must be from 0 to 604800 seconds"),
-        ("[queues]\nbackoff_base = 0", "[queues]: backoff_base must be from 0.001 to 604800"),
+        ("[queues]\nlease = 604801", "[queues] lease: must be from 0 to 604800 seconds"),
+        ("[queues]\nbackoff_base = 0", "[queues] backoff_base: must be from 0.001 to 604800"),
         ("[queues]\nbackoff_cap = inf", "[queues] backoff_cap: must be zero or a positive"),
-        ("[queues]\nbackoff_cap = 0.5", "[queues]: backoff_cap must be at least backoff_base"),
+        (
+            "[queues]\nbackoff_cap = 0.5",
+            "[queues] backoff_base, backoff_cap: backoff_cap must be at least backoff_base",
+        ),
         (
             "[queues]\nbackoff_base = 10\nbackoff_cap = 5",
-            "[queues]: backoff_cap must be at least backoff_base",
+            "[queues] backoff_base, backoff_cap: backoff_cap must be at least backoff_base",
         ),
         ("[queues]\nretries = 3", "[queues] retries: unknown key"),
         ("[workers]\nalive_window = 0", "[workers] alive_window: must be a positive number"),

@@ -122,6 +122,16 @@ def test_a_bad_config_value_stops_the_daemon_naming_file_section_and_key(
     assert f"{config}: [redis] pool_size: must be a positive integer" in output
 
 
+def test_keys_that_do_not_work_together_stop_the_daemon_naming_file_and_keys(
+    workdir: Path,
+) -> None:
+    config, output = refused_config(workdir, "clash.ini", "[redis]\nsentinels = h:26379\n")
+    assert output.strip() == (
+        f"presque: {config}: [redis] sentinels, master_name:"
+        " sentinels need the master_name they know the master by"
+    )
+
+
 def test_a_config_error_is_said_alone_without_the_usage_text(workdir: Path) -> None:
     _, output = refused_config(workdir, "bad.ini", "[redis]\npool_size = many\n")
     assert output.strip().startswith("presque: ")

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import importlib.util
 import os
 import re
 import shutil
 import signal
 import socket
+import stat
 import tempfile
 import time
 from collections import deque
@@ -34,6 +36,25 @@ log = Logger(namespace="presque.redis")
 
 # Unix socket paths longer than this do not fit in sockaddr_un on Linux.
 _MAX_SOCKET_PATH = 100
+
+
+def _socket_dir(data_dir: Path) -> str:
+    """
+    A private folder for the socket of a data directory whose own path is
+    too long: the same one at every start, so that restarts leave no folder
+    behind, unless someone else made it (or opened it to others) first.
+    """
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    folder = os.path.join(tempfile.gettempdir(), f"presque-{os.getuid()}-{digest}")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    found = os.lstat(folder)
+    ours = stat.S_ISDIR(found.st_mode) and found.st_uid == os.getuid()
+    if ours and stat.S_IMODE(found.st_mode) == 0o700:
+        return folder
+    return tempfile.mkdtemp(prefix="presque-")
+
+
 _STOP_TIMEOUT = 30.0
 _RESTART_DELAY = 1.0
 # How many of redis-server's last lines are kept, to be told if it fails.
@@ -201,7 +222,7 @@ class EmbeddedRedis(Service):
         beside_data = self.data_dir / "redis.sock"
         if len(str(beside_data)) <= _MAX_SOCKET_PATH:
             return str(beside_data)
-        return os.path.join(tempfile.mkdtemp(prefix="presque-"), "redis.sock")
+        return os.path.join(_socket_dir(self.data_dir), "redis.sock")
 
     def startService(self) -> None:
         self.binary = self.binary or require_redis_server()

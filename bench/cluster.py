@@ -526,8 +526,9 @@ def spreading(load: Load, runs: list[Measured]) -> str:
         return f"{load.name}: no jobs moved"
     busiest = max(spread) / single[0]
     together = sum(spread) / single[0]
-    redis_share = sum(sum(run.redis_cpu) for run in one) / sum(run.seconds for run in one)
-    machine = sum(run.machine * run.seconds for run in one) / sum(run.seconds for run in one)
+    wall = sum(run.wall for run in one)
+    redis_share = sum(sum(run.redis_cpu) for run in one) / wall
+    machine = sum(run.machine for run in one) / wall
     bottleneck = (
         "it was the bottleneck"
         if redis_share >= BUSY_MASTER

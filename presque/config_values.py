@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from presque.addresses import (
@@ -19,6 +20,19 @@ from presque.addresses import (
     port_number,
 )
 from presque.redis_url import RedisAddress, parse_redis_url
+
+
+class KeysError(ValueError):
+    """
+    What is wrong with C{keys} of a section (none: the section itself),
+    said in C{why}; alone, it reads C{KEY, KEY: why}. The configuration
+    names the file and the section with it (L{presque.config.config_error}).
+    """
+
+    def __init__(self, keys: Sequence[str], why: object) -> None:
+        self.keys = tuple(keys)
+        self.why = str(why)
+        super().__init__(f"{', '.join(self.keys)}: {self.why}" if self.keys else self.why)
 
 
 def positive_int(text: str) -> int:

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from presque.config_values import KeysError
+
 #: What a token may do, each covering a set of routes (see the route table).
 SCOPES = {
     "produce": "post jobs",
@@ -73,23 +75,24 @@ def token_from_section(name: str, keys: Mapping[str, str]) -> Token:
     """
     The token of the section C{[token:NAME]} and its C{keys}.
 
-    @raise ValueError: a key is missing, unknown or wrong; the message says which.
+    @raise KeysError: a key is missing, unknown or wrong, or the name is
+        not one (no key); the error names the key, its message says why.
     """
     if not _NAME.fullmatch(name):
-        raise ValueError("a token's name is 1 to 64 letters, digits, '.', '_' or '-'")
+        raise KeysError((), "a token's name is 1 to 64 letters, digits, '.', '_' or '-'")
     for key in keys:
         if key not in TOKEN_KEYS:
-            raise ValueError(f"{key}: unknown key; known: {', '.join(TOKEN_KEYS)}")
+            raise KeysError([key], f"unknown key; known: {', '.join(TOKEN_KEYS)}")
     missing = [key for key in TOKEN_KEYS if not keys.get(key, "").strip()]
     if missing:
-        raise ValueError(f"{missing[0]} is missing ({TOKEN_KEYS[missing[0]]})")
+        raise KeysError(missing[:1], f"missing ({TOKEN_KEYS[missing[0]]})")
     hex_digest = keys["sha256"].strip().lower()
     if not _HEX_DIGEST.fullmatch(hex_digest):
-        raise ValueError("sha256: must be 64 hex digits (the digest, never the secret)")
+        raise KeysError(["sha256"], "must be 64 hex digits (the digest, never the secret)")
     scopes = frozenset(keys["scopes"].split())
     unknown = sorted(scopes - SCOPES.keys())
     if unknown:
-        raise ValueError(f"scopes: unknown scope {unknown[0]!r}; known: {', '.join(SCOPES)}")
+        raise KeysError(["scopes"], f"unknown scope {unknown[0]!r}; known: {', '.join(SCOPES)}")
     return Token(name, bytes.fromhex(hex_digest), scopes, tuple(keys["queues"].split()))
 
 

@@ -21,6 +21,7 @@ from presque.auth import TOKEN_SECTION, Token, token_from_section
 from presque.broker.keys import DEFAULT_PREFIX, check_prefix
 from presque.broker.settings import QueueSettings, check_setting, is_count, setting_fields
 from presque.config_values import (
+    KeysError,
     appendfsync,
     boolean,
     check_endpoint,
@@ -49,12 +50,8 @@ class ConfigError(Exception):
     """A configuration file, or a command-line override, is unusable."""
 
 
-class KeysClash(ValueError):
+class KeysClash(KeysError):
     """Keys of one section whose values, each usable alone, do not work together."""
-
-    def __init__(self, keys: tuple[str, ...], message: str) -> None:
-        super().__init__(message)
-        self.keys = keys
 
 
 def config_error(
@@ -63,10 +60,16 @@ def config_error(
     """
     The error about C{keys} of C{section} (none: the section itself) of the
     file C{source}: C{FILE: [SECTION] KEY, KEY: message}, the one form of
-    every such error, be it about one key or about several together.
+    every such error, be it about one key or about several together, found
+    as the file is read or later (L{keys_error}).
     """
     where = f"[{section}] {', '.join(keys)}" if keys else f"[{section}]"
     return ConfigError(f"{source}: {where}: {message}" if source else f"{where}: {message}")
+
+
+def keys_error(source: Path | None, section: str, error: KeysError) -> ConfigError:
+    """L{config_error} about the keys of C{section} that C{error} names, for its reason."""
+    return config_error(source, section, error.keys, error.why)
 
 
 def _key(default: Any, parse: Callable[[str], Any], doc: str, name: str | None = None) -> Any:
@@ -321,7 +324,7 @@ class Config:
                 "url (--redis)" if key == "url" and redis_url is not None else key
                 for key in clash.keys
             ]
-            raise config_error(self.source, "redis", keys, clash) from None
+            raise config_error(self.source, "redis", keys, clash.why) from None
         return config
 
 
@@ -417,7 +420,8 @@ class _Reader:
         return Config(**values, source=self.path)
 
     def _tokens(self) -> tuple[Token, ...]:
-        tokens = []
+        tokens: list[Token] = []
+        sections_of: dict[bytes, str] = {}
         for section in self.parser.sections():
             if not section.startswith(TOKEN_SECTION):
                 continue
@@ -425,12 +429,19 @@ class _Reader:
                 token = token_from_section(
                     section[len(TOKEN_SECTION) :], dict(self.parser.items(section))
                 )
-            except ValueError as error:
-                raise ConfigError(f"{self.path}: [{section}] {error}") from None
+            except KeysError as error:
+                raise keys_error(self.path, section, error) from None
+            if token.digest in sections_of:
+                # Its secret would be either token: which one it is, a guess.
+                raise config_error(
+                    self.path,
+                    section,
+                    ["sha256"],
+                    f"the same as [{sections_of[token.digest]}]'s:"
+                    " each token needs a secret of its own",
+                )
+            sections_of[token.digest] = section
             tokens.append(token)
-        digests = [token.digest for token in tokens]
-        if len(set(digests)) < len(digests):
-            raise ConfigError(f"{self.path}: two [token:NAME] sections have the same sha256")
         return tuple(tokens)
 
     def _queue_settings(self) -> QueueSettings:

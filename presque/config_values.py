@@ -5,13 +5,34 @@ value, raising C{ValueError} with a message that says what was expected.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+from presque.addresses import (
+    TCP_ENDPOINTS,
+    ascii_digits,
+    check_host,
+    endpoint_parts,
+    host_port,
+    port_number,
+)
 from presque.redis_url import RedisAddress, parse_redis_url
+
+
+class KeysError(ValueError):
+    """
+    What is wrong with C{keys} of a section (none: the section itself),
+    said in C{why}; alone, it reads C{KEY, KEY: why}. The configuration
+    names the file and the section with it (L{presque.config.config_error}).
+    """
+
+    def __init__(self, keys: Sequence[str], why: object) -> None:
+        self.keys = tuple(keys)
+        self.why = str(why)
+        super().__init__(f"{', '.join(self.keys)}: {self.why}" if self.keys else self.why)
 
 
 def positive_int(text: str) -> int:
@@ -80,12 +101,29 @@ def endpoints(text: str) -> tuple[str, ...]:
 
 
 def check_endpoint(description: str) -> None:
+    """
+    A Twisted server endpoint, read as Twisted reads it; one on a TCP port
+    must give a port from 0 (any free one) to 65535 in ASCII digits and, if
+    any, an interface that is an IPv4 or IPv6 address or a host name
+    (L{presque.addresses}), which Twisted would take as they come and fail
+    on, or bind to something else, only once it listens.
+    """
     from twisted.internet.endpoints import serverFromString
 
     try:
+        kind, args, options = endpoint_parts(description)
+        if kind in TCP_ENDPOINTS:
+            port_number(options.get("port", args[0] if args else ""), smallest=0)
+            if options.get("interface"):
+                try:
+                    check_host(options["interface"])
+                except ValueError as why:
+                    raise ValueError(f"the interface: {why}") from None
         # Parsing only: no reactor is touched until the endpoint listens.
+        # It reads the files of an ssl: endpoint, and OpenSSL's errors
+        # share no narrower base than Exception.
         serverFromString(None, description)
-    except (ValueError, KeyError, TypeError) as error:
+    except Exception as error:
         raise ValueError(
             f"must be a Twisted server endpoint such as tcp:8080:interface=127.0.0.1,"
             f" got {description!r} ({error})"
@@ -102,101 +140,29 @@ def appendfsync(text: str) -> str:
 LARGEST_REDIS_COUNT = 2**63 - 1
 
 
-def _ascii_digits(text: str) -> bool:
-    # str.isdigit() is also true of non-ASCII digits, which int() may refuse
-    # (u'\u00b2') or read (u'\u0662' is 2): neither is a number of the file's.
-    return text.isascii() and text.isdigit()
-
-
 def non_negative_int(text: str) -> int:
     digits = text.strip()
-    if not _ascii_digits(digits) or len(digits) > 19 or int(digits) > LARGEST_REDIS_COUNT:
+    if not ascii_digits(digits) or len(digits) > 19 or int(digits) > LARGEST_REDIS_COUNT:
         raise ValueError(
             f"must be zero or a positive integer up to {LARGEST_REDIS_COUNT}, got {text!r}"
         )
     return int(digits)
 
 
-#: A label of a host name (RFC 1123): ASCII letters, digits and inner hyphens, 1 to 63 of them.
-_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
-#: The longest host name (RFC 1123), without the trailing dot of a fully qualified one.
-MAX_HOST_NAME = 253
 _HOST_PORT_FORM = "host:port such as 127.0.0.1:26379, redis-1.example.com:26379 or [::1]:26379"
 
 
-def _host_name(host: str) -> bool:
-    name = host.removesuffix(".")
-    labels = name.split(".")
-    # A name whose last label is all digits is a mistyped IPv4 address
-    # (256.1.1.1, 10.0.1): no top-level domain is all digits (RFC 3696).
-    return (
-        len(name) <= MAX_HOST_NAME
-        and all(_LABEL.fullmatch(label) for label in labels)
-        and not labels[-1].isdigit()
-    )
-
-
-def _port(text: str) -> int | None:
-    if not (_ascii_digits(text) and len(text) <= 5 and 0 < int(text) < 65536):
-        return None
-    return int(text)
-
-
-def host_port(word: str) -> tuple[str, int]:
-    """
-    One C{host:port}: a host name (RFC 1123), an IPv4 address, or an IPv6
-    address in brackets (C{[::1]:26379}, read as C{::1}), and a port from 1
-    to 65535 in ASCII digits. The one reader of every key of addresses.
-
-    @raise ValueError: anything else; the message says what is wrong.
-    """
-    if word.startswith("["):
-        host, bracket, port = word[1:].partition("]")
-        if not (bracket and port.startswith(":")):
-            raise _not_host_port(word, "an IPv6 address is [address]:port")
-        port = port[1:]
-        try:
-            ipv6 = ipaddress.IPv6Address(host)
-        except ValueError:
-            raise _not_host_port(word, "no IPv6 address in the brackets") from None
-        if ipv6.scope_id is not None:
-            raise _not_host_port(word, "an IPv6 zone (%...) is not supported")
-    else:
-        host, colon, port = word.rpartition(":")
-        if not colon:
-            raise _not_host_port(word, "no :port")
-        if not host:
-            raise _not_host_port(word, "no host")
-        if ":" in host:
-            raise _not_host_port(word, "an IPv6 address goes in brackets")
-        if not (_ipv4(host) or _host_name(host)):
-            raise _not_host_port(
-                word,
-                "the host is neither an IPv4 address nor a host name (ASCII letters,"
-                f" digits and inner hyphens, dot-separated, at most {MAX_HOST_NAME})",
-            )
-    number = _port(port)
-    if number is None:
-        raise _not_host_port(word, "the port must be 1 to 65535, in ASCII digits")
-    return host, number
-
-
-def _not_host_port(word: str, why: str) -> ValueError:
-    shown = repr(word) if len(word) <= 100 else repr(word[:100]) + "..."
-    return ValueError(f"must be {_HOST_PORT_FORM}, got {shown}: {why}")
-
-
-def _ipv4(host: str) -> bool:
-    try:
-        ipaddress.IPv4Address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def host_ports(text: str) -> tuple[tuple[str, int], ...]:
-    """C{host:port ...} (L{host_port}), space or newline separated."""
-    return tuple(host_port(word) for word in text.split())
+    """C{host:port ...} (L{presque.addresses.host_port}), space or newline separated."""
+    return tuple(_host_port(word) for word in text.split())
+
+
+def _host_port(word: str) -> tuple[str, int]:
+    try:
+        return host_port(word)
+    except ValueError as why:
+        shown = repr(word) if len(word) <= 100 else repr(word[:100]) + "..."
+        raise ValueError(f"must be {_HOST_PORT_FORM}, got {shown}: {why}") from None
 
 
 def optional_text(text: str) -> str | None:
@@ -234,6 +200,6 @@ def process_count(text: str) -> int:
         )
         return min(cpus, MAX_PROCESSES)
     digits = text.strip()
-    if not _ascii_digits(digits) or len(digits) > 5 or not 1 <= int(digits) <= MAX_PROCESSES:
+    if not ascii_digits(digits) or len(digits) > 5 or not 1 <= int(digits) <= MAX_PROCESSES:
         raise ValueError(f"must be a positive integer up to {MAX_PROCESSES} or auto, got {text!r}")
     return int(digits)

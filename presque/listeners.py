@@ -9,7 +9,6 @@ moment in the listen backlog instead of getting a 503.
 from __future__ import annotations
 
 import os
-import re
 import socket
 from typing import Any
 
@@ -19,6 +18,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 
+from presque.addresses import TCP_ENDPOINTS, endpoint_parts
 from presque.config import ServerSettings
 from presque.web.site import PresqueSite
 
@@ -101,12 +101,10 @@ def warn_of_unnamed_hosts(server: ServerSettings) -> None:
     if "*" in server.allowed_hosts or not set(server.allowed_hosts) <= _LOOPBACK:
         return
     for endpoint in server.listen:
-        kind, _, rest = endpoint.partition(":")
-        if kind not in ("tcp", "tcp6", "ssl"):
+        kind, _, options = endpoint_parts(endpoint)
+        if kind not in TCP_ENDPOINTS:
             continue
-        parts = re.split(r"(?<!\\):", rest)
-        options = dict(part.split("=", 1) for part in parts if "=" in part)
-        if options.get("interface", "").replace("\\", "") not in _LOOPBACK:
+        if options.get("interface", "") not in _LOOPBACK:
             log.warn(
                 "presque listens beyond loopback ({endpoint}) but [server] allowed_hosts names"
                 " only loopback: requests naming another host get 421; list the names clients"

@@ -162,8 +162,7 @@ class FiguresFolder(Service):
     def make(cls, parent: Path | None = None) -> FiguresFolder:
         """A new folder in C{parent} (the temporary directory), once the stale ones are gone."""
         parent = Path(parent or tempfile.gettempdir())
-        for stale in remove_stale_folders(parent):
-            log.info("removed {folder}, left by a daemon that was killed", folder=stale)
+        remove_left_folders(parent)
         path = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=parent))
         lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         # Blocking: another daemon's sweep may hold it a moment, and leaves
@@ -175,6 +174,17 @@ class FiguresFolder(Service):
         super().stopService()
         shutil.rmtree(self.path, ignore_errors=True)
         os.close(self._lock)
+
+
+def remove_left_folders(parent: Path | None = None) -> None:
+    """
+    Remove the folders of figures that killed daemons left in C{parent}
+    (the temporary directory), saying so: what every daemon does at start,
+    whatever its own C{processes}, so that none is left for good by a
+    daemon that ran several and then one (L{remove_stale_folders}).
+    """
+    for stale in remove_stale_folders(Path(parent or tempfile.gettempdir())):
+        log.info("removed {folder}, left by a daemon that was killed", folder=stale)
 
 
 def remove_stale_folders(parent: Path, quiet: float = QUIET) -> list[Path]:

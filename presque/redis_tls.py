@@ -13,9 +13,11 @@ from typing import Any
 
 from twisted.internet import ssl
 
+from presque.config_values import KeysError
 
-class BadTLSFiles(ValueError):
-    """A certificate or key file for Redis' TLS cannot be used; the message says which."""
+
+class BadTLSFiles(KeysError):
+    """A certificate or key file for Redis' TLS cannot be used: the key of [redis] that gave it."""
 
 
 def client_options(
@@ -55,11 +57,11 @@ def _read(path: Path, key: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise BadTLSFiles(f"[redis] {key}: cannot read {path}: {error.strerror}") from None
+        raise BadTLSFiles([key], f"cannot read {path}: {error.strerror}") from None
 
 
 def _loaded(key: str, load: Any, pem: bytes) -> Any:
     try:
         return load(pem)
     except Exception as error:  # OpenSSL's errors share no narrower base
-        raise BadTLSFiles(f"[redis] {key}: not a usable PEM file: {error}") from None
+        raise BadTLSFiles([key], f"not a usable PEM file: {error}") from None

@@ -8,13 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from presque.addresses import ascii_digits, host_port
+
+#: The port of a redis:// URL that gives none.
+DEFAULT_PORT = 6379
+
 
 @dataclass(frozen=True)
 class RedisAddress:
     """Where a Redis server listens and how to log in to it."""
 
     host: str | None = None
-    port: int = 6379
+    port: int = DEFAULT_PORT
     unix_path: str | None = None
     db: int = 0
     username: str | None = None
@@ -30,12 +35,18 @@ class RedisAddress:
 
 def parse_redis_url(url: str) -> RedisAddress:
     """
-    Parse C{url}.
+    Parse C{url}. Its host and port are read as every other address of the
+    configuration (L{presque.addresses.host_port}): a host name, an IPv4
+    address or an IPv6 address in brackets, and a port from 1 to 65535.
 
     @raise ValueError: the URL is not one presque understands; the message
         says why.
     """
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    if not url.isprintable():
+        # urlsplit would drop some of them (tabs, line breaks) unseen.
+        raise ValueError("must not hold control characters (tabs, line breaks...)")
+    parts = urlsplit(url)
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
     if parts.scheme == "unix":
@@ -45,15 +56,18 @@ def parse_redis_url(url: str) -> RedisAddress:
         return RedisAddress(unix_path=parts.path, db=db, username=username, password=password)
     if parts.scheme not in ("redis", "rediss"):
         raise ValueError(f"must start with redis://, rediss:// or unix://, got {url!r}")
-    if not parts.hostname:
-        raise ValueError(f"needs a host, got {url!r}")
+    # What follows the credentials, which the message leaves out.
+    where = parts.netloc.rpartition("@")[2]
     try:
-        port = parts.port or 6379
-    except ValueError:
-        raise ValueError(f"has an invalid port, got {url!r}") from None
+        host, port = host_port(where, default_port=DEFAULT_PORT)
+    except ValueError as why:
+        raise ValueError(
+            f"needs a host[:port] such as redis.example.com:6379, 10.0.0.1 or [::1]:6379,"
+            f" got {where[:100]!r}: {why}"
+        ) from None
     path = parts.path.strip("/")
     return RedisAddress(
-        host=parts.hostname,
+        host=host,
         port=port,
         db=_db(path or "0", url),
         username=username,
@@ -63,6 +77,6 @@ def parse_redis_url(url: str) -> RedisAddress:
 
 
 def _db(text: str, url: str) -> int:
-    if not text.isdigit():
+    if not ascii_digits(text):
         raise ValueError(f"database must be a number, got {text!r} in {url!r}")
     return int(text)

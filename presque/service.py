@@ -37,7 +37,7 @@ from presque.logs import TextLog, quiet_reconnection_attempts
 from presque.longpoll import LongPoll
 from presque.lua import loaded_scripts
 from presque.metrics import Metrics
-from presque.metrics_share import FiguresFolder, FiguresWriter
+from presque.metrics_share import FiguresFolder, FiguresWriter, remove_left_folders
 from presque.processes import FIRST_INHERITED_FD, ChildPlan, ServingProcesses
 from presque.redis import Redis
 from presque.redis_tls import client_options
@@ -276,6 +276,8 @@ def make_service(
         folder = FiguresFolder.make()
         folder.setServiceParent(root)
         figures = folder.path
+    else:
+        remove_left_folders()
     site, ready = _serve(config, address, started, reactor, root, figures, True, text_log)
     shared = config.server.processes > 1
     listeners = [

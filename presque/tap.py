@@ -12,7 +12,7 @@ from typing import ClassVar
 from twisted.application.service import IService
 from twisted.python import usage
 
-from presque.config import Config, ConfigError, load_config
+from presque.config import Config, ConfigError, keys_error, load_config
 
 
 class Options(usage.Options):
@@ -69,9 +69,13 @@ def makeService(options: Options) -> IService:
     from presque.service import make_service, tune_garbage_collector
 
     text_log = daemon_text_log(options.parent, reactor)
+    settings = options["settings"]
     try:
-        service = make_service(options["settings"], reactor, text_log)
-    except (RedisServerNotFound, BadTLSFiles) as error:
+        service = make_service(settings, reactor, text_log)
+    except BadTLSFiles as error:
+        # Found once the files are read, named as the file's other errors.
+        raise SystemExit(f"presque: {keys_error(settings.source, 'redis', error)}") from None
+    except RedisServerNotFound as error:
         raise SystemExit(f"presque: {error}") from None
     tune_garbage_collector()
     return service if text_log is None else LoggingDaemon(service, text_log.observer)

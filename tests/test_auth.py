@@ -24,9 +24,9 @@ def test_a_token_is_read_from_its_section() -> None:
     ("keys", "message"),
     [
         ({"sha256": "nothex"}, "sha256: must be 64 hex digits"),
-        ({"sha256": ""}, "sha256 is missing"),
+        ({"sha256": ""}, "sha256: missing"),
         ({"scopes": "produce delete"}, "unknown scope 'delete'"),
-        ({"queues": " "}, "queues is missing"),
+        ({"queues": " "}, "queues: missing"),
         ({"secret": "x"}, "secret: unknown key"),
     ],
 )

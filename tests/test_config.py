@@ -394,10 +394,14 @@ def test_a_bad_token_section_names_the_file_and_the_section(tmp_path: Path) -> N
         load_config(path)
 
 
-def test_two_tokens_of_one_secret_are_refused(tmp_path: Path) -> None:
+def test_two_tokens_of_one_secret_are_refused_naming_both_sections(tmp_path: Path) -> None:
     path = write(tmp_path, TOKEN + TOKEN.replace("billing", "other"))
-    with pytest.raises(ConfigError, match="the same sha256"):
+    with pytest.raises(ConfigError) as raised:
         load_config(path)
+    assert str(raised.value) == (
+        f"{path}: [token:other] sha256: the same as [token:billing]'s:"
+        " each token needs a secret of its own"
+    )
 
 
 def test_the_auth_mode_is_on_or_off(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """
 Keys that are usable alone but not together: the error names the file, the
-section and every key involved, as the error about one key does.
+section and every key involved, as the error about one key does; so do the
+errors of [token:NAME] sections, through the same form.
 """
 
 from __future__ import annotations
@@ -70,3 +71,29 @@ def test_queue_keys_that_do_not_work_together_are_named_with_the_file(tmp_path: 
 
 def test_the_file_a_config_was_read_from_does_not_make_it_differ(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, "")) == load_config(write(tmp_path / "..", ""))
+
+
+TOKEN = "[token:billing]\nsha256 = " + "ab" * 32 + "\nscopes = produce\nqueues = *\n"
+
+
+def test_a_missing_token_key_is_named_as_every_key_is(tmp_path: Path) -> None:
+    path = write(tmp_path, TOKEN.replace("queues = *\n", ""))
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(f"{path}: [token:billing] queues: missing (the queues")
+
+
+def test_an_unknown_token_key_is_named_as_every_key_is(tmp_path: Path) -> None:
+    path = write(tmp_path, TOKEN + "secret = hunter2\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(f"{path}: [token:billing] secret: unknown key; known:")
+
+
+def test_a_bad_token_name_is_named_as_every_section_is(tmp_path: Path) -> None:
+    path = write(tmp_path, TOKEN.replace("billing", "bill ing"))
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == (
+        f"{path}: [token:bill ing]: a token's name is 1 to 64 letters, digits, '.', '_' or '-'"
+    )

@@ -132,6 +132,19 @@ def test_keys_that_do_not_work_together_stop_the_daemon_naming_file_and_keys(
     )
 
 
+def test_an_ssl_endpoint_whose_key_file_is_missing_stops_the_daemon_in_one_line(
+    workdir: Path,
+) -> None:
+    # Twisted reads the key as it parses the endpoint: this was a traceback.
+    config, output = refused_config(
+        workdir, "ssl.ini", "[server]\nlisten = ssl:0:privateKey=absent.pem\n"
+    )
+    assert output.strip().startswith(
+        f"presque: {config}: [server] listen: must be a Twisted server endpoint"
+    )
+    assert "Traceback" not in output
+
+
 def test_a_config_error_is_said_alone_without_the_usage_text(workdir: Path) -> None:
     _, output = refused_config(workdir, "bad.ini", "[redis]\npool_size = many\n")
     assert output.strip().startswith("presque: ")

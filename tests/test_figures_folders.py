@@ -72,6 +72,19 @@ def test_a_killed_daemons_folder_is_removed_when_the_next_daemon_starts(
     assert not left.exists()
 
 
+def test_a_killed_daemons_folder_is_removed_when_a_single_process_daemon_starts(
+    tmp_path: Path, tmp: Path, daemons: Daemons
+) -> None:
+    first = start_with_tmp(daemons, tmp_path / "work", tmp)
+    [left] = figures_folders(tmp)
+    children = children_of(first)
+    first.stop(signal.SIGKILL)
+    wait_until(lambda: not any(map(process_alive, children)), 30, "a child outlived the daemon")
+    until_quiet(left)
+    start(daemons, tmp_path / "work", processes=1, env={"TMPDIR": str(tmp)})
+    assert figures_folders(tmp) == []
+
+
 def test_a_live_daemons_folder_is_kept_when_another_daemon_starts(
     tmp_path: Path, tmp: Path, daemons: Daemons
 ) -> None:

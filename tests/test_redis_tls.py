@@ -154,7 +154,7 @@ def test_without_a_client_certificate_a_redis_that_asks_for_one_is_not_reached(
         ),
     ],
 )
-def test_unusable_tls_files_stop_the_daemon_saying_which(
+def test_unusable_tls_files_stop_the_daemon_naming_the_config_file_and_key(
     tmp_path: Path, daemons: Daemons, certificates: Certificates, files: dict[str, str], told: str
 ) -> None:
     (tmp_path / "garbage.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64\n")
@@ -163,4 +163,4 @@ def test_unusable_tls_files_stop_the_daemon_saying_which(
     daemons.append(daemon)
     assert daemon.process is not None
     assert daemon.process.wait(30) != 0
-    assert f"presque: {told}" in daemon.log.read_text()
+    assert f"presque: {config}: {told}" in daemon.log.read_text()

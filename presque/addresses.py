@@ -16,8 +16,10 @@ from __future__ import annotations
 import ipaddress
 import re
 
-#: A label of a host name (RFC 1123): ASCII letters, digits and inner hyphens, 1 to 63 of them.
-_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+#: A label of a host name: ASCII letters, digits, inner hyphens (RFC 1123)
+#: and underscores, 1 to 63 of them. Resolvers take underscores, and
+#: containers are named with them (Docker Compose's project_redis_1).
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 #: The longest host name (RFC 1123), without the trailing dot of a fully qualified one.
 MAX_HOST_NAME = 253
 #: The largest TCP port.
@@ -58,7 +60,7 @@ def check_host(host: str) -> str:
     if not (_ipv4(host) or _host_name(host)):
         raise ValueError(
             "the host is neither an IPv4 address nor a host name (ASCII letters,"
-            f" digits and inner hyphens, dot-separated, at most {MAX_HOST_NAME})"
+            f" digits, underscores and inner hyphens, dot-separated, at most {MAX_HOST_NAME})"
         )
     return host
 

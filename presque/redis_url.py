@@ -51,11 +51,11 @@ def parse_redis_url(url: str) -> RedisAddress:
     password = unquote(parts.password) if parts.password else None
     if parts.scheme == "unix":
         if not parts.path:
-            raise ValueError(f"unix URL needs a socket path, got {url!r}")
+            raise ValueError(f"unix URL needs a socket path, got {_shown(url)!r}")
         db = _db(parse_qs(parts.query).get("db", ["0"])[0], url)
         return RedisAddress(unix_path=parts.path, db=db, username=username, password=password)
     if parts.scheme not in ("redis", "rediss"):
-        raise ValueError(f"must start with redis://, rediss:// or unix://, got {url!r}")
+        raise ValueError(f"must start with redis://, rediss:// or unix://, got {_shown(url)!r}")
     # What follows the credentials, which the message leaves out.
     where = parts.netloc.rpartition("@")[2]
     try:
@@ -78,5 +78,16 @@ def parse_redis_url(url: str) -> RedisAddress:
 
 def _db(text: str, url: str) -> int:
     if not ascii_digits(text):
-        raise ValueError(f"database must be a number, got {text!r} in {url!r}")
+        raise ValueError(f"database must be a number, got {text!r} in {_shown(url)!r}")
     return int(text)
+
+
+def _shown(url: str) -> str:
+    """C{url} for a message: its credentials, if any, as C{***}; 100 characters at most."""
+    scheme, separator, rest = url.partition("://")
+    if separator:
+        authority, slash, path = rest.partition("/")
+        if "@" in authority:
+            authority = "***@" + authority.rpartition("@")[2]
+        url = scheme + separator + authority + slash + path
+    return url[:100]

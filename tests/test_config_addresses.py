@@ -25,7 +25,6 @@ BAD_HOSTS = [
     "redis/0:26379",
     "r\u00e9dis:26379",
     "\u0661\u0662\u0667.0.0.1:26379",
-    "redis_1:26379",
     "-redis:26379",
     "redis-:26379",
     "redis..example.com:26379",
@@ -86,12 +85,19 @@ def test_an_ipv6_address_is_read_from_its_brackets(tmp_path: Path, key: str) -> 
 @pytest.mark.parametrize("key", KEYS)
 def test_host_names_and_ipv4_addresses_are_read(tmp_path: Path, key: str) -> None:
     longest = ".".join(["a" * 63] * 3 + ["b" * 61])  # 253 characters
-    words = ["127.0.0.1:1", "localhost:65535", "redis-1.example.com.:26379", f"{longest}:7000"]
+    words = [
+        "127.0.0.1:1",
+        "localhost:65535",
+        "redis-1.example.com.:26379",
+        "app_redis_1:6379",
+        f"{longest}:7000",
+    ]
     _, redis = read(tmp_path, key, " ".join(words))
     assert getattr(redis, key) == (
         ("127.0.0.1", 1),
         ("localhost", 65535),
         ("redis-1.example.com.", 26379),
+        ("app_redis_1", 6379),
         (longest, 7000),
     )
 
@@ -107,7 +113,6 @@ BAD_URL_HOSTS = [
     "redis://:6379",  # no host
     "redis://ho st:6379",
     "redis://r\u00e9dis",
-    "redis://redis_1",
     "redis://-redis",
     "redis://h%20x",
     "redis://256.0.0.1",
@@ -163,12 +168,18 @@ def test_a_url_database_in_other_than_ascii_digits_is_refused(tmp_path: Path, ur
 
 
 def test_url_hosts_are_read_as_the_other_addresses_are(tmp_path: Path) -> None:
-    urls = ["redis://10.0.0.1:1/2", "redis://:pw@redis-1.example.com.", "rediss://[::1]:65535"]
+    urls = [
+        "redis://10.0.0.1:1/2",
+        "redis://:pw@redis-1.example.com.",
+        "rediss://[::1]:65535",
+        "redis://app_redis_1",
+    ]
     addresses = [read_url(tmp_path, url)[1] for url in urls]
     assert [(address.host, address.port) for address in addresses] == [
         ("10.0.0.1", 1),
         ("redis-1.example.com.", 6379),
         ("::1", 65535),
+        ("app_redis_1", 6379),
     ]
 
 

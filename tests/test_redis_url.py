@@ -62,3 +62,19 @@ def test_describe_leaves_the_password_out() -> None:
 def test_unusable_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError):
         parse_redis_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:s3cret@h",
+        "redis://:s3cret@h/zero",
+        "redis://:s3cret@h:port",
+        "unix://:s3cret@/s?db=x",
+        "redis://us:s3cret@ho st",
+    ],
+)
+def test_the_refusal_of_a_url_never_shows_its_password(url: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_redis_url(url)
+    assert "s3cret" not in str(refused.value)

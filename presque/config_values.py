@@ -150,6 +150,10 @@ def host_port(word: str) -> tuple[str, int]:
 
     @raise ValueError: anything else; the message says what is wrong.
     """
+    if "," in word:
+        # "h1:26379,h2:26379" read as one host "h1:26379,h2" would be told
+        # that an IPv6 address goes in brackets.
+        raise _not_host_port(word, "addresses are separated by spaces or newlines, not commas")
     if word.startswith("["):
         host, bracket, port = word[1:].partition("]")
         if not (bracket and port.startswith(":")):

@@ -159,6 +159,10 @@ def host_ports(text: str) -> tuple[tuple[str, int], ...]:
 
 def _host_port(word: str) -> tuple[str, int]:
     try:
+        if "," in word:
+            # "h1:26379,h2:26379", read as the host "h1:26379,h2", would be
+            # told that an IPv6 address goes in brackets.
+            raise ValueError("addresses are separated by spaces or newlines, not commas")
         return host_port(word)
     except ValueError as why:
         shown = repr(word) if len(word) <= 100 else repr(word[:100]) + "..."

@@ -106,8 +106,16 @@ class TurnBufferedFile:
             self._write("".join(chunk))
 
     def _write(self, text: str) -> None:
-        self._file.write(text)
-        self._file.flush()
+        try:
+            self._file.write(text)
+            self._file.flush()
+        except (OSError, ValueError):
+            # The reader of a pipe went away (EPIPE), the disk is full, the
+            # file closed: these lines are lost, as twistd's own observer
+            # loses them. Raised from the turn's flush, the error was logged,
+            # which wrote again at the end of the next turn, and failed
+            # again: the daemon spun a core forever.
+            pass
 
 
 def _seconds_formatter() -> Callable[[float | None], str]:

@@ -77,6 +77,16 @@ def test_an_ipv6_address_without_brackets_is_refused(tmp_path: Path, key: str) -
 
 
 @pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("value", ["h1:26379,h2:26379", "h1:26379, h2:26379", "[::1]:1,[::2]:2"])
+def test_addresses_separated_by_commas_are_told_to_be_separated_by_spaces(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    path, message = refusal(tmp_path, key, value)
+    assert message.startswith(f"{path}: [redis] {key}: must be host:port such as")
+    assert message.endswith("addresses are separated by spaces or newlines, not commas")
+
+
+@pytest.mark.parametrize("key", KEYS)
 def test_an_ipv6_address_is_read_from_its_brackets(tmp_path: Path, key: str) -> None:
     _, redis = read(tmp_path, key, "[::1]:26379 [2001:db8::7]:7000")
     assert getattr(redis, key) == (("::1", 26379), ("2001:db8::7", 7000))

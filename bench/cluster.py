@@ -35,7 +35,6 @@ from pathlib import Path
 from bench.children import Children, run_benchmark
 from bench.cluster_setup import (
     Setup,
-    child_pids,
     counters,
     prefill,
     purge,
@@ -52,6 +51,7 @@ from bench.scenarios import JOBS_PER_BATCH
 from bench.wrk import parse_wrk, wrk_command
 from harness.cluster import Cluster
 from harness.polling import wait_until
+from harness.processes import child_pids
 
 RESULTS_DIR = Path(__file__).resolve().with_name("results")
 SETUPS = (1, 3)  # masters

@@ -127,21 +127,6 @@ def start_setup(children: Children, workdir: Path, masters: int, started: list[C
     return setup
 
 
-def child_pids(pid: int) -> list[int]:
-    """The processes whose parent is C{pid}, from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # it ended meanwhile
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
 def serving_processes() -> int:
     """How many serving processes C{processes = auto} runs here: one per CPU."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

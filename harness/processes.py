@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from harness.polling import wait_until
@@ -51,3 +52,22 @@ def stop_process(process: subprocess.Popen[Any], sig: int = signal.SIGTERM) -> i
     except subprocess.TimeoutExpired:
         process.kill()
         return process.wait()
+
+
+def child_pids(pid: int, command: bytes = b"") -> list[int]:
+    """
+    The processes whose parent is C{pid} (and whose command line holds
+    C{command}), from /proc.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            line = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue  # it ended meanwhile
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and command in line:
+            found.append(int(entry.name))
+    return found

@@ -57,15 +57,21 @@ def tmp(tmp_path: Path) -> Path:
     return folder
 
 
+def killed_daemons_folder(daemons: Daemons, work: Path, tmp: Path) -> Path:
+    """The figures folder of a daemon of 2 processes killed with SIGKILL, once it is quiet."""
+    daemon = start_with_tmp(daemons, work, tmp)
+    [left] = figures_folders(tmp)
+    children = children_of(daemon)
+    daemon.stop(signal.SIGKILL)
+    wait_until(lambda: not any(map(process_alive, children)), 30, "a child outlived the daemon")
+    until_quiet(left)
+    return left
+
+
 def test_a_killed_daemons_folder_is_removed_when_the_next_daemon_starts(
     tmp_path: Path, tmp: Path, daemons: Daemons
 ) -> None:
-    first = start_with_tmp(daemons, tmp_path / "work", tmp)
-    [left] = figures_folders(tmp)
-    children = children_of(first)
-    first.stop(signal.SIGKILL)
-    wait_until(lambda: not any(map(process_alive, children)), 30, "a child outlived the daemon")
-    until_quiet(left)
+    left = killed_daemons_folder(daemons, tmp_path / "work", tmp)
     start_with_tmp(daemons, tmp_path / "work", tmp)
     [made] = figures_folders(tmp)
     assert made != left
@@ -75,14 +81,10 @@ def test_a_killed_daemons_folder_is_removed_when_the_next_daemon_starts(
 def test_a_killed_daemons_folder_is_removed_when_a_single_process_daemon_starts(
     tmp_path: Path, tmp: Path, daemons: Daemons
 ) -> None:
-    first = start_with_tmp(daemons, tmp_path / "work", tmp)
-    [left] = figures_folders(tmp)
-    children = children_of(first)
-    first.stop(signal.SIGKILL)
-    wait_until(lambda: not any(map(process_alive, children)), 30, "a child outlived the daemon")
-    until_quiet(left)
+    left = killed_daemons_folder(daemons, tmp_path / "work", tmp)
     start(daemons, tmp_path / "work", processes=1, env={"TMPDIR": str(tmp)})
     assert figures_folders(tmp) == []
+    assert not left.exists()
 
 
 def test_a_live_daemons_folder_is_kept_when_another_daemon_starts(

@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.daemon import Daemon, shipped_config_with
 from harness.polling import wait_until
+from harness.processes import child_pids
 from tests.support import Daemons, process_alive
 
 STATUS_COUNT = re.compile(
@@ -35,19 +36,7 @@ def start(daemons: Daemons, folder: Path, processes: int = 2, **options: Any) ->
 def children_of(daemon: Daemon) -> list[int]:
     """The pids of the daemon's serving children."""
     assert daemon.process is not None
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == daemon.process.pid and b"presque.child" in command:
-            found.append(int(entry.name))
-    return found
+    return child_pids(daemon.process.pid, b"presque.child")
 
 
 @contextmanager

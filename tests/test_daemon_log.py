@@ -6,6 +6,7 @@ is back, never redis-server's banner or a line per reconnection attempt.
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -45,3 +46,17 @@ def test_a_redis_outage_is_one_warning_and_one_line_when_it_ends(
     assert log.count("is back after") == 1, log
     assert "Scheduling retry" not in log
     assert log.index("is unavailable") < log.index("is back after")
+
+
+def test_a_request_over_a_unix_socket_is_logged_from_unix(tmp_path: Path, daemons: Daemons) -> None:
+    path = tmp_path / "presque.sock"
+    daemon = daemons.start(tmp_path, "--listen", f"unix:{path}")
+    with socket.socket(socket.AF_UNIX) as client:
+        client.connect(str(path))
+        client.sendall(b"GET /status/over-unix HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert client.recv(65536).startswith(b"HTTP/1.1 200")
+    wait_until(
+        lambda: "GET /status/over-unix 200" in daemon.log.read_text(), 10, daemon.log.read_text
+    )
+    [line] = [line for line in daemon.log.read_text().splitlines() if "over-unix" in line]
+    assert line.endswith("ms unix")

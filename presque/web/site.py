@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.address import UNIXAddress
 from twisted.logger import Logger
 from twisted.web.http import HTTPChannel
 from twisted.web.resource import IResource
@@ -291,8 +292,7 @@ class PresqueSite(Site):
         if len(request.uri) > MAX_LOGGED_URI:
             uri += "..."
         duration_ms = round(seconds * 1000, 2)
-        client = request.getClientAddress()
-        client = getattr(client, "host", None) or str(client)
+        client = _client_name(request.getClientAddress())
         line = f"{method} {uri} {request.code} {request.sentLength} {duration_ms}ms {client}"
         if self.access_lines is not None:
             self.access_lines(line)
@@ -310,3 +310,11 @@ class PresqueSite(Site):
             duration_ms=duration_ms,
             client=client,
         )
+
+
+def _client_name(address: Any) -> str:
+    """The client of a request, for its log line: its host, or C{unix} over a Unix socket."""
+    if isinstance(address, UNIXAddress):
+        # A client's end of a Unix socket has no name: UNIXAddress(None).
+        return "unix"
+    return getattr(address, "host", None) or str(address)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -58,6 +60,17 @@ def _client_context(certificates: Certificates) -> ssl.SSLContext:
     return context
 
 
+def scratch_folder(prefix: str) -> Path:
+    """
+    A new folder in the temporary directory, removed when the tests end:
+    a server may be stopped and started again on it until then, and one
+    left per server added up to thousands in /tmp.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 class RedisServer:
     """
     A redis-server on a loopback port, with its own data directory. With
@@ -77,7 +90,7 @@ class RedisServer:
         self.options = options
         self.tls = tls
         self._client_tls = None if tls is None else _client_context(tls)
-        self.dir = Path(tempfile.mkdtemp(prefix="presque-test-redis-"))
+        self.dir = scratch_folder("presque-test-redis-")
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import tempfile
 from pathlib import Path
 
 from harness.daemon import replicated_config
 from harness.polling import wait_until
 from harness.processes import free_port, stop_process, wait_for_port
-from harness.redis import RedisServer, redis_command
+from harness.redis import RedisServer, redis_command, scratch_folder
 from presque.embedded import require_redis_server
 
 #: What the sentinels call the master.
@@ -39,7 +38,7 @@ class Sentinels:
             for _ in range(replicas)
         ]
         self.ports = [free_port() for _ in range(count)]
-        self.dir = Path(tempfile.mkdtemp(prefix="presque-test-sentinels-"))
+        self.dir = scratch_folder("presque-test-sentinels-")
         self.processes: list[subprocess.Popen[bytes]] = []
 
     @property

@@ -18,7 +18,7 @@ import select
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import IO, Any
 
 from twisted.application.internet import ClientService
@@ -57,10 +57,10 @@ class TurnBufferedFile:
     """
     A text file whose writes reach C{file} once per reactor turn, in one
     system call per L{WHOLE_WRITE} characters: twisted.logger's file
-    observers flush after each event,
-    which cost the access log a write() per request, a tenth of a request's
-    time. Outside the reactor's thread, or while it does not run (before
-    it starts, once it stopped), each write goes straight through.
+    observers flush after each event, which cost the access log a write()
+    per request, a tenth of a request's time. Outside the reactor's thread,
+    or while it does not run (before it starts, once it stopped), each
+    write goes straight through.
     """
 
     def __init__(self, file: IO[str], reactor: Any) -> None:
@@ -118,21 +118,6 @@ class TurnBufferedFile:
             pass
 
 
-def _seconds_formatter() -> Callable[[float | None], str]:
-    """twistd's time prefix, formatted once a second: it shows whole seconds."""
-    last: list[Any] = [None, "-"]
-
-    def format_time(when: float | None) -> str:
-        if when is None:
-            return "-"
-        second = int(when)
-        if second != last[0]:
-            last[:] = second, formatTime(second, timeFormatRFC3339)
-        return last[1]
-
-    return format_time
-
-
 class TextLog:
     """
     twistd's text lines on C{file}, written once per reactor turn: those of
@@ -142,12 +127,22 @@ class TextLog:
 
     def __init__(self, file: IO[str], reactor: Any) -> None:
         self._file = TurnBufferedFile(file, reactor)
-        self._format_time = _seconds_formatter()
+        self._second: int | None = None
+        self._time_prefix = "-"
         #: The observer of every event.
         self.observer: ILogObserver = FileLogObserver(self._file, self._format)
 
     def _format(self, event: Mapping[str, Any]) -> str | None:
         return formatEventAsClassicLogText(event, formatTime=self._format_time)
+
+    def _format_time(self, when: float | None) -> str:
+        # twistd's time prefix shows whole seconds: formatted once a second.
+        if when is None:
+            return "-"
+        second = int(when)
+        if second != self._second:
+            self._second, self._time_prefix = second, formatTime(second, timeFormatRFC3339)
+        return self._time_prefix
 
     def access_line(self, text: str) -> None:
         """C{text}, written as the observer writes an event of the access log now."""
